@@ -1,0 +1,143 @@
+//! The command line (clap derive) and its validation into a `Plan`, before any I/O on targets.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::Error;
+use crate::report::{expected, Files};
+use crate::run::{Mode, Plan};
+use crate::target::TargetSpec;
+use crate::workload;
+
+const AFTER_HELP: &str = "\
+Targets:
+  local                 an ephemeral PostgreSQL cluster the harness creates (the default)
+  local:/path/to/bin    the same, with the server binaries of that directory
+  postgres://user:pw@host:port/db   an existing server (libpq URL rules, PG* variables)
+  exec:'COMMAND {port} {datadir}'   a server command the harness starts and stops
+
+Examples:
+  pgparity run                                        local vs local over workloads/
+  pgparity run --candidate postgres://u@h:5433/db workloads/
+  pgparity run --candidate local:/opt/pg18/bin workloads/dml
+  pgparity record --reference local                   write expected/
+  pgparity check --candidate postgres://u@h:5433/db   candidate vs expected/
+
+Exit codes:
+  0  every feature compatible
+  1  mismatches found
+  2  usage or workload error (nothing was run)
+  3  a target failed (could not start, unreachable, crashed)";
+
+#[derive(Parser, Debug)]
+#[command(name = "pgparity", version, about = "How much of a PostgreSQL workload runs unchanged on a PostgreSQL-compatible candidate, with evidence.", after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run workloads on the reference and the candidate, compare, write expected/ and scorecard.md.
+    #[command(after_help = AFTER_HELP)]
+    Run {
+        /// The reference PostgreSQL.
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        reference: TargetSpec,
+        /// The database under evaluation.
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        candidate: TargetSpec,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run workloads on the reference only and write its outcomes to expected/.
+    #[command(after_help = AFTER_HELP)]
+    Record {
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        reference: TargetSpec,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Compare a candidate against the saved expected/, with no reference server.
+    #[command(after_help = AFTER_HELP)]
+    Check {
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        candidate: TargetSpec,
+        /// Where the saved reference outcomes are (default: OUT/expected).
+        #[arg(long)]
+        expected: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct Common {
+    /// Workload files or folders (.yaml, .yml, .sql), searched recursively.
+    #[arg(default_value = "workloads")]
+    pub workloads: Vec<PathBuf>,
+    /// Where expected/, scorecard.md and results.json are written.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// Per-statement timeout in seconds; a statement still running is cancelled and recorded.
+    #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+}
+
+fn parse_target(s: &str) -> Result<TargetSpec, String> {
+    s.parse()
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("`{s}` is not a positive number of seconds")),
+    }
+}
+
+/// What main needs besides the plan.
+pub struct Prepared {
+    pub plan: Plan,
+    pub files: Files,
+}
+
+/// Validate everything (workloads, saved outcomes) into a plan. All workload errors at once.
+pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
+    let (mode, reference, candidate, common, expected_dir) = match command {
+        Command::Run { reference, candidate, common } => (Mode::Run, reference, candidate, common, None),
+        Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None),
+        Command::Check { candidate, expected, common } => (Mode::Check, candidate.clone(), candidate, common, expected),
+    };
+    let workloads = workload::load_all(&common.workloads)?;
+    let expected_dir = expected_dir.unwrap_or_else(|| Files::expected_dir(&common.out));
+    let mut saved = Vec::new();
+    let mut expected_version = None;
+    if mode == Mode::Check {
+        let mut errors = Vec::new();
+        for w in &workloads {
+            match expected::load(&expected_dir, w) {
+                Ok((run, version)) => {
+                    expected_version.get_or_insert(version);
+                    saved.push(run);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+    }
+    let plan = Plan {
+        mode,
+        reference,
+        candidate,
+        workloads,
+        expected: saved,
+        expected_version,
+        timeout: Duration::from_secs_f64(common.timeout),
+    };
+    let files = Files::new(common.out, mode != Mode::Check);
+    Ok(Prepared { plan, files })
+}

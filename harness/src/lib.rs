@@ -1,0 +1,15 @@
+//! pgparity: runs PostgreSQL workloads on a reference and a candidate, compares what a driver
+//! sees statement by statement, and reports Works / Works with rewrite / Blocked / Not tested.
+//!
+//! Data flow: `cli` (plan) → `workload` (parse) → `run` (targets via `target`, sessions via
+//! `wire`) → `compare` (verdicts) → `report` (expected/, scorecard.md, results.json, console).
+
+pub mod cli;
+pub mod compare;
+pub mod error;
+pub mod outcome;
+pub mod report;
+pub mod run;
+pub mod target;
+pub mod wire;
+pub mod workload;

@@ -1,0 +1,180 @@
+//! What one statement did on one target, as a driver saw it: the plain data every layer shares.
+
+use serde::{Deserialize, Serialize};
+
+/// The two sides of every comparison, kept symmetric from run to report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pair<T> {
+    pub reference: T,
+    pub candidate: T,
+}
+
+impl<T> Pair<T> {
+    pub fn new(reference: T, candidate: T) -> Self {
+        Pair { reference, candidate }
+    }
+    pub fn as_ref(&self) -> Pair<&T> {
+        Pair::new(&self.reference, &self.candidate)
+    }
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Pair<U> {
+        Pair::new(f(self.reference), f(self.candidate))
+    }
+}
+
+/// The outcome of one statement: everything the wire reported, nothing flattened.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Result columns (absent when the statement returned no row description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<Column>>,
+    /// Rows exactly as sent in text format; `None` is SQL NULL, distinct from `""`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<Vec<Option<String>>>,
+    /// The full command tag (`INSERT 0 2`), absent when the server sent none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ServerMessage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<ServerMessage>,
+    /// Transaction status from ReadyForQuery after the statement.
+    pub status: TxStatus,
+    /// Set when the statement did not complete normally on the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+}
+
+impl Outcome {
+    /// An outcome for a statement that never reached the server.
+    pub fn faulted(fault: Fault) -> Self {
+        Outcome { status: TxStatus::Unknown, fault: Some(fault), ..Outcome::default() }
+    }
+
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.error.as_ref().map(|e| e.code.as_str())
+    }
+
+    /// A one-line description: `SELECT 3`, `ERROR 42601`, `timeout`.
+    pub fn summary(&self) -> String {
+        if let Some(fault) = &self.fault {
+            return fault.to_string();
+        }
+        match (&self.error, &self.tag) {
+            (Some(e), _) => format!("{} {}: {}", e.severity, e.code, e.message),
+            (None, Some(tag)) => tag.clone(),
+            (None, None) => "(no command tag)".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// Type name resolved from the target's own catalog (`integer`, `text`, `numeric`).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Type modifier as sent (-1 when none), e.g. the length of `varchar(20)`.
+    #[serde(default = "no_typmod", skip_serializing_if = "is_no_typmod")]
+    pub typmod: i32,
+}
+
+fn no_typmod() -> i32 {
+    -1
+}
+fn is_no_typmod(v: &i32) -> bool {
+    *v == -1
+}
+
+/// An ErrorResponse or NoticeResponse. The server's source file, line and routine fields are
+/// deliberately not kept: they change between builds and are never compared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerMessage {
+    /// Non-localized severity (`V`), falling back to `S`.
+    pub severity: String,
+    /// SQLSTATE; empty when the server sent none.
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datatype: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
+}
+
+/// ReadyForQuery's transaction status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxStatus {
+    Idle,
+    InTransaction,
+    Failed,
+    /// No ReadyForQuery was seen (the statement faulted).
+    #[default]
+    Unknown,
+}
+
+impl TxStatus {
+    pub fn from_byte(b: u8) -> Self {
+        match b {
+            b'I' => TxStatus::Idle,
+            b'T' => TxStatus::InTransaction,
+            b'E' => TxStatus::Failed,
+            _ => TxStatus::Unknown,
+        }
+    }
+}
+
+impl std::fmt::Display for TxStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TxStatus::Idle => "idle",
+            TxStatus::InTransaction => "in transaction",
+            TxStatus::Failed => "failed transaction",
+            TxStatus::Unknown => "unknown",
+        })
+    }
+}
+
+/// A statement that did not complete normally: these are outcomes too, never a harness crash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Fault {
+    /// No answer within the per-statement timeout; a CancelRequest was sent.
+    Timeout,
+    /// The connection closed or broke while the statement ran.
+    ConnectionLost,
+    /// The server process the harness started is gone.
+    ServerCrashed,
+    /// The server sent something this client cannot follow.
+    Protocol(String),
+    /// Not run because an earlier fault in the same workload ended its session.
+    NotRun,
+    /// The target could not be reached for this workload.
+    Unreachable(String),
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Timeout => f.write_str("timeout (cancelled)"),
+            Fault::ConnectionLost => f.write_str("connection lost"),
+            Fault::ServerCrashed => f.write_str("server crashed"),
+            Fault::Protocol(m) => write!(f, "protocol error: {m}"),
+            Fault::NotRun => f.write_str("not run (session ended by an earlier fault)"),
+            Fault::Unreachable(m) => write!(f, "target unreachable: {m}"),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The console: a progress bar on a terminal (plain lines otherwise), then the feature table and
+//! each mismatch as a reference-vs-candidate diff.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use similar::TextDiff;
+
+use crate::compare::{Status, StepResult, WorkloadResult};
+use crate::error::Result;
+use crate::outcome::Outcome;
+use crate::run::{Event, Observer, TargetReport};
+
+use super::scorecard::{feature_table, Counts};
+
+pub struct Console {
+    bar: Option<ProgressBar>,
+    /// Most mismatch diffs printed at the end (the scorecard lists them all).
+    pub max_diffs: usize,
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Console {
+    pub fn new() -> Self {
+        Console { bar: None, max_diffs: 20 }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => println!("{text}"),
+        }
+    }
+
+    fn target(&self, label: &str, t: &TargetReport) {
+        self.line(&format!("{label}: {} — {}", t.target, t.version));
+    }
+}
+
+impl Observer for Console {
+    fn on(&mut self, event: Event<'_>) -> Result<()> {
+        match event {
+            Event::TargetsReady { reference, candidate } => {
+                if let Some(r) = reference {
+                    self.target("reference", r);
+                }
+                if let Some(c) = candidate {
+                    self.target("candidate", c);
+                }
+            }
+            Event::Started { total, workload, .. } => {
+                if self.bar.is_none() && std::io::stderr().is_terminal() {
+                    let bar = ProgressBar::new(total as u64);
+                    bar.set_style(
+                        ProgressStyle::with_template("{pos:>3}/{len} [{bar:30}] {msg}")
+                            .expect("valid template")
+                            .progress_chars("=> "),
+                    );
+                    self.bar = Some(bar);
+                }
+                if let Some(bar) = &self.bar {
+                    bar.set_message(workload.id.clone());
+                }
+            }
+            Event::Recorded { index, total, workload, run, .. } => {
+                let n = run.original.setup.len() + run.original.steps.len();
+                let what = match &run.not_tested {
+                    Some(reason) => format!("not tested: {reason}"),
+                    None => format!("recorded {n} statements"),
+                };
+                self.line(&format!("[{index:>3}/{total}] {:<40} {what}", workload.id));
+                if let Some(bar) = &self.bar {
+                    bar.set_position(index as u64);
+                }
+            }
+            Event::Finished { index, total, result, .. } => {
+                let detail = match result.status {
+                    Status::NotTested => result.reason.clone().unwrap_or_default(),
+                    _ => format!("{}/{}", result.matched, result.total),
+                };
+                self.line(&format!("[{index:>3}/{total}] {:<40} {} {detail}", result.id, result.status));
+                if let Some(bar) = &self.bar {
+                    bar.set_position(index as u64);
+                }
+            }
+            Event::Done { results, reference, candidate } => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                print_diffs(results, self.max_diffs);
+                println!("{}", feature_table(results, false));
+                for (label, t) in [("reference", reference), ("candidate", candidate)] {
+                    if !t.refused_settings.is_empty() {
+                        let list: Vec<String> = t.refused_settings.iter().cloned().collect();
+                        println!("{label} refused settings: {}", list.join("; "));
+                    }
+                    for e in &t.events {
+                        println!("{label}: {e}");
+                    }
+                }
+                println!("{}", Counts::of(results).line());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn print_diffs(results: &[WorkloadResult], max: usize) {
+    let mismatches: Vec<(&WorkloadResult, &StepResult)> =
+        results.iter().flat_map(|r| r.mismatches().map(move |s| (r, s))).collect();
+    for (r, s) in mismatches.iter().take(max) {
+        println!("\n── {} {} {} at {}: {}", r.id, s.phase, s.index, s.location, s.verdict);
+        println!("   {}", s.sql.lines().collect::<Vec<_>>().join("\n   "));
+        if let Some(o) = &s.outcomes {
+            print!("{}", diff(&o.reference, &o.candidate));
+        }
+    }
+    if mismatches.len() > max {
+        println!("\n… and {} more mismatches (all in scorecard.md and results.json)", mismatches.len() - max);
+    }
+    if !mismatches.is_empty() {
+        println!();
+    }
+}
+
+/// A unified diff of two outcomes' renderings, reference first.
+pub fn diff(reference: &Outcome, candidate: &Outcome) -> String {
+    let (a, b) = (render(reference), render(candidate));
+    TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header("reference", "candidate").to_string()
+}
+
+/// An outcome as lines: values quoted, NULL bare, so `'NULL'` and NULL never look alike.
+pub fn render(o: &Outcome) -> String {
+    let mut out = String::new();
+    if let Some(f) = &o.fault {
+        out.push_str(&format!("fault: {f}\n"));
+    }
+    if let Some(cols) = &o.columns {
+        let list: Vec<String> = cols.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect();
+        out.push_str(&format!("columns: {}\n", list.join(", ")));
+    }
+    for row in &o.rows {
+        let vals: Vec<String> = row
+            .iter()
+            .map(|v| match v {
+                Some(s) => serde_json::to_string(s).unwrap_or_default(),
+                None => "NULL".into(),
+            })
+            .collect();
+        out.push_str(&format!("row: {}\n", vals.join(", ")));
+    }
+    if let Some(tag) = &o.tag {
+        out.push_str(&format!("tag: {tag}\n"));
+    }
+    if let Some(e) = &o.error {
+        out.push_str(&format!("error: {} {} {}\n", e.severity, e.code, e.message));
+        if let Some(d) = &e.detail {
+            out.push_str(&format!("detail: {d}\n"));
+        }
+    }
+    for n in &o.notices {
+        out.push_str(&format!("notice: {} {} {}\n", n.severity, n.code, n.message));
+    }
+    out.push_str(&format!("status: {}\n", o.status));
+    out
+}

@@ -1,0 +1,183 @@
+//! `scorecard.md` and the versioned results JSON: plain renderings of the results.
+
+use comfy_table::{presets, Table};
+use serde::Serialize;
+
+use crate::compare::{Status, WorkloadResult};
+use crate::outcome::Outcome;
+use crate::run::TargetReport;
+
+/// Version of the results JSON schema.
+pub const RESULTS_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub works: usize,
+    pub works_with_rewrite: usize,
+    pub blocked: usize,
+    pub not_tested: usize,
+    pub statements_matched: usize,
+    pub statements_total: usize,
+}
+
+impl Counts {
+    pub fn of(results: &[WorkloadResult]) -> Self {
+        let mut c = Counts::default();
+        for r in results {
+            match r.status {
+                Status::Works => c.works += 1,
+                Status::WorksWithRewrite => c.works_with_rewrite += 1,
+                Status::Blocked => c.blocked += 1,
+                Status::NotTested => c.not_tested += 1,
+            }
+            c.statements_matched += r.matched;
+            c.statements_total += r.total;
+        }
+        c
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "{} features: {} Works, {} Works with rewrite, {} Blocked, {} Not tested; {}/{} statements matched",
+            self.works + self.works_with_rewrite + self.blocked + self.not_tested,
+            self.works,
+            self.works_with_rewrite,
+            self.blocked,
+            self.not_tested,
+            self.statements_matched,
+            self.statements_total
+        )
+    }
+}
+
+/// A markdown table cell: `|` escaped (SQL's `||` would break the row), newlines flattened.
+pub fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn sorted(results: &[WorkloadResult]) -> Vec<&WorkloadResult> {
+    let mut v: Vec<&WorkloadResult> = results.iter().collect();
+    v.sort_by(|a, b| (&a.area, &a.feature, &a.id).cmp(&(&b.area, &b.feature, &b.id)));
+    v
+}
+
+fn notes(r: &WorkloadResult) -> String {
+    r.reason.clone().unwrap_or_default()
+}
+
+/// The feature table; `markdown` picks the preset (the terminal gets box drawing).
+pub fn feature_table(results: &[WorkloadResult], markdown: bool) -> Table {
+    let mut table = Table::new();
+    table.load_style(if markdown { presets::ASCII_MARKDOWN } else { presets::UTF8_FULL_CONDENSED });
+    table.set_header(vec!["Area", "Feature", "Verdict", "Statements", "Notes"]);
+    let esc = |s: &str| if markdown { cell(s) } else { s.to_string() };
+    for r in sorted(results) {
+        let statements = if r.status == Status::NotTested { "-".to_string() } else { format!("{}/{}", r.matched, r.total) };
+        table.add_row(vec![esc(&r.area), esc(&r.feature), r.status.to_string(), statements, esc(&notes(r))]);
+    }
+    table
+}
+
+fn target_line(label: &str, t: &TargetReport) -> String {
+    let mut line = format!("| {label} | {} | `{}` |", cell(&t.version), cell(&t.target));
+    let mut notes = Vec::new();
+    if let Some(s) = t.strategy {
+        notes.push(s.to_string());
+    }
+    if let Some(reason) = &t.strategy_reason {
+        notes.push(format!("because {reason}"));
+    }
+    if !t.refused_settings.is_empty() {
+        notes.push(format!("refused settings: {}", t.refused_settings.iter().cloned().collect::<Vec<_>>().join("; ")));
+    }
+    notes.extend(t.events.iter().cloned());
+    line.push_str(&format!(" {} |", cell(&notes.join("; "))));
+    line
+}
+
+/// `scorecard.md`. Deterministic for the same results and date.
+pub fn render_markdown(results: &[WorkloadResult], reference: &TargetReport, candidate: &TargetReport, date: &str) -> String {
+    let mut out = String::new();
+    out.push_str("# pgparity scorecard\n\n");
+    out.push_str(&format!("**{}**\n\n", Counts::of(results).line()));
+    out.push_str("| Side | Server version | Target | Notes |\n|---|---|---|---|\n");
+    out.push_str(&target_line("Reference", reference));
+    out.push('\n');
+    out.push_str(&target_line("Candidate", candidate));
+    out.push_str(&format!("\n\nDate: {date}\n\n## Features\n\n"));
+    out.push_str(&feature_table(results, true).to_string());
+    out.push('\n');
+    let blocked: Vec<&WorkloadResult> = sorted(results).into_iter().filter(|r| r.mismatches().next().is_some()).collect();
+    if !blocked.is_empty() {
+        out.push_str("\n## Mismatches\n");
+        for r in blocked {
+            out.push_str(&format!("\n### {} / {} (`{}`)\n\n", r.area, r.feature, r.id));
+            for s in r.mismatches() {
+                out.push_str(&format!("- {} {} at `{}`: {}\n", s.phase, s.index, s.location, s.verdict));
+                out.push_str(&format!("  - SQL: `{}`\n", inline_code(&s.sql)));
+                if let Some(o) = &s.outcomes {
+                    out.push_str(&format!("  - reference: {}\n", short(&o.reference)));
+                    out.push_str(&format!("  - candidate: {}\n", short(&o.candidate)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn inline_code(sql: &str) -> String {
+    let flat: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = flat.replace('`', "'");
+    if flat.chars().count() > 160 {
+        format!("{}…", flat.chars().take(160).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+/// A one-line description of an outcome for the scorecard.
+pub fn short(o: &Outcome) -> String {
+    let mut s = o.summary();
+    if o.error.is_none() && o.fault.is_none() && o.columns.is_some() {
+        s.push_str(&format!(" ({} rows)", o.rows.len()));
+    }
+    s.replace('\n', " ")
+}
+
+#[derive(Serialize)]
+struct ResultsFile<'a> {
+    format: u32,
+    date: &'a str,
+    reference: &'a TargetReport,
+    candidate: &'a TargetReport,
+    summary: Counts,
+    workloads: &'a [WorkloadResult],
+}
+
+/// The results as versioned JSON.
+pub fn render_json(results: &[WorkloadResult], reference: &TargetReport, candidate: &TargetReport, date: &str) -> String {
+    let file = ResultsFile { format: RESULTS_FORMAT, date, reference, candidate, summary: Counts::of(results), workloads: results };
+    let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
+    text.push('\n');
+    text
+}
+
+/// Today's date (UTC) as YYYY-MM-DD, without a date crate.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    civil_date((secs / 86_400) as i64)
+}
+
+/// Days since 1970-01-01 → YYYY-MM-DD (Howard Hinnant's civil_from_days).
+pub fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}

@@ -1,0 +1,232 @@
+//! The scheduler: each workload on the reference and the candidate concurrently, in a fresh
+//! database per side, then judged. It emits events and never prints; reporters render them.
+
+mod live;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{judge, Recording, Status, WorkloadResult};
+use crate::error::{Error, Result};
+use crate::outcome::Pair;
+use crate::target::{Target, TargetSpec};
+use crate::workload::Workload;
+
+pub use live::{major_version, slate_name, Live, Strategy, TargetReport, PINNED_SETTINGS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Reference and candidate live: the whole pipeline.
+    Run,
+    /// Reference only: write expected/.
+    Record,
+    /// Candidate against saved expected/.
+    Check,
+}
+
+/// What the reference did for one workload: exactly what `expected/` stores.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRun {
+    /// Set when the workload cannot be tested (unmet requirement, reference unreachable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_tested: Option<String>,
+    pub original: Recording,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<Recording>,
+}
+
+/// A validated plan: everything parsed before any connection opens.
+pub struct Plan {
+    pub mode: Mode,
+    pub reference: TargetSpec,
+    pub candidate: TargetSpec,
+    pub workloads: Vec<Workload>,
+    /// For `check`: the saved reference outcome of each workload, in order.
+    pub expected: Vec<ReferenceRun>,
+    /// The reference version recorded in expected/ (for `check`).
+    pub expected_version: Option<String>,
+    pub timeout: Duration,
+}
+
+/// What happened, in order; reporters render these.
+#[derive(Clone, Copy)]
+pub enum Event<'a> {
+    TargetsReady { reference: Option<&'a TargetReport>, candidate: Option<&'a TargetReport> },
+    Started { index: usize, total: usize, workload: &'a Workload },
+    /// The reference outcome of a workload (written to expected/).
+    Recorded { index: usize, total: usize, workload: &'a Workload, run: &'a ReferenceRun, version: &'a str },
+    Finished {
+        index: usize,
+        total: usize,
+        result: &'a WorkloadResult,
+        reference: &'a TargetReport,
+        candidate: &'a TargetReport,
+    },
+    Done { results: &'a [WorkloadResult], reference: &'a TargetReport, candidate: &'a TargetReport },
+}
+
+pub trait Observer {
+    fn on(&mut self, event: Event<'_>) -> Result<()>;
+}
+
+/// The result of a run, for the exit code.
+pub struct Summary {
+    pub results: Vec<WorkloadResult>,
+    /// A target crashed, dropped connections or was unreachable during the run.
+    pub target_failed: bool,
+}
+
+pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary> {
+    let need_reference = plan.mode != Mode::Check;
+    let need_candidate = plan.mode != Mode::Record;
+    let (reference, candidate) = tokio::join!(
+        async { if need_reference { Some(Target::start(&plan.reference).await) } else { None } },
+        async { if need_candidate { Some(Target::start(&plan.candidate).await) } else { None } },
+    );
+    let (mut reference, mut candidate) = match (reference.transpose(), candidate.transpose()) {
+        (Ok(r), Ok(c)) => (r.map(Live::new), c.map(Live::new)),
+        (r, c) => {
+            let mut first_error = None;
+            for side in [r, c] {
+                match side {
+                    Ok(Some(t)) => t.stop().await,
+                    Ok(None) => {}
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            return Err(first_error.expect("one side failed"));
+        }
+    };
+    if let (Some(r), Some(c)) = (&reference, &candidate) {
+        if r.target.params.host == c.target.params.host && r.target.params.port == c.target.params.port {
+            let message = "the reference and the candidate are the same server; their workload databases would collide";
+            let err = Error::Usage(message.into());
+            if let Some(r) = reference.take() {
+                r.stop().await;
+            }
+            if let Some(c) = candidate.take() {
+                c.stop().await;
+            }
+            return Err(err);
+        }
+    }
+    let result = schedule(&plan, reference.as_mut(), candidate.as_mut(), observer).await;
+    let target_failed = reference.as_ref().is_some_and(|r| r.failed) || candidate.as_ref().is_some_and(|c| c.failed);
+    for live in [reference, candidate].into_iter().flatten() {
+        live.stop().await;
+    }
+    result.map(|results| Summary { results, target_failed })
+}
+
+async fn schedule(
+    plan: &Plan,
+    mut reference: Option<&mut Live>,
+    mut candidate: Option<&mut Live>,
+    observer: &mut dyn Observer,
+) -> Result<Vec<WorkloadResult>> {
+    observer.on(Event::TargetsReady {
+        reference: reference.as_deref().map(|l| &l.report),
+        candidate: candidate.as_deref().map(|l| &l.report),
+    })?;
+    let total = plan.workloads.len();
+    let mut results = Vec::new();
+    // `check` has no live reference: its report is made from expected/.
+    let saved_reference = TargetReport {
+        target: "expected/".into(),
+        version: plan.expected_version.clone().unwrap_or_default(),
+        strategy: None,
+        strategy_reason: None,
+        refused_settings: Default::default(),
+        events: Vec::new(),
+    };
+    for (i, w) in plan.workloads.iter().enumerate() {
+        let index = i + 1;
+        observer.on(Event::Started { index, total, workload: w })?;
+        let name = slate_name(&w.id);
+        let (reference_run, candidate_run) = match (plan.mode, reference.as_deref_mut(), candidate.as_deref_mut()) {
+            (Mode::Record, Some(r), _) => (reference_run(r, w, &name, plan.timeout).await, None),
+            (Mode::Run, Some(r), Some(c)) => match r.unmet(&w.requires).await {
+                Some(reason) => (ReferenceRun { not_tested: Some(reason), ..Default::default() }, None),
+                None => {
+                    let (rr, cr) =
+                        tokio::join!(reference_run(r, w, &name, plan.timeout), c.record(&name, &w.setup, &w.steps, plan.timeout));
+                    (rr, Some(cr))
+                }
+            },
+            (Mode::Check, _, Some(c)) => {
+                let saved = plan.expected[i].clone();
+                let cr = if saved.not_tested.is_none() {
+                    Some(c.record(&name, &w.setup, &w.steps, plan.timeout).await)
+                } else {
+                    None
+                };
+                (saved, cr)
+            }
+            _ => unreachable!("execute starts the targets each mode needs"),
+        };
+        if let Some(r) = reference.as_deref() {
+            observer.on(Event::Recorded { index, total, workload: w, run: &reference_run, version: &r.report.version })?;
+        }
+        let Some(c) = candidate.as_deref_mut() else { continue };
+        let result = evaluate(w, &name, &reference_run, candidate_run, c, plan.timeout).await;
+        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
+        observer.on(Event::Finished { index, total, result: &result, reference: reference_report, candidate: &c.report })?;
+        results.push(result);
+    }
+    if let Some(c) = candidate.as_deref() {
+        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
+        observer.on(Event::Done { results: &results, reference: reference_report, candidate: &c.report })?;
+    }
+    Ok(results)
+}
+
+/// The reference's outcome of a workload: the original statements, then the rewrite if any.
+async fn reference_run(r: &mut Live, w: &Workload, name: &str, timeout: Duration) -> ReferenceRun {
+    if let Some(reason) = r.unmet(&w.requires).await {
+        return ReferenceRun { not_tested: Some(reason), ..Default::default() };
+    }
+    let original = match r.record(name, &w.setup, &w.steps, timeout).await {
+        Ok(rec) => rec,
+        Err(e) => return ReferenceRun { not_tested: Some(format!("reference unreachable: {e}")), ..Default::default() },
+    };
+    let rewrite = match &w.rewrite {
+        Some(rw) => r.record(name, &rw.setup, &rw.steps, timeout).await.ok(),
+        None => None,
+    };
+    ReferenceRun { not_tested: None, original, rewrite }
+}
+
+/// Judge a workload; try the rewrite on the candidate when the original is blocked.
+async fn evaluate(
+    w: &Workload,
+    name: &str,
+    reference: &ReferenceRun,
+    candidate: Option<std::result::Result<Recording, String>>,
+    c: &mut Live,
+    timeout: Duration,
+) -> WorkloadResult {
+    if let Some(reason) = &reference.not_tested {
+        return WorkloadResult::not_tested(w, reason.clone());
+    }
+    let failed_setup = reference.original.setup.iter().zip(&w.setup).find(|(o, _)| o.error.is_some() || o.fault.is_some());
+    if let Some((outcome, step)) = failed_setup {
+        return WorkloadResult::not_tested(w, format!("setup fails on the reference at {}: {}", step.location, outcome.summary()));
+    }
+    let candidate = match candidate {
+        Some(Ok(rec)) => rec,
+        Some(Err(e)) => return WorkloadResult::not_tested(w, format!("candidate unreachable: {e}")),
+        None => return WorkloadResult::not_tested(w, "not run".into()),
+    };
+    let mut result = judge(w, Pair::new(&reference.original, &candidate), None);
+    if result.status == Status::Blocked {
+        if let (Some(spec), Some(ref_rw)) = (&w.rewrite, &reference.rewrite) {
+            if let Ok(cand_rw) = c.record(name, &spec.setup, &spec.steps, timeout).await {
+                result = judge(w, Pair::new(&reference.original, &candidate), Some(Pair::new(ref_rw, &cand_rw)));
+            }
+        }
+    }
+    result
+}

@@ -1,0 +1,114 @@
+//! `exec:COMMAND` targets: the harness runs a server command itself (`{port}` and `{datadir}`
+//! substituted) through `sh -c`, waits until it accepts connections, and stops its whole
+//! process group at the end.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use super::cleanup::{self, Owned};
+use crate::wire::{ConnectParams, Host};
+
+/// First start may install the candidate into a cache: allow for it.
+const READY_LIMIT: Duration = Duration::from_secs(300);
+
+pub struct ExecServer {
+    command: String,
+    dir: PathBuf,
+    port: u16,
+    child: tokio::process::Child,
+    pid: i32,
+}
+
+impl ExecServer {
+    pub async fn start(template: &str) -> Result<ExecServer, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("pgparity-exec-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temp dir: {e}"))?
+            .keep();
+        let port = super::free_port().map_err(|e| format!("no free port: {e}"))?;
+        let command = template.replace("{port}", &port.to_string()).replace("{datadir}", &dir.join("data").to_string_lossy());
+        let child = match spawn(&command, &dir) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        cleanup::register(Owned { pid, group: true, signal: Signal::SIGTERM, dir: Some(dir.clone()) });
+        let mut server = ExecServer { command, dir, port, child, pid };
+        if let Err(e) = server.wait_ready().await {
+            server.stop().await;
+            return Err(e);
+        }
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        let params = self.params();
+        let child = &mut self.child;
+        super::wait_ready(&params, READY_LIMIT, || matches!(child.try_wait(), Ok(None)))
+            .await
+            .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("server.log"))))
+    }
+
+    pub fn params(&self) -> ConnectParams {
+        let env = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
+        ConnectParams {
+            host: Host::Tcp("127.0.0.1".into()),
+            port: self.port,
+            user: env("PGUSER", "postgres"),
+            password: std::env::var("PGPASSWORD").ok(),
+            dbname: env("PGDATABASE", "postgres"),
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub async fn restart(&mut self) -> Result<(), String> {
+        self.kill_group();
+        let _ = self.child.wait().await;
+        let child = spawn(&self.command, &self.dir)?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        cleanup::update_pid(self.pid, pid);
+        self.child = child;
+        self.pid = pid;
+        self.wait_ready().await
+    }
+
+    fn kill_group(&self) {
+        let owned = Owned { pid: self.pid, group: true, signal: Signal::SIGTERM, dir: None };
+        cleanup::stop_process(&owned, Duration::from_secs(10));
+    }
+
+    pub async fn stop(mut self) {
+        self.kill_group();
+        let _ = self.child.wait().await;
+        cleanup::unregister(self.pid);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spawn(command: &str, dir: &std::path::Path) -> Result<tokio::process::Child, String> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .map_err(|e| format!("cannot open the server log: {e}"))?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .spawn()
+        .map_err(|e| format!("cannot run `{command}`: {e}"))
+}

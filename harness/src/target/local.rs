@@ -1,0 +1,202 @@
+//! `local` targets: an ephemeral cluster (initdb into a temp dir, a free port, loopback only,
+//! fsync off), dropping to the `postgres` OS user when run as root. Removed at exit.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use nix::unistd::{Gid, Uid, User};
+
+use super::cleanup::{self, Owned};
+use crate::wire::{ConnectParams, Host};
+
+pub struct LocalCluster {
+    bindir: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    run_as: Option<(Uid, Gid)>,
+    child: tokio::process::Child,
+    pid: i32,
+}
+
+impl LocalCluster {
+    pub async fn start(bindir: Option<&Path>) -> Result<LocalCluster, String> {
+        let bindir = find_bindir(bindir)?;
+        let run_as = if nix::unistd::geteuid().is_root() {
+            let user = User::from_name("postgres")
+                .map_err(|e| e.to_string())?
+                .ok_or("running as root and there is no `postgres` OS user for initdb to run as")?;
+            Some((user.uid, user.gid))
+        } else {
+            None
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("pgparity-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temp dir: {e}"))?
+            .keep();
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(&dir, Some(uid.as_raw()), Some(gid.as_raw())).map_err(|e| format!("chown {}: {e}", dir.display()))?;
+        }
+        let result = Self::init_and_start(bindir, dir.clone(), run_as).await;
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        result
+    }
+
+    async fn init_and_start(bindir: PathBuf, dir: PathBuf, run_as: Option<(Uid, Gid)>) -> Result<LocalCluster, String> {
+        let data = dir.join("data");
+        let mut initdb = command(&bindir.join("initdb"), run_as);
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = initdb.output().await.map_err(|e| format!("cannot run {}: {e}", bindir.join("initdb").display()))?;
+        if !out.status.success() {
+            return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            let port = super::free_port().map_err(|e| format!("no free port: {e}"))?;
+            let child = spawn_postgres(&bindir, &dir, port, run_as)?;
+            let pid = child.id().map(|p| p as i32).unwrap_or(0);
+            cleanup::register(Owned { pid, group: false, signal: Signal::SIGQUIT, dir: Some(dir.clone()) });
+            let mut cluster = LocalCluster { bindir: bindir.clone(), dir: dir.clone(), port, run_as, child, pid };
+            match cluster.wait_ready().await {
+                Ok(()) => return Ok(cluster),
+                Err(e) => {
+                    last_error = e;
+                    cluster.kill_process();
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        let params = self.params();
+        let child = &mut self.child;
+        super::wait_ready(&params, Duration::from_secs(60), || matches!(child.try_wait(), Ok(None)))
+            .await
+            .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("postgres.log"))))
+    }
+
+    pub fn params(&self) -> ConnectParams {
+        ConnectParams {
+            host: Host::Tcp("127.0.0.1".into()),
+            port: self.port,
+            user: "postgres".into(),
+            password: None,
+            dbname: "postgres".into(),
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Start the server again on the same data directory and port (crash recovery runs).
+    pub async fn restart(&mut self) -> Result<(), String> {
+        self.kill_process();
+        let _ = self.child.wait().await;
+        let child = spawn_postgres(&self.bindir, &self.dir, self.port, self.run_as)?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        cleanup::update_pid(self.pid, pid);
+        self.child = child;
+        self.pid = pid;
+        self.wait_ready().await
+    }
+
+    fn kill_process(&self) {
+        let owned = Owned { pid: self.pid, group: false, signal: Signal::SIGQUIT, dir: None };
+        cleanup::stop_process(&owned, Duration::from_secs(5));
+    }
+
+    pub async fn stop(mut self) {
+        self.kill_process();
+        let _ = self.child.wait().await;
+        cleanup::unregister(self.pid);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn command(program: &Path, run_as: Option<(Uid, Gid)>) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(program);
+    if let Some((uid, gid)) = run_as {
+        cmd.uid(uid.as_raw()).gid(gid.as_raw());
+    }
+    // Own process group: a terminal's Ctrl-C reaches the harness, which stops the server itself.
+    cmd.process_group(0).env("LC_ALL", "C").env_remove("PGDATA").stdin(Stdio::null());
+    cmd
+}
+
+fn spawn_postgres(bindir: &Path, dir: &Path, port: u16, run_as: Option<(Uid, Gid)>) -> Result<tokio::process::Child, String> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("postgres.log"))
+        .map_err(|e| format!("cannot open the server log: {e}"))?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let mut cmd = command(&bindir.join("postgres"), run_as);
+    cmd.arg("-D").arg(dir.join("data")).arg("-p").arg(port.to_string()).arg("-k").arg(dir);
+    for setting in [
+        "listen_addresses=127.0.0.1",
+        "fsync=off",
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=60",
+        "shared_buffers=32MB",
+    ] {
+        cmd.arg("-c").arg(setting);
+    }
+    cmd.stdout(log).stderr(log2);
+    cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bindir.join("postgres").display()))
+}
+
+/// PostgreSQL server binaries: the given directory, else `initdb` on PATH, else
+/// `pg_config --bindir`, else the newest `/usr/lib/postgresql/*/bin`.
+pub fn find_bindir(given: Option<&Path>) -> Result<PathBuf, String> {
+    let complete = |d: &Path| d.join("initdb").is_file() && d.join("postgres").is_file();
+    if let Some(dir) = given {
+        return if complete(dir) {
+            Ok(dir.to_path_buf())
+        } else {
+            Err(format!("{} has no initdb and postgres binaries", dir.display()))
+        };
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if let Ok(real) = std::fs::canonicalize(dir.join("initdb")) {
+                if let Some(parent) = real.parent().filter(|p| complete(p)) {
+                    return Ok(parent.to_path_buf());
+                }
+            }
+        }
+    }
+    if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && complete(&dir) {
+            return Ok(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            complete(&bin).then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).ok_or_else(|| {
+        "no PostgreSQL server binaries found (initdb on PATH, pg_config --bindir, /usr/lib/postgresql/*/bin); \
+         install postgresql or pass local:/path/to/bin"
+            .to_string()
+    })
+}

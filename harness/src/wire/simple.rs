@@ -1,0 +1,149 @@
+//! The simple query protocol: one Query message, everything until ReadyForQuery recorded.
+
+use std::time::Duration;
+
+use fallible_iterator::FallibleIterator;
+use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::frontend;
+use tokio::time::Instant;
+
+use super::{server_message, Session};
+use crate::outcome::{Column, Fault, Outcome, TxStatus};
+
+/// How long to wait for the server to answer a CancelRequest before giving the session up.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+/// An outcome plus the type OIDs of its columns, which the caller resolves to names from the
+/// target's own catalog.
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    pub outcome: Outcome,
+    pub column_oids: Vec<u32>,
+}
+
+impl Session {
+    /// Run one statement with the simple protocol. Never fails: a broken connection, a timeout
+    /// or a protocol violation becomes the outcome's `fault` (and marks the session broken when
+    /// it cannot be used again).
+    pub async fn simple_query(&mut self, sql: &str, timeout: Duration) -> Response {
+        let mut resp = Response::default();
+        if self.broken {
+            resp.outcome = Outcome::faulted(Fault::NotRun);
+            return resp;
+        }
+        if let Err(e) = frontend::query(sql, &mut self.wbuf) {
+            self.wbuf.clear();
+            resp.outcome = Outcome::faulted(Fault::Protocol(e.to_string()));
+            return resp;
+        }
+        if self.flush().await.is_err() {
+            return self.lost(resp);
+        }
+        let mut deadline = Instant::now() + timeout;
+        let mut cancelled = false;
+        loop {
+            let msg = match tokio::time::timeout_at(deadline, self.read_message()).await {
+                Ok(Ok(msg)) => msg,
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                    self.broken = true;
+                    resp.outcome.fault = Some(Fault::Protocol(e.to_string()));
+                    resp.outcome.status = TxStatus::Unknown;
+                    return resp;
+                }
+                Ok(Err(_)) => return self.lost(resp),
+                Err(_) if !cancelled => {
+                    cancelled = true;
+                    let _ = self.cancel().await;
+                    deadline = Instant::now() + CANCEL_GRACE;
+                    continue;
+                }
+                Err(_) => {
+                    // The server ignored the cancel: this connection is wedged.
+                    self.broken = true;
+                    resp.outcome = Outcome::faulted(Fault::Timeout);
+                    return resp;
+                }
+            };
+            if let Err(e) = self.record(msg, &mut resp) {
+                self.broken = true;
+                resp.outcome.fault = Some(Fault::Protocol(e.to_string()));
+                return resp;
+            }
+            if !self.wbuf.is_empty() && self.flush().await.is_err() {
+                return self.lost(resp);
+            }
+            if let Some(status) = resp.outcome.status.known() {
+                self.status = status;
+                if cancelled {
+                    // What the server did after our cancel is not the statement's outcome.
+                    resp.outcome = Outcome { status, fault: Some(Fault::Timeout), ..Outcome::default() };
+                    resp.column_oids.clear();
+                }
+                return resp;
+            }
+        }
+    }
+
+    fn lost(&mut self, mut resp: Response) -> Response {
+        self.broken = true;
+        resp.outcome.fault = Some(Fault::ConnectionLost);
+        resp.outcome.status = TxStatus::Unknown;
+        resp
+    }
+
+    /// Fold one message into the response; ReadyForQuery sets a known status.
+    fn record(&mut self, msg: Message, resp: &mut Response) -> std::io::Result<()> {
+        let out = &mut resp.outcome;
+        match msg {
+            Message::RowDescription(body) => {
+                let mut columns = Vec::new();
+                resp.column_oids.clear();
+                let mut fields = body.fields();
+                while let Some(f) = fields.next()? {
+                    columns.push(Column {
+                        name: f.name().to_string(),
+                        type_name: String::new(),
+                        typmod: f.type_modifier(),
+                    });
+                    resp.column_oids.push(f.type_oid());
+                }
+                out.columns = Some(columns);
+            }
+            Message::DataRow(body) => {
+                let buf = body.buffer();
+                let row = body
+                    .ranges()
+                    .map(|r| Ok(r.map(|r| String::from_utf8_lossy(&buf[r]).into_owned())))
+                    .collect()?;
+                out.rows.push(row);
+            }
+            Message::CommandComplete(body) => out.tag = Some(body.tag()?.to_string()),
+            Message::EmptyQueryResponse => out.tag = None,
+            Message::ErrorResponse(body) => out.error = Some(server_message(body.fields())?),
+            Message::NoticeResponse(body) => out.notices.push(server_message(body.fields())?),
+            Message::ParameterStatus(body) => {
+                self.server_params.insert(body.name()?.to_string(), body.value()?.to_string());
+            }
+            Message::CopyInResponse(_) => {
+                // Inline COPY data is not supported yet: refuse cleanly rather than wedge.
+                // (The caller flushes what was written to `wbuf`.)
+                frontend::copy_fail("pgparity: COPY FROM STDIN data is not supported yet", &mut self.wbuf)?;
+            }
+            Message::CopyOutResponse(_) => out.columns = Some(Vec::new()),
+            Message::CopyData(body) => {
+                let line = String::from_utf8_lossy(body.data()).trim_end_matches('\n').to_string();
+                out.rows.push(vec![Some(line)]);
+            }
+            Message::ReadyForQuery(body) => out.status = TxStatus::from_byte(body.status()),
+            // Asynchronous or irrelevant here.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl TxStatus {
+    fn known(self) -> Option<TxStatus> {
+        (self != TxStatus::Unknown).then_some(self)
+    }
+}

@@ -1,0 +1,278 @@
+//! Workloads: finding, parsing and validating them, before any connection is opened (pure, sync).
+
+pub mod sql;
+mod yaml;
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Location};
+
+/// One feature's evidence: setup, steps, and an optional rewrite.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Stable identity: the path below the suite root without extension (`dml/returning`).
+    pub id: String,
+    pub feature: String,
+    pub area: String,
+    pub description: Option<String>,
+    pub requires: Vec<Requirement>,
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+    pub rewrite: Option<Rewrite>,
+}
+
+/// The same intent, written differently: "Works with rewrite" when it matches.
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub sql: String,
+    pub order: Order,
+    /// Read from the parse tree: the statement's top level has ORDER BY.
+    pub has_order_by: bool,
+    pub location: Location,
+}
+
+impl Step {
+    pub fn new(sql: String, order: Order, location: Location) -> Self {
+        let has_order_by = sql::has_top_level_order_by(&sql);
+        Step { sql, order, has_order_by, location }
+    }
+
+    /// Is row order part of this step's result?
+    pub fn ordered(&self) -> bool {
+        match self.order {
+            Order::Strict => true,
+            Order::Any => false,
+            Order::Auto => self.has_order_by,
+        }
+    }
+}
+
+/// How rows compare: `auto` reads ORDER BY from the statement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    #[default]
+    Auto,
+    Strict,
+    Any,
+}
+
+/// A precondition checked on the reference; unmet means Not tested, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// `extension:NAME`: available on the reference (`pg_available_extensions`).
+    Extension(String),
+    /// `version:N`: the reference's major version is at least N.
+    MinVersion(u32),
+}
+
+impl std::fmt::Display for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Requirement::Extension(e) => write!(f, "extension:{e}"),
+            Requirement::MinVersion(v) => write!(f, "version:{v}"),
+        }
+    }
+}
+
+impl Requirement {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.split_once(':') {
+            Some(("extension", name)) if !name.trim().is_empty() => {
+                Ok(Requirement::Extension(name.trim().to_string()))
+            }
+            Some(("version", v)) => v
+                .trim()
+                .parse()
+                .map(Requirement::MinVersion)
+                .map_err(|_| format!("`{text}`: the version must be a major version number, e.g. version:16")),
+            _ => Err(format!("unknown requirement `{text}`; expected extension:NAME or version:N")),
+        }
+    }
+}
+
+/// Load every workload under `paths` (files or directories, searched recursively in sorted
+/// order). All errors are collected so a user fixes them in one pass.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        match find_files(path) {
+            Ok(found) => files.extend(found.into_iter().map(|f| (path.clone(), f))),
+            Err(e) => errors.push(e),
+        }
+    }
+    if files.is_empty() && errors.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        errors.push(Error::Usage(format!("no workloads (.yaml, .yml, .sql) found in {}", shown.join(", "))));
+    }
+    let mut workloads: Vec<Workload> = Vec::new();
+    for (root, file) in files {
+        match load_file(&root, &file) {
+            Ok(w) => {
+                if let Some(other) = workloads.iter().find(|o| o.id == w.id) {
+                    errors.push(Error::Workload {
+                        location: Location { file: w.path.clone(), line: 1, column: 1 },
+                        message: format!("workload id `{}` is also used by {}", w.id, other.path.display()),
+                    });
+                } else {
+                    workloads.push(w);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(workloads)
+    } else {
+        Err(errors)
+    }
+}
+
+fn is_workload_file(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql"))
+}
+
+fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| Error::io(path, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
+            continue;
+        }
+        if entry.is_dir() {
+            found.extend(find_files(&entry)?);
+        } else if is_workload_file(&entry) {
+            found.push(entry);
+        }
+    }
+    Ok(found)
+}
+
+/// The id of a file: its path below the nearest enclosing `workloads` folder (or below the
+/// folder the user named), without extension, `/`-separated.
+pub fn workload_id(root: &Path, file: &Path) -> String {
+    let comps: Vec<String> = file
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let below = if let Some(i) = comps.iter().rposition(|c| c == "workloads") {
+        comps[i + 1..].to_vec()
+    } else if root.is_dir() {
+        let root_len = root.components().filter(|c| matches!(c, Component::Normal(_))).count();
+        let base = root.file_name().map(|n| n.to_string_lossy().into_owned());
+        let mut v: Vec<String> = base.into_iter().collect();
+        v.extend(comps.iter().skip(root_len).cloned());
+        v
+    } else {
+        comps.iter().rev().take(2).rev().cloned().collect()
+    };
+    let mut id = below.join("/");
+    if let Some(dot) = id.rfind('.') {
+        if !id[dot..].contains('/') {
+            id.truncate(dot);
+        }
+    }
+    id
+}
+
+fn load_file(root: &Path, file: &Path) -> Result<Workload, Error> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let id = workload_id(root, file);
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("sql") => load_sql(file, &id, &text),
+        _ => yaml::load(file, &id, &text),
+    }
+}
+
+/// Split SQL text into steps with file locations.
+/// `base` is the file line and column of the text's first character; every line of a YAML
+/// block scalar carries the same indentation, so columns shift by the same amount.
+pub(crate) fn steps_from_sql(file: &Path, sql_text: &str, base: (usize, usize)) -> Result<Vec<Step>, Error> {
+    let locate = |offset: usize| {
+        let (line, column) = sql::line_col(sql_text, offset);
+        Location { file: file.to_path_buf(), line: base.0 + line - 1, column: column + base.1 - 1 }
+    };
+    let pieces = sql::split(sql_text)
+        .map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;
+    Ok(pieces.into_iter().map(|p| Step::new(p.text, Order::Auto, locate(p.offset))).collect())
+}
+
+/// A `.sql` file: every statement is a step; feature = file stem, area = folder.
+fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
+    let steps = steps_from_sql(file, text, (1, 1))?;
+    if steps.is_empty() {
+        return Err(Error::Workload {
+            location: Location { file: file.to_path_buf(), line: 1, column: 1 },
+            message: "no SQL statements in this file".into(),
+        });
+    }
+    let feature = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let area = id.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_else(|| "general".into());
+    Ok(Workload {
+        path: file.to_path_buf(),
+        id: id.to_string(),
+        feature,
+        area,
+        description: None,
+        requires: Vec::new(),
+        setup: Vec::new(),
+        steps,
+        rewrite: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_relative_to_the_workloads_folder() {
+        let id = workload_id(Path::new("workloads"), Path::new("workloads/dml/returning.yaml"));
+        assert_eq!(id, "dml/returning");
+        let id = workload_id(Path::new("/x/workloads/dml"), Path::new("/x/workloads/dml/a.sql"));
+        assert_eq!(id, "dml/a");
+    }
+
+    #[test]
+    fn sql_files_become_one_step_per_statement() {
+        let w = load_sql(Path::new("w/types/casts.sql"), "types/casts", "SELECT 1;\n-- c\nSELECT 'x' ORDER BY 1;")
+            .unwrap();
+        assert_eq!(w.feature, "casts");
+        assert_eq!(w.area, "types");
+        assert_eq!(w.steps.len(), 2);
+        assert_eq!(w.steps[1].location.line, 3);
+        assert!(w.steps[1].ordered());
+        assert!(!w.steps[0].ordered());
+    }
+
+    #[test]
+    fn requirements_parse_or_explain() {
+        assert_eq!(Requirement::parse("extension:pgcrypto"), Ok(Requirement::Extension("pgcrypto".into())));
+        assert_eq!(Requirement::parse("version:16"), Ok(Requirement::MinVersion(16)));
+        assert!(Requirement::parse("version:x").unwrap_err().contains("major version"));
+        assert!(Requirement::parse("os:linux").unwrap_err().contains("unknown requirement"));
+    }
+}

@@ -1,0 +1,241 @@
+//! The YAML workload form (PRODUCT §3): strict keys, errors with `file:line:column` and the
+//! nearest valid key.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{steps_from_sql, Order, Requirement, Rewrite, Step, Workload};
+use crate::error::{Error, Location};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkload {
+    feature: String,
+    area: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    requires: Vec<String>,
+    #[serde(default)]
+    setup: Option<String>,
+    #[serde(default)]
+    steps: Vec<RawStep>,
+    #[serde(default)]
+    rewrite: Option<RawRewrite>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    sql: String,
+    #[serde(default)]
+    order: Order,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRewrite {
+    #[serde(default)]
+    setup: Option<String>,
+    steps: Vec<RawStep>,
+}
+
+pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
+    let at = |line: usize, column: usize| Location { file: file.to_path_buf(), line, column };
+    let raw: RawWorkload = serde_norway::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        Error::Workload { location: at(line, column), message: explain(&e.to_string()) }
+    })?;
+    let mut finder = Finder { text, cursor: 0 };
+    let requires = raw
+        .requires
+        .iter()
+        .map(|r| {
+            Requirement::parse(r)
+                .map_err(|message| Error::Workload { location: finder.locate_key("requires", file), message })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let setup = match &raw.setup {
+        Some(sql) => steps_from_sql(file, sql, finder.locate_block(sql)?)?,
+        None => Vec::new(),
+    };
+    if raw.steps.is_empty() {
+        return Err(Error::Workload {
+            location: finder.locate_key("steps", file),
+            message: "a workload needs at least one step under `steps:`".into(),
+        });
+    }
+    let steps = convert_steps(file, &raw.steps, &mut finder)?;
+    let rewrite = match &raw.rewrite {
+        Some(rw) => {
+            let setup = match &rw.setup {
+                Some(sql) => steps_from_sql(file, sql, finder.locate_block(sql)?)?,
+                None => setup.clone(),
+            };
+            if rw.steps.is_empty() {
+                return Err(Error::Workload {
+                    location: finder.locate_key("rewrite", file),
+                    message: "a rewrite needs at least one step".into(),
+                });
+            }
+            Some(Rewrite { setup, steps: convert_steps(file, &rw.steps, &mut finder)? })
+        }
+        None => None,
+    };
+    Ok(Workload {
+        path: file.to_path_buf(),
+        id: id.to_string(),
+        feature: raw.feature,
+        area: raw.area,
+        description: raw.description,
+        requires,
+        setup,
+        steps,
+        rewrite,
+    })
+}
+
+fn convert_steps(file: &Path, raw: &[RawStep], finder: &mut Finder) -> Result<Vec<Step>, Error> {
+    let mut steps = Vec::new();
+    for r in raw {
+        let base = finder.locate_block(&r.sql)?;
+        let mut found = steps_from_sql(file, &r.sql, base)?;
+        let location = Location { file: file.to_path_buf(), line: base.0, column: base.1 };
+        match found.len() {
+            1 => {
+                let mut step = found.remove(0);
+                step.order = r.order;
+                steps.push(step);
+            }
+            0 => return Err(Error::Workload { location, message: "this step has no SQL statement".into() }),
+            n => {
+                return Err(Error::Workload {
+                    location,
+                    message: format!("this step holds {n} statements; give each its own step"),
+                })
+            }
+        }
+    }
+    Ok(steps)
+}
+
+/// Finds where scalar values sit in the file, in document order (serde does not keep spans).
+struct Finder<'a> {
+    text: &'a str,
+    cursor: usize,
+}
+
+impl Finder<'_> {
+    /// Line and column of the first line of `value` at or after the cursor.
+    fn locate_block(&mut self, value: &str) -> Result<(usize, usize), Error> {
+        let first = value.lines().map(str::trim_end).find(|l| !l.trim().is_empty()).unwrap_or("");
+        let rest = &self.text[self.cursor..];
+        let found = if first.is_empty() { None } else { rest.find(first) };
+        match found {
+            Some(i) => {
+                let offset = self.cursor + i;
+                self.cursor = offset + first.len();
+                // Leading blank lines of the value are not in the file position of `first`.
+                let skipped = value.lines().take_while(|l| l.trim().is_empty()).count();
+                let (line, column) = super::sql::line_col(self.text, offset);
+                let leading = value.lines().nth(skipped).map(|l| l.len() - l.trim_start().len()).unwrap_or(0);
+                Ok((line.saturating_sub(skipped).max(1), column.saturating_sub(leading).max(1)))
+            }
+            // Folded or escaped scalars do not appear verbatim: fall back to the cursor.
+            None => Ok(super::sql::line_col(self.text, self.cursor)),
+        }
+    }
+
+    fn locate_key(&self, key: &str, file: &Path) -> Location {
+        let needle = format!("{key}:");
+        let offset = self.text.find(&needle).unwrap_or(0);
+        let (line, column) = super::sql::line_col(self.text, offset);
+        Location { file: file.to_path_buf(), line, column }
+    }
+}
+
+/// Turn serde's message into ours: no trailing position (we print it first), and for an
+/// unknown key the nearest valid one.
+fn explain(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    if let Some(rest) = message.split("unknown field `").nth(1) {
+        let unknown = rest.split('`').next().unwrap_or("");
+        let expected: Vec<&str> = rest.split("expected").nth(1).unwrap_or("").split('`').skip(1).step_by(2).collect();
+        if let Some(nearest) = nearest(unknown, &expected) {
+            return format!("{message}; did you mean `{nearest}`?");
+        }
+    }
+    message.to_string()
+}
+
+fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Workload, Error> {
+        load(Path::new("w/dml/x.yaml"), "dml/x", text)
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).err().expect("an error").to_string()
+    }
+
+    #[test]
+    fn full_form_parses_with_locations() {
+        let w = parse(
+            "feature: INSERT RETURNING\narea: DML\nrequires: [extension:plpgsql]\nsetup: |\n  CREATE TABLE t (id int);\n  INSERT INTO t VALUES (1);\nsteps:\n  - sql: SELECT id FROM t\n  - sql: SELECT id FROM t ORDER BY id\n    order: any\nrewrite:\n  steps:\n    - sql: SELECT 1\n",
+        )
+        .unwrap();
+        assert_eq!(w.feature, "INSERT RETURNING");
+        assert_eq!(w.setup.len(), 2);
+        assert_eq!((w.setup[1].location.line, w.setup[1].location.column), (6, 3));
+        assert_eq!((w.steps[0].location.line, w.steps[0].location.column), (8, 10));
+        assert!(!w.steps[1].ordered(), "order: any overrides ORDER BY");
+        assert_eq!(w.rewrite.as_ref().unwrap().setup.len(), 2, "rewrite inherits setup");
+        assert_eq!(w.requires, vec![Requirement::Extension("plpgsql".into())]);
+    }
+
+    #[test]
+    fn unknown_key_names_location_and_nearest_key() {
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n    ordr: strict\n");
+        assert!(msg.starts_with("w/dml/x.yaml:5:"), "{msg}");
+        assert!(msg.contains("unknown field `ordr`"), "{msg}");
+        assert!(msg.contains("did you mean `order`?"), "{msg}");
+        let msg = error_of("feature: f\narea: a\nstep:\n  - sql: SELECT 1\n");
+        assert!(msg.contains("did you mean `steps`?"), "{msg}");
+    }
+
+    #[test]
+    fn missing_and_invalid_values_are_errors() {
+        assert!(error_of("area: a\nsteps:\n  - sql: SELECT 1\n").contains("missing field `feature`"));
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n    order: sorted\n");
+        assert!(msg.starts_with("w/dml/x.yaml:5:"), "{msg}");
+        assert!(msg.contains("unknown variant `sorted`"), "{msg}");
+        assert!(error_of("feature: f\narea: a\n").contains("at least one step"));
+    }
+
+    #[test]
+    fn a_step_holds_exactly_one_statement() {
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1; SELECT 2\n");
+        assert_eq!(msg, "w/dml/x.yaml:4:10: this step holds 2 statements; give each its own step");
+    }
+
+    #[test]
+    fn scanner_errors_in_setup_point_into_the_file() {
+        let msg = error_of("feature: f\narea: a\nsetup: |\n  SELECT 1;\n  SELECT 'open\nsteps:\n  - sql: SELECT 1\n");
+        assert!(msg.starts_with("w/dml/x.yaml:5:3: "), "{msg}");
+    }
+}
