@@ -19,7 +19,11 @@ fn main() {
             std::process::exit(errors.first().map(|e| e.exit_code()).unwrap_or(exit::USAGE));
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -29,7 +33,7 @@ fn main() {
     let code = runtime.block_on(async move {
         let mode = prepared.plan.mode;
         let mut files = prepared.files;
-        let mut console = Console::new();
+        let mut console = Console::new(mode == Mode::Record);
         let mut observers = Tee(vec![&mut files, &mut console]);
         let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(s) => s,

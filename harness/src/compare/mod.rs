@@ -69,8 +69,13 @@ impl std::fmt::Display for MismatchKind {
 #[serde(rename_all = "snake_case", tag = "verdict")]
 pub enum Verdict {
     Match,
-    MatchAfter { normalisers: Vec<Normaliser> },
-    Mismatch { kinds: Vec<MismatchKind>, normalisers: Vec<Normaliser> },
+    MatchAfter {
+        normalisers: Vec<Normaliser>,
+    },
+    Mismatch {
+        kinds: Vec<MismatchKind>,
+        normalisers: Vec<Normaliser>,
+    },
 }
 
 impl Verdict {
@@ -85,10 +90,23 @@ impl std::fmt::Display for Verdict {
         match self {
             Verdict::Match => f.write_str("match"),
             Verdict::MatchAfter { normalisers } => {
-                write!(f, "match after {}", join(&normalisers.iter().map(|n| n.to_string()).collect::<Vec<_>>()))
+                write!(
+                    f,
+                    "match after {}",
+                    join(
+                        &normalisers
+                            .iter()
+                            .map(|n| n.to_string())
+                            .collect::<Vec<_>>()
+                    )
+                )
             }
             Verdict::Mismatch { kinds, .. } => {
-                write!(f, "mismatch: {}", join(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>()))
+                write!(
+                    f,
+                    "mismatch: {}",
+                    join(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>())
+                )
             }
         }
     }
@@ -136,7 +154,10 @@ fn verdict(mut kinds: Vec<MismatchKind>, mut soft: Vec<Normaliser>) -> Verdict {
     match (kinds.is_empty(), soft.is_empty()) {
         (true, true) => Verdict::Match,
         (true, false) => Verdict::MatchAfter { normalisers: soft },
-        (false, _) => Verdict::Mismatch { kinds, normalisers: soft },
+        (false, _) => Verdict::Mismatch {
+            kinds,
+            normalisers: soft,
+        },
     }
 }
 
@@ -153,17 +174,24 @@ fn compare_result_set(
 ) {
     match (&reference.columns, &candidate.columns) {
         (Some(rc), Some(cc)) => {
-            let names = |cols: &[crate::outcome::Column]| cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+            let names = |cols: &[crate::outcome::Column]| {
+                cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
+            };
             if names(rc) != names(cc) {
                 kinds.push(MismatchKind::Columns);
             }
             if rc.len() == cc.len() {
-                let types_differ =
-                    rc.iter().zip(cc).any(|(a, b)| a.type_name != b.type_name || a.typmod != b.typmod);
+                let types_differ = rc
+                    .iter()
+                    .zip(cc)
+                    .any(|(a, b)| a.type_name != b.type_name || a.typmod != b.typmod);
                 if types_differ {
                     kinds.push(MismatchKind::ColumnTypes);
                 }
-                let float_cols: Vec<bool> = rc.iter().map(|c| rows::is_float_type(&c.type_name)).collect();
+                let float_cols: Vec<bool> = rc
+                    .iter()
+                    .map(|c| rows::is_float_type(&c.type_name))
+                    .collect();
                 match rows::compare_rows(&reference.rows, &candidate.rows, ordered, &float_cols) {
                     rows::RowComparison::Equal(normalisers) => soft.extend(normalisers),
                     rows::RowComparison::OrderDiffers => kinds.push(MismatchKind::RowOrder),
@@ -178,9 +206,17 @@ fn compare_result_set(
     }
 }
 
-fn compare_notices(reference: &[ServerMessage], candidate: &[ServerMessage], soft: &mut Vec<Normaliser>) {
+fn compare_notices(
+    reference: &[ServerMessage],
+    candidate: &[ServerMessage],
+    soft: &mut Vec<Normaliser>,
+) {
     let key = |n: &ServerMessage| (n.severity.clone(), n.code.clone());
-    let same_kinds = reference.len() == candidate.len() && reference.iter().zip(candidate).all(|(a, b)| key(a) == key(b));
+    let same_kinds = reference.len() == candidate.len()
+        && reference
+            .iter()
+            .zip(candidate)
+            .all(|(a, b)| key(a) == key(b));
     if !same_kinds {
         soft.push(Normaliser::Notices);
     } else if reference != candidate {
@@ -238,7 +274,14 @@ pub fn judge_statements(
             let c = outcomes.candidate.get(i).unwrap_or(&missing);
             let verdict = compare(r, c, step.ordered());
             let outcomes = (!verdict.is_match()).then(|| Pair::new(r.clone(), c.clone()));
-            StepResult { phase, index: i + 1, location: step.location.to_string(), sql: step.sql.clone(), verdict, outcomes }
+            StepResult {
+                phase,
+                index: i + 1,
+                location: step.location.to_string(),
+                sql: step.sql.clone(),
+                verdict,
+                outcomes,
+            }
         })
         .collect()
 }
@@ -316,9 +359,16 @@ pub struct Recording {
 /// "Works with rewrite" needs both: every rewrite statement on the candidate matches the same
 /// statement on the reference, and the rewrite's last step on the reference matches the
 /// original's last step on the reference (the rewrite really has the same result).
-pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Recording>>) -> WorkloadResult {
-    let mut statements =
-        judge_statements(Phase::Setup, &w.setup, Pair::new(&original.reference.setup, &original.candidate.setup));
+pub fn judge(
+    w: &Workload,
+    original: Pair<&Recording>,
+    rewrite: Option<Pair<&Recording>>,
+) -> WorkloadResult {
+    let mut statements = judge_statements(
+        Phase::Setup,
+        &w.setup,
+        Pair::new(&original.reference.setup, &original.candidate.setup),
+    );
     statements.extend(judge_statements(
         Phase::Step,
         &w.steps,
@@ -331,7 +381,11 @@ pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Rec
         path: w.path.display().to_string(),
         feature: w.feature.clone(),
         area: w.area.clone(),
-        status: if matched == total { Status::Works } else { Status::Blocked },
+        status: if matched == total {
+            Status::Works
+        } else {
+            Status::Blocked
+        },
         reason: None,
         matched,
         total,
@@ -353,17 +407,28 @@ pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Rec
         k.dedup();
         k.iter().map(|k| k.to_string()).collect()
     };
-    result.reason = Some(format!("{} mismatched ({})", total - matched, kinds.join(", ")));
+    result.reason = Some(format!(
+        "{} mismatched ({})",
+        total - matched,
+        kinds.join(", ")
+    ));
     if let (Some(rw), Some(spec)) = (rewrite, &w.rewrite) {
-        let mut rewritten =
-            judge_statements(Phase::RewriteSetup, &spec.setup, Pair::new(&rw.reference.setup, &rw.candidate.setup));
+        let mut rewritten = judge_statements(
+            Phase::RewriteSetup,
+            &spec.setup,
+            Pair::new(&rw.reference.setup, &rw.candidate.setup),
+        );
         rewritten.extend(judge_statements(
             Phase::RewriteStep,
             &spec.steps,
             Pair::new(&rw.reference.steps, &rw.candidate.steps),
         ));
         let sides_agree = rewritten.iter().all(|s| s.verdict.is_match());
-        let same_result = match (rw.reference.steps.last(), original.reference.steps.last(), spec.steps.last()) {
+        let same_result = match (
+            rw.reference.steps.last(),
+            original.reference.steps.last(),
+            spec.steps.last(),
+        ) {
             (Some(a), Some(b), Some(step)) => compare(b, a, step.ordered()).is_match(),
             _ => false,
         };

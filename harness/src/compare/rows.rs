@@ -20,7 +20,12 @@ pub enum RowComparison {
     Differ,
 }
 
-pub fn compare_rows(reference: &[Row], candidate: &[Row], ordered: bool, float_cols: &[bool]) -> RowComparison {
+pub fn compare_rows(
+    reference: &[Row],
+    candidate: &[Row],
+    ordered: bool,
+    float_cols: &[bool],
+) -> RowComparison {
     if reference == candidate {
         return RowComparison::Equal(Vec::new());
     }
@@ -32,7 +37,11 @@ pub fn compare_rows(reference: &[Row], candidate: &[Row], ordered: bool, float_c
         if has_floats && rows_close(reference, candidate, float_cols) {
             return RowComparison::Equal(vec![Normaliser::FloatTolerance]);
         }
-        return if sorted(reference) == sorted(candidate) { RowComparison::OrderDiffers } else { RowComparison::Differ };
+        return if sorted(reference) == sorted(candidate) {
+            RowComparison::OrderDiffers
+        } else {
+            RowComparison::Differ
+        };
     }
     let (r, c) = (sorted(reference), sorted(candidate));
     if r == c {
@@ -57,10 +66,16 @@ fn sorted(rows: &[Row]) -> Vec<Row> {
 fn rows_close(a: &[Row], b: &[Row], float_cols: &[bool]) -> bool {
     a.iter().zip(b).all(|(ra, rb)| {
         ra.len() == rb.len()
-            && ra.iter().zip(rb).enumerate().all(|(i, (x, y))| match (x, y) {
-                (Some(x), Some(y)) if float_cols.get(i).copied().unwrap_or(false) => floats_close(x, y),
-                _ => x == y,
-            })
+            && ra
+                .iter()
+                .zip(rb)
+                .enumerate()
+                .all(|(i, (x, y))| match (x, y) {
+                    (Some(x), Some(y)) if float_cols.get(i).copied().unwrap_or(false) => {
+                        floats_close(x, y)
+                    }
+                    _ => x == y,
+                })
     })
 }
 

@@ -15,19 +15,19 @@ use super::scorecard::{feature_table, Counts};
 
 pub struct Console {
     bar: Option<ProgressBar>,
+    /// Print a line per recorded workload (`record`, where no verdict follows).
+    pub show_recorded: bool,
     /// Most mismatch diffs printed at the end (the scorecard lists them all).
     pub max_diffs: usize,
 }
 
-impl Default for Console {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Console {
-    pub fn new() -> Self {
-        Console { bar: None, max_diffs: 20 }
+    pub fn new(show_recorded: bool) -> Self {
+        Console {
+            bar: None,
+            show_recorded,
+            max_diffs: 20,
+        }
     }
 
     fn line(&self, text: &str) {
@@ -45,7 +45,10 @@ impl Console {
 impl Observer for Console {
     fn on(&mut self, event: Event<'_>) -> Result<()> {
         match event {
-            Event::TargetsReady { reference, candidate } => {
+            Event::TargetsReady {
+                reference,
+                candidate,
+            } => {
                 if let Some(r) = reference {
                     self.target("reference", r);
                 }
@@ -53,7 +56,9 @@ impl Observer for Console {
                     self.target("candidate", c);
                 }
             }
-            Event::Started { total, workload, .. } => {
+            Event::Started {
+                total, workload, ..
+            } => {
                 if self.bar.is_none() && std::io::stderr().is_terminal() {
                     let bar = ProgressBar::new(total as u64);
                     bar.set_style(
@@ -67,7 +72,13 @@ impl Observer for Console {
                     bar.set_message(workload.id.clone());
                 }
             }
-            Event::Recorded { index, total, workload, run, .. } => {
+            Event::Recorded {
+                index,
+                total,
+                workload,
+                run,
+                ..
+            } if self.show_recorded => {
                 let n = run.original.setup.len() + run.original.steps.len();
                 let what = match &run.not_tested {
                     Some(reason) => format!("not tested: {reason}"),
@@ -78,17 +89,30 @@ impl Observer for Console {
                     bar.set_position(index as u64);
                 }
             }
-            Event::Finished { index, total, result, .. } => {
+            Event::Recorded { .. } => {}
+            Event::Finished {
+                index,
+                total,
+                result,
+                ..
+            } => {
                 let detail = match result.status {
                     Status::NotTested => result.reason.clone().unwrap_or_default(),
                     _ => format!("{}/{}", result.matched, result.total),
                 };
-                self.line(&format!("[{index:>3}/{total}] {:<40} {} {detail}", result.id, result.status));
+                self.line(&format!(
+                    "[{index:>3}/{total}] {:<40} {} {detail}",
+                    result.id, result.status
+                ));
                 if let Some(bar) = &self.bar {
                     bar.set_position(index as u64);
                 }
             }
-            Event::Done { results, reference, candidate } => {
+            Event::Done {
+                results,
+                reference,
+                candidate,
+            } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
@@ -111,17 +135,25 @@ impl Observer for Console {
 }
 
 fn print_diffs(results: &[WorkloadResult], max: usize) {
-    let mismatches: Vec<(&WorkloadResult, &StepResult)> =
-        results.iter().flat_map(|r| r.mismatches().map(move |s| (r, s))).collect();
+    let mismatches: Vec<(&WorkloadResult, &StepResult)> = results
+        .iter()
+        .flat_map(|r| r.mismatches().map(move |s| (r, s)))
+        .collect();
     for (r, s) in mismatches.iter().take(max) {
-        println!("\n── {} {} {} at {}: {}", r.id, s.phase, s.index, s.location, s.verdict);
+        println!(
+            "\n── {} {} {} at {}: {}",
+            r.id, s.phase, s.index, s.location, s.verdict
+        );
         println!("   {}", s.sql.lines().collect::<Vec<_>>().join("\n   "));
         if let Some(o) = &s.outcomes {
             print!("{}", diff(&o.reference, &o.candidate));
         }
     }
     if mismatches.len() > max {
-        println!("\n… and {} more mismatches (all in scorecard.md and results.json)", mismatches.len() - max);
+        println!(
+            "\n… and {} more mismatches (all in scorecard.md and results.json)",
+            mismatches.len() - max
+        );
     }
     if !mismatches.is_empty() {
         println!();
@@ -131,7 +163,11 @@ fn print_diffs(results: &[WorkloadResult], max: usize) {
 /// A unified diff of two outcomes' renderings, reference first.
 pub fn diff(reference: &Outcome, candidate: &Outcome) -> String {
     let (a, b) = (render(reference), render(candidate));
-    TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header("reference", "candidate").to_string()
+    TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(3)
+        .header("reference", "candidate")
+        .to_string()
 }
 
 /// An outcome as lines: values quoted, NULL bare, so `'NULL'` and NULL never look alike.
@@ -141,7 +177,10 @@ pub fn render(o: &Outcome) -> String {
         out.push_str(&format!("fault: {f}\n"));
     }
     if let Some(cols) = &o.columns {
-        let list: Vec<String> = cols.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect();
+        let list: Vec<String> = cols
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.type_name))
+            .collect();
         out.push_str(&format!("columns: {}\n", list.join(", ")));
     }
     for row in &o.rows {
@@ -164,7 +203,10 @@ pub fn render(o: &Outcome) -> String {
         }
     }
     for n in &o.notices {
-        out.push_str(&format!("notice: {} {} {}\n", n.severity, n.code, n.message));
+        out.push_str(&format!(
+            "notice: {} {} {}\n",
+            n.severity, n.code, n.message
+        ));
     }
     out.push_str(&format!("status: {}\n", o.status));
     out

@@ -49,7 +49,14 @@ pub fn path_for(dir: &Path, w: &Workload) -> PathBuf {
 }
 
 fn entries(steps: &[Step], outcomes: &[Outcome]) -> Vec<Entry> {
-    steps.iter().zip(outcomes).map(|(s, o)| Entry { sql: s.sql.clone(), outcome: o.clone() }).collect()
+    steps
+        .iter()
+        .zip(outcomes)
+        .map(|(s, o)| Entry {
+            sql: s.sql.clone(),
+            outcome: o.clone(),
+        })
+        .collect()
 }
 
 /// Render the expected file of a workload.
@@ -62,15 +69,14 @@ pub fn render(w: &Workload, version: &str, run: &ReferenceRun) -> String {
         setup: entries(&w.setup, &run.original.setup),
         steps: entries(&w.steps, &run.original.steps),
         rewrite: match (&w.rewrite, &run.rewrite) {
-            (Some(spec), Some(rec)) => {
-                Some(RewriteEntries { setup: entries(&spec.setup, &rec.setup), steps: entries(&spec.steps, &rec.steps) })
-            }
+            (Some(spec), Some(rec)) => Some(RewriteEntries {
+                setup: entries(&spec.setup, &rec.setup),
+                steps: entries(&spec.steps, &rec.steps),
+            }),
             _ => None,
         },
     };
-    let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
-    text.push('\n');
-    text
+    super::json::to_string(&file)
 }
 
 pub fn write(dir: &Path, w: &Workload, version: &str, run: &ReferenceRun) -> Result<()> {
@@ -96,10 +102,20 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
         }
     })?;
     let file: ExpectedFile = serde_json::from_str(&text).map_err(|e| {
-        Error::Usage(format!("{}:{}:{}: {}", path.display(), e.line(), e.column(), e))
+        Error::Usage(format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            e
+        ))
     })?;
     if file.format != FORMAT {
-        return Err(Error::Usage(format!("{}: format {} is not {FORMAT}; re-record", path.display(), file.format)));
+        return Err(Error::Usage(format!(
+            "{}: format {} is not {FORMAT}; re-record",
+            path.display(),
+            file.format
+        )));
     }
     let stale = |what: &str| {
         Error::Usage(format!(
@@ -112,7 +128,8 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
         check_same(&w.setup, &file.setup).map_err(|i| stale(&format!("setup statement {i}")))?;
         check_same(&w.steps, &file.steps).map_err(|i| stale(&format!("step {i}")))?;
         if let (Some(spec), Some(rw)) = (&w.rewrite, &file.rewrite) {
-            check_same(&spec.setup, &rw.setup).map_err(|i| stale(&format!("rewrite setup statement {i}")))?;
+            check_same(&spec.setup, &rw.setup)
+                .map_err(|i| stale(&format!("rewrite setup statement {i}")))?;
             check_same(&spec.steps, &rw.steps).map_err(|i| stale(&format!("rewrite step {i}")))?;
         }
         if w.rewrite.is_some() != file.rewrite.is_some() {
@@ -122,8 +139,14 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
     let take = |entries: Vec<Entry>| entries.into_iter().map(|e| e.outcome).collect::<Vec<_>>();
     let run = ReferenceRun {
         not_tested: file.not_tested,
-        original: Recording { setup: take(file.setup), steps: take(file.steps) },
-        rewrite: file.rewrite.map(|rw| Recording { setup: take(rw.setup), steps: take(rw.steps) }),
+        original: Recording {
+            setup: take(file.setup),
+            steps: take(file.steps),
+        },
+        rewrite: file.rewrite.map(|rw| Recording {
+            setup: take(rw.setup),
+            steps: take(rw.steps),
+        }),
     };
     Ok((run, file.reference))
 }

@@ -52,7 +52,9 @@ impl Counts {
 
 /// A markdown table cell: `|` escaped (SQL's `||` would break the row), newlines flattened.
 pub fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 fn sorted(results: &[WorkloadResult]) -> Vec<&WorkloadResult> {
@@ -68,12 +70,26 @@ fn notes(r: &WorkloadResult) -> String {
 /// The feature table; `markdown` picks the preset (the terminal gets box drawing).
 pub fn feature_table(results: &[WorkloadResult], markdown: bool) -> Table {
     let mut table = Table::new();
-    table.load_style(if markdown { presets::ASCII_MARKDOWN } else { presets::UTF8_FULL_CONDENSED });
+    table.load_style(if markdown {
+        presets::ASCII_MARKDOWN
+    } else {
+        presets::UTF8_FULL_CONDENSED
+    });
     table.set_header(vec!["Area", "Feature", "Verdict", "Statements", "Notes"]);
     let esc = |s: &str| if markdown { cell(s) } else { s.to_string() };
     for r in sorted(results) {
-        let statements = if r.status == Status::NotTested { "-".to_string() } else { format!("{}/{}", r.matched, r.total) };
-        table.add_row(vec![esc(&r.area), esc(&r.feature), r.status.to_string(), statements, esc(&notes(r))]);
+        let statements = if r.status == Status::NotTested {
+            "-".to_string()
+        } else {
+            format!("{}/{}", r.matched, r.total)
+        };
+        table.add_row(vec![
+            esc(&r.area),
+            esc(&r.feature),
+            r.status.to_string(),
+            statements,
+            esc(&notes(r)),
+        ]);
     }
     table
 }
@@ -88,7 +104,14 @@ fn target_line(label: &str, t: &TargetReport) -> String {
         notes.push(format!("because {reason}"));
     }
     if !t.refused_settings.is_empty() {
-        notes.push(format!("refused settings: {}", t.refused_settings.iter().cloned().collect::<Vec<_>>().join("; ")));
+        notes.push(format!(
+            "refused settings: {}",
+            t.refused_settings
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
     }
     notes.extend(t.events.iter().cloned());
     line.push_str(&format!(" {} |", cell(&notes.join("; "))));
@@ -96,7 +119,12 @@ fn target_line(label: &str, t: &TargetReport) -> String {
 }
 
 /// `scorecard.md`. Deterministic for the same results and date.
-pub fn render_markdown(results: &[WorkloadResult], reference: &TargetReport, candidate: &TargetReport, date: &str) -> String {
+pub fn render_markdown(
+    results: &[WorkloadResult],
+    reference: &TargetReport,
+    candidate: &TargetReport,
+    date: &str,
+) -> String {
     let mut out = String::new();
     out.push_str("# pgparity scorecard\n\n");
     out.push_str(&format!("**{}**\n\n", Counts::of(results).line()));
@@ -107,13 +135,22 @@ pub fn render_markdown(results: &[WorkloadResult], reference: &TargetReport, can
     out.push_str(&format!("\n\nDate: {date}\n\n## Features\n\n"));
     out.push_str(&feature_table(results, true).to_string());
     out.push('\n');
-    let blocked: Vec<&WorkloadResult> = sorted(results).into_iter().filter(|r| r.mismatches().next().is_some()).collect();
+    let blocked: Vec<&WorkloadResult> = sorted(results)
+        .into_iter()
+        .filter(|r| r.mismatches().next().is_some())
+        .collect();
     if !blocked.is_empty() {
         out.push_str("\n## Mismatches\n");
         for r in blocked {
-            out.push_str(&format!("\n### {} / {} (`{}`)\n\n", r.area, r.feature, r.id));
+            out.push_str(&format!(
+                "\n### {} / {} (`{}`)\n\n",
+                r.area, r.feature, r.id
+            ));
             for s in r.mismatches() {
-                out.push_str(&format!("- {} {} at `{}`: {}\n", s.phase, s.index, s.location, s.verdict));
+                out.push_str(&format!(
+                    "- {} {} at `{}`: {}\n",
+                    s.phase, s.index, s.location, s.verdict
+                ));
                 out.push_str(&format!("  - SQL: `{}`\n", inline_code(&s.sql)));
                 if let Some(o) = &s.outcomes {
                     out.push_str(&format!("  - reference: {}\n", short(&o.reference)));
@@ -155,16 +192,29 @@ struct ResultsFile<'a> {
 }
 
 /// The results as versioned JSON.
-pub fn render_json(results: &[WorkloadResult], reference: &TargetReport, candidate: &TargetReport, date: &str) -> String {
-    let file = ResultsFile { format: RESULTS_FORMAT, date, reference, candidate, summary: Counts::of(results), workloads: results };
-    let mut text = serde_json::to_string_pretty(&file).expect("plain data serializes");
-    text.push('\n');
-    text
+pub fn render_json(
+    results: &[WorkloadResult],
+    reference: &TargetReport,
+    candidate: &TargetReport,
+    date: &str,
+) -> String {
+    let file = ResultsFile {
+        format: RESULTS_FORMAT,
+        date,
+        reference,
+        candidate,
+        summary: Counts::of(results),
+        workloads: results,
+    };
+    super::json::to_string(&file)
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, without a date crate.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     civil_date((secs / 86_400) as i64)
 }
 

@@ -87,7 +87,13 @@ impl Live {
             refused_settings: BTreeSet::new(),
             events: Vec::new(),
         };
-        Live { target, admin: None, types: None, report, failed: false }
+        Live {
+            target,
+            admin: None,
+            types: None,
+            report,
+            failed: false,
+        }
     }
 
     pub async fn stop(mut self) {
@@ -100,7 +106,9 @@ impl Live {
     /// The admin connection to the target's own database, reconnected when needed.
     async fn admin(&mut self) -> Result<&mut Session, String> {
         if self.admin.as_ref().is_none_or(|s| s.broken) {
-            let session = Session::connect(&self.target.params, CONNECT_TIMEOUT).await.map_err(|e| e.to_string())?;
+            let session = Session::connect(&self.target.params, CONNECT_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string())?;
             self.admin = Some(session);
         }
         Ok(self.admin.as_mut().expect("just connected"))
@@ -125,9 +133,26 @@ impl Live {
             match self.target.restart().await {
                 Ok(true) => self.report.events.push("server crashed; restarted".into()),
                 Ok(false) => {}
-                Err(e) => self.report.events.push(format!("server crashed; restart failed: {e}")),
+                Err(e) => self
+                    .report
+                    .events
+                    .push(format!("server crashed; restart failed: {e}")),
             }
         }
+    }
+
+    /// After a lost connection: did the server the harness owns exit? (It may take a moment.)
+    async fn server_died(&mut self) -> bool {
+        for _ in 0..30 {
+            if self.target.crashed() {
+                return true;
+            }
+            if !self.target.owned() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
     }
 
     /// Why a workload cannot run here, if a requirement is unmet.
@@ -135,17 +160,25 @@ impl Live {
         for req in requires {
             match req {
                 Requirement::Extension(name) => {
-                    let sql = format!("SELECT 1 FROM pg_available_extensions WHERE name = {}", quote_literal(name));
+                    let sql = format!(
+                        "SELECT 1 FROM pg_available_extensions WHERE name = {}",
+                        quote_literal(name)
+                    );
                     match self.admin_exec(&sql).await {
                         Ok(out) if !out.rows.is_empty() => {}
-                        Ok(_) => return Some(format!("requires {req}: not available on the reference")),
+                        Ok(_) => {
+                            return Some(format!("requires {req}: not available on the reference"))
+                        }
                         Err((_, e)) => return Some(format!("requires {req}: cannot check ({e})")),
                     }
                 }
                 Requirement::MinVersion(min) => {
                     let major = major_version(&self.target.version);
                     if major < *min {
-                        return Some(format!("requires {req}: the reference is {}", self.target.version));
+                        return Some(format!(
+                            "requires {req}: the reference is {}",
+                            self.target.version
+                        ));
                     }
                 }
             }
@@ -169,13 +202,25 @@ impl Live {
         for (group, out) in [(setup, &mut rec.setup), (steps, &mut rec.steps)] {
             for step in group {
                 let resp = session.simple_query(&step.sql, timeout).await;
-                let mut outcome = self.resolve_types(resp, &session, &slate, &mut meta).await;
-                if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.target.crashed() {
+                let mut outcome = self.resolve_types(resp, &slate, &mut meta).await;
+                if matches!(
+                    outcome.fault,
+                    Some(Fault::ConnectionLost | Fault::Protocol(_))
+                ) && self.server_died().await
+                {
                     outcome.fault = Some(Fault::ServerCrashed);
                 }
-                if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::ServerCrashed)) {
+                if matches!(
+                    outcome.fault,
+                    Some(Fault::ConnectionLost | Fault::ServerCrashed)
+                ) {
                     self.failed = true;
-                    self.report.events.push(format!("{}: {} at {}", name, outcome.fault.as_ref().expect("set"), step.location));
+                    self.report.events.push(format!(
+                        "{}: {} at {}",
+                        name,
+                        outcome.fault.as_ref().expect("set"),
+                        step.location
+                    ));
                 }
                 out.push(outcome);
             }
@@ -194,7 +239,13 @@ impl Live {
             match self.open_database(name).await {
                 Ok(session) => {
                     self.report.strategy = Some(Strategy::FreshDatabase);
-                    return Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshDatabase }));
+                    return Ok((
+                        session,
+                        Slate {
+                            name: name.to_string(),
+                            strategy: Strategy::FreshDatabase,
+                        },
+                    ));
                 }
                 Err(reason) if self.report.strategy.is_none() => {
                     self.report.strategy = Some(Strategy::FreshSchema);
@@ -204,7 +255,13 @@ impl Live {
             }
         }
         let session = self.open_schema(name).await?;
-        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema }))
+        Ok((
+            session,
+            Slate {
+                name: name.to_string(),
+                strategy: Strategy::FreshSchema,
+            },
+        ))
     }
 
     async fn open_database(&mut self, name: &str) -> Result<Session, String> {
@@ -215,7 +272,9 @@ impl Live {
             }
             // Left over from an interrupted run: it carries our prefix, so it is ours.
             self.drop_database(name).await;
-            self.admin_exec(&create).await.map_err(|(c, m)| format!("CREATE DATABASE failed: {c} {m}"))?;
+            self.admin_exec(&create)
+                .await
+                .map_err(|(c, m)| format!("CREATE DATABASE failed: {c} {m}"))?;
         }
         let params = self.target.params.with_dbname(name);
         match self.connect_pinned(&params).await {
@@ -228,10 +287,17 @@ impl Live {
     }
 
     async fn open_schema(&mut self, name: &str) -> Result<Session, String> {
-        let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(name))).await;
+        let _ = self
+            .admin_exec(&format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                quote_ident(name)
+            ))
+            .await;
         self.admin_exec(&format!("CREATE SCHEMA {}", quote_ident(name)))
             .await
-            .map_err(|(c, m)| format!("cannot create a fresh database or schema: CREATE SCHEMA failed: {c} {m}"))?;
+            .map_err(|(c, m)| {
+                format!("cannot create a fresh database or schema: CREATE SCHEMA failed: {c} {m}")
+            })?;
         let params = self.target.params.clone();
         let mut session = self.connect_pinned(&params).await?;
         let set = format!("SET search_path TO {}", quote_ident(name));
@@ -241,11 +307,18 @@ impl Live {
 
     /// Connect and apply the pinned settings; a refused setting is reported, not fatal.
     async fn connect_pinned(&mut self, params: &ConnectParams) -> Result<Session, String> {
-        let mut session = Session::connect(params, CONNECT_TIMEOUT).await.map_err(|e| e.to_string())?;
+        let mut session = Session::connect(params, CONNECT_TIMEOUT)
+            .await
+            .map_err(|e| e.to_string())?;
         for (name, value) in PINNED_SETTINGS {
-            let out = session.simple_query(&format!("SET {name} = {value}"), ADMIN_TIMEOUT).await.outcome;
+            let out = session
+                .simple_query(&format!("SET {name} = {value}"), ADMIN_TIMEOUT)
+                .await
+                .outcome;
             if let Some(e) = out.error {
-                self.report.refused_settings.insert(format!("{name} ({} {})", e.code, e.message));
+                self.report
+                    .refused_settings
+                    .insert(format!("{name} ({} {})", e.code, e.message));
             } else if let Some(f) = out.fault {
                 return Err(format!("SET {name}: {f}"));
             }
@@ -257,7 +330,12 @@ impl Live {
         match slate.strategy {
             Strategy::FreshDatabase => self.drop_database(&slate.name).await,
             Strategy::FreshSchema => {
-                let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(&slate.name))).await;
+                let _ = self
+                    .admin_exec(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE",
+                        quote_ident(&slate.name)
+                    ))
+                    .await;
             }
         }
     }
@@ -277,16 +355,19 @@ impl Live {
     async fn resolve_types(
         &mut self,
         resp: Response,
-        session: &Session,
         slate: &Slate,
         meta: &mut Option<Session>,
     ) -> Outcome {
-        let Response { mut outcome, column_oids } = resp;
+        let Response {
+            mut outcome,
+            column_oids,
+        } = resp;
         if column_oids.is_empty() {
             return outcome;
         }
         if self.types.is_none() {
-            let sql = "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";
+            let sql =
+                "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";
             let map = match self.admin_exec(sql).await {
                 Ok(out) => out
                     .rows
@@ -298,7 +379,11 @@ impl Live {
             self.types = Some(map);
         }
         let known = self.types.as_ref().expect("loaded");
-        let unknown: Vec<u32> = column_oids.iter().copied().filter(|o| !known.contains_key(o)).collect();
+        let unknown: Vec<u32> = column_oids
+            .iter()
+            .copied()
+            .filter(|o| !known.contains_key(o))
+            .collect();
         let mut extra: HashMap<u32, String> = HashMap::new();
         if !unknown.is_empty() {
             if meta.is_none() {
@@ -308,8 +393,11 @@ impl Live {
                 };
                 if let Ok(mut m) = Session::connect(&params, CONNECT_TIMEOUT).await {
                     if slate.strategy == Strategy::FreshSchema {
-                        m.simple_query(&format!("SET search_path TO {}", quote_ident(&slate.name)), ADMIN_TIMEOUT)
-                            .await;
+                        m.simple_query(
+                            &format!("SET search_path TO {}", quote_ident(&slate.name)),
+                            ADMIN_TIMEOUT,
+                        )
+                        .await;
                     }
                     *meta = Some(m);
                 }
@@ -329,7 +417,6 @@ impl Live {
                 }
             }
         }
-        let _ = session;
         if let Some(columns) = outcome.columns.as_mut() {
             for (col, oid) in columns.iter_mut().zip(&column_oids) {
                 col.type_name = known
@@ -355,10 +442,18 @@ pub fn major_version(version: &str) -> u32 {
 pub fn slate_name(id: &str) -> String {
     let mut name: String = format!("pgparity_{}", id)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.len() > 63 {
-        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100000001b3)
+        });
         name.truncate(46);
         name.push_str(&format!("_{:016x}", hash));
     }
@@ -373,7 +468,10 @@ mod tests {
     fn versions_and_names() {
         assert_eq!(major_version("15.18 (Debian 15.18-0+deb12u1)"), 15);
         assert_eq!(major_version("18beta1"), 18);
-        assert_eq!(slate_name("dml/Insert-returning"), "pgparity_dml_insert_returning");
+        assert_eq!(
+            slate_name("dml/Insert-returning"),
+            "pgparity_dml_insert_returning"
+        );
         let long = slate_name(&"x".repeat(100));
         assert_eq!(long.len(), 63);
         assert_ne!(long, slate_name(&"x".repeat(101)));

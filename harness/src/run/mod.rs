@@ -52,10 +52,23 @@ pub struct Plan {
 /// What happened, in order; reporters render these.
 #[derive(Clone, Copy)]
 pub enum Event<'a> {
-    TargetsReady { reference: Option<&'a TargetReport>, candidate: Option<&'a TargetReport> },
-    Started { index: usize, total: usize, workload: &'a Workload },
+    TargetsReady {
+        reference: Option<&'a TargetReport>,
+        candidate: Option<&'a TargetReport>,
+    },
+    Started {
+        index: usize,
+        total: usize,
+        workload: &'a Workload,
+    },
     /// The reference outcome of a workload (written to expected/).
-    Recorded { index: usize, total: usize, workload: &'a Workload, run: &'a ReferenceRun, version: &'a str },
+    Recorded {
+        index: usize,
+        total: usize,
+        workload: &'a Workload,
+        run: &'a ReferenceRun,
+        version: &'a str,
+    },
     Finished {
         index: usize,
         total: usize,
@@ -63,7 +76,11 @@ pub enum Event<'a> {
         reference: &'a TargetReport,
         candidate: &'a TargetReport,
     },
-    Done { results: &'a [WorkloadResult], reference: &'a TargetReport, candidate: &'a TargetReport },
+    Done {
+        results: &'a [WorkloadResult],
+        reference: &'a TargetReport,
+        candidate: &'a TargetReport,
+    },
 }
 
 pub trait Observer {
@@ -81,8 +98,20 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
     let need_reference = plan.mode != Mode::Check;
     let need_candidate = plan.mode != Mode::Record;
     let (reference, candidate) = tokio::join!(
-        async { if need_reference { Some(Target::start(&plan.reference).await) } else { None } },
-        async { if need_candidate { Some(Target::start(&plan.candidate).await) } else { None } },
+        async {
+            if need_reference {
+                Some(Target::start(&plan.reference).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if need_candidate {
+                Some(Target::start(&plan.candidate).await)
+            } else {
+                None
+            }
+        },
     );
     let (mut reference, mut candidate) = match (reference.transpose(), candidate.transpose()) {
         (Ok(r), Ok(c)) => (r.map(Live::new), c.map(Live::new)),
@@ -101,7 +130,9 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
         }
     };
     if let (Some(r), Some(c)) = (&reference, &candidate) {
-        if r.target.params.host == c.target.params.host && r.target.params.port == c.target.params.port {
+        if r.target.params.host == c.target.params.host
+            && r.target.params.port == c.target.params.port
+        {
             let message = "the reference and the candidate are the same server; their workload databases would collide";
             let err = Error::Usage(message.into());
             if let Some(r) = reference.take() {
@@ -114,11 +145,15 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
         }
     }
     let result = schedule(&plan, reference.as_mut(), candidate.as_mut(), observer).await;
-    let target_failed = reference.as_ref().is_some_and(|r| r.failed) || candidate.as_ref().is_some_and(|c| c.failed);
+    let target_failed = reference.as_ref().is_some_and(|r| r.failed)
+        || candidate.as_ref().is_some_and(|c| c.failed);
     for live in [reference, candidate].into_iter().flatten() {
         live.stop().await;
     }
-    result.map(|results| Summary { results, target_failed })
+    result.map(|results| Summary {
+        results,
+        target_failed,
+    })
 }
 
 async fn schedule(
@@ -144,15 +179,31 @@ async fn schedule(
     };
     for (i, w) in plan.workloads.iter().enumerate() {
         let index = i + 1;
-        observer.on(Event::Started { index, total, workload: w })?;
+        observer.on(Event::Started {
+            index,
+            total,
+            workload: w,
+        })?;
         let name = slate_name(&w.id);
-        let (reference_run, candidate_run) = match (plan.mode, reference.as_deref_mut(), candidate.as_deref_mut()) {
+        let (reference_run, candidate_run) = match (
+            plan.mode,
+            reference.as_deref_mut(),
+            candidate.as_deref_mut(),
+        ) {
             (Mode::Record, Some(r), _) => (reference_run(r, w, &name, plan.timeout).await, None),
             (Mode::Run, Some(r), Some(c)) => match r.unmet(&w.requires).await {
-                Some(reason) => (ReferenceRun { not_tested: Some(reason), ..Default::default() }, None),
+                Some(reason) => (
+                    ReferenceRun {
+                        not_tested: Some(reason),
+                        ..Default::default()
+                    },
+                    None,
+                ),
                 None => {
-                    let (rr, cr) =
-                        tokio::join!(reference_run(r, w, &name, plan.timeout), c.record(&name, &w.setup, &w.steps, plan.timeout));
+                    let (rr, cr) = tokio::join!(
+                        reference_run(r, w, &name, plan.timeout),
+                        c.record(&name, &w.setup, &w.steps, plan.timeout)
+                    );
                     (rr, Some(cr))
                 }
             },
@@ -168,17 +219,41 @@ async fn schedule(
             _ => unreachable!("execute starts the targets each mode needs"),
         };
         if let Some(r) = reference.as_deref() {
-            observer.on(Event::Recorded { index, total, workload: w, run: &reference_run, version: &r.report.version })?;
+            observer.on(Event::Recorded {
+                index,
+                total,
+                workload: w,
+                run: &reference_run,
+                version: &r.report.version,
+            })?;
         }
-        let Some(c) = candidate.as_deref_mut() else { continue };
+        let Some(c) = candidate.as_deref_mut() else {
+            continue;
+        };
         let result = evaluate(w, &name, &reference_run, candidate_run, c, plan.timeout).await;
-        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
-        observer.on(Event::Finished { index, total, result: &result, reference: reference_report, candidate: &c.report })?;
+        let reference_report = reference
+            .as_deref()
+            .map(|r| &r.report)
+            .unwrap_or(&saved_reference);
+        observer.on(Event::Finished {
+            index,
+            total,
+            result: &result,
+            reference: reference_report,
+            candidate: &c.report,
+        })?;
         results.push(result);
     }
     if let Some(c) = candidate.as_deref() {
-        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
-        observer.on(Event::Done { results: &results, reference: reference_report, candidate: &c.report })?;
+        let reference_report = reference
+            .as_deref()
+            .map(|r| &r.report)
+            .unwrap_or(&saved_reference);
+        observer.on(Event::Done {
+            results: &results,
+            reference: reference_report,
+            candidate: &c.report,
+        })?;
     }
     Ok(results)
 }
@@ -186,17 +261,29 @@ async fn schedule(
 /// The reference's outcome of a workload: the original statements, then the rewrite if any.
 async fn reference_run(r: &mut Live, w: &Workload, name: &str, timeout: Duration) -> ReferenceRun {
     if let Some(reason) = r.unmet(&w.requires).await {
-        return ReferenceRun { not_tested: Some(reason), ..Default::default() };
+        return ReferenceRun {
+            not_tested: Some(reason),
+            ..Default::default()
+        };
     }
     let original = match r.record(name, &w.setup, &w.steps, timeout).await {
         Ok(rec) => rec,
-        Err(e) => return ReferenceRun { not_tested: Some(format!("reference unreachable: {e}")), ..Default::default() },
+        Err(e) => {
+            return ReferenceRun {
+                not_tested: Some(format!("reference unreachable: {e}")),
+                ..Default::default()
+            }
+        }
     };
     let rewrite = match &w.rewrite {
         Some(rw) => r.record(name, &rw.setup, &rw.steps, timeout).await.ok(),
         None => None,
     };
-    ReferenceRun { not_tested: None, original, rewrite }
+    ReferenceRun {
+        not_tested: None,
+        original,
+        rewrite,
+    }
 }
 
 /// Judge a workload; try the rewrite on the candidate when the original is blocked.
@@ -211,20 +298,38 @@ async fn evaluate(
     if let Some(reason) = &reference.not_tested {
         return WorkloadResult::not_tested(w, reason.clone());
     }
-    let failed_setup = reference.original.setup.iter().zip(&w.setup).find(|(o, _)| o.error.is_some() || o.fault.is_some());
+    let failed_setup = reference
+        .original
+        .setup
+        .iter()
+        .zip(&w.setup)
+        .find(|(o, _)| o.error.is_some() || o.fault.is_some());
     if let Some((outcome, step)) = failed_setup {
-        return WorkloadResult::not_tested(w, format!("setup fails on the reference at {}: {}", step.location, outcome.summary()));
+        return WorkloadResult::not_tested(
+            w,
+            format!(
+                "setup fails on the reference at {}: {}",
+                step.location,
+                outcome.summary()
+            ),
+        );
     }
     let candidate = match candidate {
         Some(Ok(rec)) => rec,
-        Some(Err(e)) => return WorkloadResult::not_tested(w, format!("candidate unreachable: {e}")),
+        Some(Err(e)) => {
+            return WorkloadResult::not_tested(w, format!("candidate unreachable: {e}"))
+        }
         None => return WorkloadResult::not_tested(w, "not run".into()),
     };
     let mut result = judge(w, Pair::new(&reference.original, &candidate), None);
     if result.status == Status::Blocked {
         if let (Some(spec), Some(ref_rw)) = (&w.rewrite, &reference.rewrite) {
             if let Ok(cand_rw) = c.record(name, &spec.setup, &spec.steps, timeout).await {
-                result = judge(w, Pair::new(&reference.original, &candidate), Some(Pair::new(ref_rw, &cand_rw)));
+                result = judge(
+                    w,
+                    Pair::new(&reference.original, &candidate),
+                    Some(Pair::new(ref_rw, &cand_rw)),
+                );
             }
         }
     }

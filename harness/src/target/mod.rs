@@ -32,7 +32,9 @@ impl FromStr for TargetSpec {
             Ok(TargetSpec::Url(s.to_string()))
         } else if let Some(cmd) = s.strip_prefix("exec:") {
             if !cmd.contains("{port}") {
-                return Err(format!("`{s}`: an exec: command must take the port as {{port}}"));
+                return Err(format!(
+                    "`{s}`: an exec: command must take the port as {{port}}"
+                ));
             }
             Ok(TargetSpec::Exec(cmd.to_string()))
         } else if let Some(image) = s.strip_prefix("docker:") {
@@ -64,7 +66,10 @@ pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
     if let Some(scheme_end) = out.find("://") {
         let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..].find(['/', '?']).map(|i| rest_start + i).unwrap_or(out.len());
+        let authority_end = out[rest_start..]
+            .find(['/', '?'])
+            .map(|i| rest_start + i)
+            .unwrap_or(out.len());
         if let Some(at) = out[rest_start..authority_end].rfind('@') {
             let userinfo = &out[rest_start..rest_start + at];
             if let Some(colon) = userinfo.find(':') {
@@ -74,7 +79,10 @@ pub fn redact(url: &str) -> String {
     }
     if let Some(i) = out.find("password=") {
         let start = i + "password=".len();
-        let end = out[start..].find('&').map(|j| start + j).unwrap_or(out.len());
+        let end = out[start..]
+            .find('&')
+            .map(|j| start + j)
+            .unwrap_or(out.len());
         out.replace_range(start..end, "***");
     }
     out
@@ -102,16 +110,23 @@ impl Target {
     pub async fn start(spec: &TargetSpec) -> Result<Target> {
         let (params, server) = match spec {
             TargetSpec::Local(bindir) => {
-                let cluster = local::LocalCluster::start(bindir.as_deref()).await.map_err(|m| Error::target(spec, m))?;
+                let cluster = local::LocalCluster::start(bindir.as_deref())
+                    .await
+                    .map_err(|m| Error::target(spec, m))?;
                 (cluster.params(), Some(Server::Local(cluster)))
             }
             TargetSpec::Exec(cmd) => {
-                let server = exec::ExecServer::start(cmd).await.map_err(|m| Error::target(spec, m))?;
+                let server = exec::ExecServer::start(cmd)
+                    .await
+                    .map_err(|m| Error::target(spec, m))?;
                 (server.params(), Some(Server::Exec(server)))
             }
             TargetSpec::Url(url) => (url_params(url).map_err(|m| Error::target(spec, m))?, None),
             TargetSpec::Docker(_) => {
-                return Err(Error::target(spec, "docker: targets are not implemented yet (see README, \"Not done yet\")"))
+                return Err(Error::target(
+                    spec,
+                    "docker: targets are not implemented yet (see README, \"Not done yet\")",
+                ))
             }
         };
         let session = Session::connect(&params, CONNECT_TIMEOUT)
@@ -119,7 +134,12 @@ impl Target {
             .map_err(|e| Error::target(spec, format!("cannot connect: {e}")))?;
         let version = session.server_version().unwrap_or("unknown").to_string();
         session.close().await;
-        Ok(Target { spec: spec.clone(), params, version, server })
+        Ok(Target {
+            spec: spec.clone(),
+            params,
+            version,
+            server,
+        })
     }
 
     /// Did the harness start this server, and is it gone?
@@ -129,6 +149,11 @@ impl Target {
             Some(Server::Exec(s)) => !s.is_running(),
             None => false,
         }
+    }
+
+    /// Did the harness start this server itself?
+    pub fn owned(&self) -> bool {
+        self.server.is_some()
     }
 
     /// Restart a server the harness owns after a crash. Returns false for servers it does not own.
@@ -155,10 +180,19 @@ pub fn url_params(url: &str) -> std::result::Result<ConnectParams, String> {
     url_params_with(url, env)
 }
 
-fn url_params_with(url: &str, env: impl Fn(&str) -> Option<String>) -> std::result::Result<ConnectParams, String> {
-    let config = tokio_postgres::Config::from_str(url).map_err(|e| format!("invalid URL {}: {e}", redact(url)))?;
-    if matches!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Require) {
-        return Err("sslmode=require: TLS is not supported yet (see README, \"Not done yet\")".into());
+fn url_params_with(
+    url: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> std::result::Result<ConnectParams, String> {
+    let config = tokio_postgres::Config::from_str(url)
+        .map_err(|e| format!("invalid URL {}: {e}", redact(url)))?;
+    if matches!(
+        config.get_ssl_mode(),
+        tokio_postgres::config::SslMode::Require
+    ) {
+        return Err(
+            "sslmode=require: TLS is not supported yet (see README, \"Not done yet\")".into(),
+        );
     }
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => Host::Tcp(h.clone()),
@@ -180,12 +214,29 @@ fn url_params_with(url: &str, env: impl Fn(&str) -> Option<String>) -> std::resu
         .get_user()
         .map(str::to_string)
         .or_else(|| env("PGUSER"))
-        .or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name))
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
         .unwrap_or_else(|| "postgres".into());
-    let password =
-        config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).or_else(|| env("PGPASSWORD"));
-    let dbname = config.get_dbname().map(str::to_string).or_else(|| env("PGDATABASE")).unwrap_or_else(|| user.clone());
-    Ok(ConnectParams { host, port, user, password, dbname })
+    let password = config
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .or_else(|| env("PGPASSWORD"));
+    let dbname = config
+        .get_dbname()
+        .map(str::to_string)
+        .or_else(|| env("PGDATABASE"))
+        .unwrap_or_else(|| user.clone());
+    Ok(ConnectParams {
+        host,
+        port,
+        user,
+        password,
+        dbname,
+    })
 }
 
 /// A TCP port free on loopback right now.
@@ -204,7 +255,9 @@ pub(crate) async fn wait_ready(
     let mut last = String::from("no attempt");
     while start.elapsed() < limit {
         if !alive() {
-            return Err(format!("the server exited before accepting connections ({last})"));
+            return Err(format!(
+                "the server exited before accepting connections ({last})"
+            ));
         }
         match Session::connect(params, Duration::from_secs(5)).await {
             Ok(s) => {
@@ -232,17 +285,35 @@ mod tests {
     #[test]
     fn target_grammar() {
         assert_eq!("local".parse(), Ok(TargetSpec::Local(None)));
-        assert_eq!("local:/opt/pg/bin".parse(), Ok(TargetSpec::Local(Some("/opt/pg/bin".into()))));
-        assert!(matches!("postgres://u@h/db".parse(), Ok(TargetSpec::Url(_))));
-        assert!(matches!("exec:srv --port {port}".parse(), Ok(TargetSpec::Exec(_))));
-        assert!("exec:srv".parse::<TargetSpec>().unwrap_err().contains("{port}"));
+        assert_eq!(
+            "local:/opt/pg/bin".parse(),
+            Ok(TargetSpec::Local(Some("/opt/pg/bin".into())))
+        );
+        assert!(matches!(
+            "postgres://u@h/db".parse(),
+            Ok(TargetSpec::Url(_))
+        ));
+        assert!(matches!(
+            "exec:srv --port {port}".parse(),
+            Ok(TargetSpec::Exec(_))
+        ));
+        assert!("exec:srv"
+            .parse::<TargetSpec>()
+            .unwrap_err()
+            .contains("{port}"));
         assert!("mysql://x".parse::<TargetSpec>().is_err());
     }
 
     #[test]
     fn passwords_never_show() {
-        assert_eq!(redact("postgres://u:secret@h:5433/db"), "postgres://u:***@h:5433/db");
-        assert_eq!(redact("postgres://u@h/db?password=secret&sslmode=disable"), "postgres://u@h/db?password=***&sslmode=disable");
+        assert_eq!(
+            redact("postgres://u:secret@h:5433/db"),
+            "postgres://u:***@h:5433/db"
+        );
+        assert_eq!(
+            redact("postgres://u@h/db?password=secret&sslmode=disable"),
+            "postgres://u@h/db?password=***&sslmode=disable"
+        );
         let spec: TargetSpec = "postgres://u:pw@h/db".parse().unwrap();
         assert_eq!(spec.to_string(), "postgres://u:***@h/db");
         let params = url_params_with("postgres://u:pw@h/db", |_| None).unwrap();
@@ -252,7 +323,10 @@ mod tests {
     #[test]
     fn urls_follow_libpq_rules_with_env_defaults() {
         let p = url_params_with("postgres://ann:pw@db.example:6543/app", |_| None).unwrap();
-        assert_eq!((p.host, p.port, p.user.as_str(), p.dbname.as_str()), (Host::Tcp("db.example".into()), 6543, "ann", "app"));
+        assert_eq!(
+            (p.host, p.port, p.user.as_str(), p.dbname.as_str()),
+            (Host::Tcp("db.example".into()), 6543, "ann", "app")
+        );
         assert_eq!(p.password.as_deref(), Some("pw"));
         let env = |k: &str| match k {
             "PGHOST" => Some("h2".to_string()),
@@ -262,7 +336,10 @@ mod tests {
             _ => None,
         };
         let p = url_params_with("postgres:///", env).unwrap();
-        assert_eq!((p.host, p.port, p.user.as_str(), p.dbname.as_str()), (Host::Tcp("h2".into()), 5499, "bob", "bob"));
+        assert_eq!(
+            (p.host, p.port, p.user.as_str(), p.dbname.as_str()),
+            (Host::Tcp("h2".into()), 5499, "bob", "bob")
+        );
         assert_eq!(p.password.as_deref(), Some("s3"));
         let p = url_params_with("postgres://%2Ftmp%2Fsock/db", |_| None).unwrap();
         assert_eq!(p.host, Host::Unix("/tmp/sock".into()));

@@ -50,7 +50,10 @@ pub enum Host {
 
 impl ConnectParams {
     pub fn with_dbname(&self, dbname: &str) -> Self {
-        ConnectParams { dbname: dbname.to_string(), ..self.clone() }
+        ConnectParams {
+            dbname: dbname.to_string(),
+            ..self.clone()
+        }
     }
 }
 
@@ -60,7 +63,7 @@ pub enum ConnectError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("server refused the connection: {} {}", .0.code, .0.message)]
-    Server(ServerMessage),
+    Server(Box<ServerMessage>),
     #[error("{0}")]
     Protocol(String),
     #[error("no answer within {0:?}")]
@@ -109,7 +112,10 @@ pub struct Session {
 
 impl Session {
     /// Connect, authenticate (cleartext, MD5 or SCRAM-SHA-256) and wait for ReadyForQuery.
-    pub async fn connect(params: &ConnectParams, timeout: Duration) -> Result<Session, ConnectError> {
+    pub async fn connect(
+        params: &ConnectParams,
+        timeout: Duration,
+    ) -> Result<Session, ConnectError> {
         match tokio::time::timeout(timeout, Self::connect_inner(params)).await {
             Ok(r) => r,
             Err(_) => Err(ConnectError::Timeout(timeout)),
@@ -156,7 +162,8 @@ impl Session {
                     s.flush().await?;
                 }
                 Message::AuthenticationSasl(body) => {
-                    let mechanisms: Vec<String> = body.mechanisms().map(|m| Ok(m.to_string())).collect()?;
+                    let mechanisms: Vec<String> =
+                        body.mechanisms().map(|m| Ok(m.to_string())).collect()?;
                     if !mechanisms.iter().any(|m| m == SCRAM_SHA_256) {
                         return Err(ConnectError::Protocol(format!(
                             "server offers SASL mechanisms {mechanisms:?}; only SCRAM-SHA-256 is supported"
@@ -169,21 +176,30 @@ impl Session {
                     scram = Some(client);
                 }
                 Message::AuthenticationSaslContinue(body) => {
-                    let client = scram.as_mut().ok_or_else(|| proto("SASL continue without SASL start"))?;
+                    let client = scram
+                        .as_mut()
+                        .ok_or_else(|| proto("SASL continue without SASL start"))?;
                     client.update(body.data())?;
                     frontend::sasl_response(client.message(), &mut s.wbuf)?;
                     s.flush().await?;
                 }
                 Message::AuthenticationSaslFinal(body) => {
-                    let client = scram.as_mut().ok_or_else(|| proto("SASL final without SASL start"))?;
+                    let client = scram
+                        .as_mut()
+                        .ok_or_else(|| proto("SASL final without SASL start"))?;
                     client.finish(body.data())?;
                 }
-                Message::BackendKeyData(body) => s.key = Some((body.process_id(), body.secret_key())),
+                Message::BackendKeyData(body) => {
+                    s.key = Some((body.process_id(), body.secret_key()))
+                }
                 Message::ParameterStatus(body) => {
-                    s.server_params.insert(body.name()?.to_string(), body.value()?.to_string());
+                    s.server_params
+                        .insert(body.name()?.to_string(), body.value()?.to_string());
                 }
                 Message::NoticeResponse(_) => {}
-                Message::ErrorResponse(body) => return Err(ConnectError::Server(server_message(body.fields())?)),
+                Message::ErrorResponse(body) => {
+                    return Err(ConnectError::Server(Box::new(server_message(body.fields())?)))
+                }
                 Message::ReadyForQuery(body) => {
                     s.status = TxStatus::from_byte(body.status());
                     return Ok(s);
@@ -195,7 +211,9 @@ impl Session {
 
     fn password(&self) -> Result<String, ConnectError> {
         self.params.password.clone().ok_or_else(|| {
-            ConnectError::Protocol("the server asks for a password and none was given (URL or PGPASSWORD)".into())
+            ConnectError::Protocol(
+                "the server asks for a password and none was given (URL or PGPASSWORD)".into(),
+            )
         })
     }
 
@@ -213,14 +231,19 @@ impl Session {
                 return Ok(msg);
             }
             if self.io.read_buf(&mut self.rbuf).await? == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "server closed the connection"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "server closed the connection",
+                ));
             }
         }
     }
 
     /// Send a protocol CancelRequest on a new connection, as libpq's PQcancel does.
     pub async fn cancel(&self) -> std::io::Result<()> {
-        let Some((pid, secret)) = self.key else { return Ok(()) };
+        let Some((pid, secret)) = self.key else {
+            return Ok(());
+        };
         let mut io = open(&self.params).await?;
         let mut buf = BytesMut::new();
         frontend::cancel_request(pid, secret, &mut buf);

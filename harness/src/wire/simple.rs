@@ -76,7 +76,11 @@ impl Session {
                 self.status = status;
                 if cancelled {
                     // What the server did after our cancel is not the statement's outcome.
-                    resp.outcome = Outcome { status, fault: Some(Fault::Timeout), ..Outcome::default() };
+                    resp.outcome = Outcome {
+                        status,
+                        fault: Some(Fault::Timeout),
+                        ..Outcome::default()
+                    };
                     resp.column_oids.clear();
                 }
                 return resp;
@@ -122,16 +126,22 @@ impl Session {
             Message::ErrorResponse(body) => out.error = Some(server_message(body.fields())?),
             Message::NoticeResponse(body) => out.notices.push(server_message(body.fields())?),
             Message::ParameterStatus(body) => {
-                self.server_params.insert(body.name()?.to_string(), body.value()?.to_string());
+                self.server_params
+                    .insert(body.name()?.to_string(), body.value()?.to_string());
             }
             Message::CopyInResponse(_) => {
                 // Inline COPY data is not supported yet: refuse cleanly rather than wedge.
                 // (The caller flushes what was written to `wbuf`.)
-                frontend::copy_fail("pgparity: COPY FROM STDIN data is not supported yet", &mut self.wbuf)?;
+                frontend::copy_fail(
+                    "pgparity: COPY FROM STDIN data is not supported yet",
+                    &mut self.wbuf,
+                )?;
             }
             Message::CopyOutResponse(_) => out.columns = Some(Vec::new()),
             Message::CopyData(body) => {
-                let line = String::from_utf8_lossy(body.data()).trim_end_matches('\n').to_string();
+                let line = String::from_utf8_lossy(body.data())
+                    .trim_end_matches('\n')
+                    .to_string();
                 out.rows.push(vec![Some(line)]);
             }
             Message::ReadyForQuery(body) => out.status = TxStatus::from_byte(body.status()),

@@ -29,7 +29,10 @@ fn is_comment(token: i32) -> bool {
 pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
     if script.contains('\0') {
         let offset = script.find('\0').unwrap_or(0);
-        return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
+        return Err(SplitError {
+            offset,
+            message: "NUL byte in SQL text".into(),
+        });
     }
     let scanned = pg_query::scan(script).map_err(|e| scan_error(script, &e.to_string()))?;
     let mut pieces = Vec::new();
@@ -68,7 +71,10 @@ pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
 
 fn flush(script: &str, current: &mut Vec<(usize, usize, i32)>, pieces: &mut Vec<Piece>) {
     if let (Some(first), Some(last)) = (current.first(), current.last()) {
-        pieces.push(Piece { text: script[first.0..last.1].to_string(), offset: first.0 });
+        pieces.push(Piece {
+            text: script[first.0..last.1].to_string(),
+            offset: first.0,
+        });
     }
     current.clear();
 }
@@ -94,16 +100,39 @@ fn scan_error(script: &str, message: &str) -> SplitError {
     let near = message
         .split_once("at or near \"")
         .and_then(|(_, rest)| rest.rsplit_once('"').map(|(inner, _)| inner.to_string()));
-    let offset = near.and_then(|n| if n.is_empty() { None } else { script.rfind(&n) }).unwrap_or(0);
-    let message = message.trim_start_matches("Error scanning: ").to_string();
+    let offset = near
+        .as_ref()
+        .and_then(|n| {
+            if n.is_empty() {
+                None
+            } else {
+                script.rfind(n.as_str())
+            }
+        })
+        .unwrap_or(0);
+    let message = message.trim_start_matches("Error scanning: ");
+    // Quote only the first line of the offending text.
+    let message = match (message.split_once("at or near \""), &near) {
+        (Some((head, _)), Some(n)) => {
+            format!("{head}at or near \"{}\"", n.lines().next().unwrap_or(""))
+        }
+        _ => message.to_string(),
+    };
     SplitError { offset, message }
 }
 
 /// Does the statement's top level carry an ORDER BY (so its row order is part of the result)?
 pub fn has_top_level_order_by(sql: &str) -> bool {
     use pg_query::NodeEnum;
-    let Ok(parsed) = pg_query::parse(sql, 0) else { return false };
-    let node = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref());
+    let Ok(parsed) = pg_query::parse(sql, 0) else {
+        return false;
+    };
+    let node = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.as_ref());
     matches!(node, Some(NodeEnum::SelectStmt(s)) if !s.sort_clause.is_empty())
 }
 
@@ -126,7 +155,10 @@ mod tests {
 
     #[test]
     fn splits_simple_statements_and_skips_empty_ones() {
-        assert_eq!(texts("SELECT 1; SELECT 2;;\n\n SELECT 3"), vec!["SELECT 1", "SELECT 2", "SELECT 3"]);
+        assert_eq!(
+            texts("SELECT 1; SELECT 2;;\n\n SELECT 3"),
+            vec!["SELECT 1", "SELECT 2", "SELECT 3"]
+        );
     }
 
     #[test]
@@ -162,13 +194,19 @@ mod tests {
 
     #[test]
     fn transaction_begin_still_splits() {
-        assert_eq!(texts("BEGIN; SELECT 1; END;"), vec!["BEGIN", "SELECT 1", "END"]);
+        assert_eq!(
+            texts("BEGIN; SELECT 1; END;"),
+            vec!["BEGIN", "SELECT 1", "END"]
+        );
     }
 
     #[test]
     fn syntax_errors_are_kept_as_statements() {
         // The server must see them: a syntax error is an outcome to compare.
-        assert_eq!(texts("SELEC 1; SELECT 0x1F; asdf"), vec!["SELEC 1", "SELECT 0x1F", "asdf"]);
+        assert_eq!(
+            texts("SELEC 1; SELECT 0x1F; asdf"),
+            vec!["SELEC 1", "SELECT 0x1F", "asdf"]
+        );
     }
 
     #[test]
@@ -191,9 +229,13 @@ mod tests {
     fn order_by_is_read_from_the_parse_tree() {
         assert!(has_top_level_order_by("SELECT a FROM t ORDER BY a"));
         assert!(has_top_level_order_by("SELECT 1 UNION SELECT 2 ORDER BY 1"));
-        assert!(!has_top_level_order_by("SELECT a FROM (SELECT a FROM t ORDER BY a) s"));
+        assert!(!has_top_level_order_by(
+            "SELECT a FROM (SELECT a FROM t ORDER BY a) s"
+        ));
         assert!(!has_top_level_order_by("SELECT 'ORDER BY'"));
-        assert!(!has_top_level_order_by("INSERT INTO t SELECT 1 RETURNING *"));
+        assert!(!has_top_level_order_by(
+            "INSERT INTO t SELECT 1 RETURNING *"
+        ));
         assert!(!has_top_level_order_by("SELEC 1 ORDER BY 1"));
     }
 }
