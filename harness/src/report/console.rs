@@ -211,3 +211,39 @@ pub fn render(o: &Outcome) -> String {
     out.push_str(&format!("status: {}\n", o.status));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Column, ServerMessage, TxStatus};
+
+    #[test]
+    fn outcome_diff_quotes_values_and_shows_null_bare() {
+        let col = |n: &str| Column {
+            name: n.into(),
+            type_name: "text".into(),
+            typmod: -1,
+        };
+        let reference = Outcome {
+            columns: Some(vec![col("a"), col("b")]),
+            rows: vec![
+                vec![None, Some("NULL".into())],
+                vec![Some("".into()), Some("x".into())],
+            ],
+            tag: Some("SELECT 2".into()),
+            status: TxStatus::Idle,
+            ..Outcome::default()
+        };
+        let candidate = Outcome {
+            error: Some(ServerMessage {
+                severity: "ERROR".into(),
+                code: "0A000".into(),
+                message: "not supported".into(),
+                ..Default::default()
+            }),
+            status: TxStatus::Failed,
+            ..Outcome::default()
+        };
+        insta::assert_snapshot!(diff(&reference, &candidate));
+    }
+}

@@ -231,3 +231,166 @@ pub fn civil_date(days: i64) -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{MismatchKind, Normaliser, Phase, StepResult, Verdict};
+    use crate::outcome::{Column, Pair, ServerMessage, TxStatus};
+    use crate::run::Strategy;
+
+    fn target(name: &str, version: &str) -> TargetReport {
+        TargetReport {
+            target: name.into(),
+            version: version.into(),
+            strategy: Some(Strategy::FreshDatabase),
+            strategy_reason: None,
+            refused_settings: Default::default(),
+            events: Vec::new(),
+        }
+    }
+
+    fn result(
+        id: &str,
+        area: &str,
+        feature: &str,
+        status: Status,
+        statements: Vec<StepResult>,
+    ) -> WorkloadResult {
+        let matched = statements.iter().filter(|s| s.verdict.is_match()).count();
+        WorkloadResult {
+            id: id.into(),
+            path: format!("workloads/{id}.yaml"),
+            feature: feature.into(),
+            area: area.into(),
+            status,
+            reason: (status == Status::Blocked)
+                .then(|| "1 mismatched (error vs success)".to_string()),
+            matched,
+            total: statements.len(),
+            statements,
+            rewrite: Vec::new(),
+        }
+    }
+
+    fn step(
+        index: usize,
+        sql: &str,
+        verdict: Verdict,
+        outcomes: Option<Pair<Outcome>>,
+    ) -> StepResult {
+        StepResult {
+            phase: Phase::Step,
+            index,
+            location: format!("workloads/x.yaml:{}:10", index + 4),
+            sql: sql.into(),
+            verdict,
+            outcomes,
+        }
+    }
+
+    fn sample() -> Vec<WorkloadResult> {
+        let ok = Outcome {
+            columns: Some(vec![Column {
+                name: "?column?".into(),
+                type_name: "integer".into(),
+                typmod: -1,
+            }]),
+            rows: vec![vec![Some("31".into())]],
+            tag: Some("SELECT 1".into()),
+            status: TxStatus::Idle,
+            ..Outcome::default()
+        };
+        let err = Outcome {
+            error: Some(ServerMessage {
+                severity: "ERROR".into(),
+                code: "42601".into(),
+                message: "trailing junk after numeric literal at or near \"0x1F\"".into(),
+                ..ServerMessage::default()
+            }),
+            status: TxStatus::Idle,
+            ..Outcome::default()
+        };
+        vec![
+            result(
+                "syntax/literals",
+                "Syntax",
+                "Hex literals",
+                Status::Blocked,
+                vec![
+                    step(
+                        1,
+                        "SELECT 0x1F",
+                        Verdict::Mismatch {
+                            kinds: vec![MismatchKind::ErrorVsSuccess],
+                            normalisers: vec![],
+                        },
+                        Some(Pair::new(err, ok)),
+                    ),
+                    step(2, "SELECT 'a' || 'b'", Verdict::Match, None),
+                ],
+            ),
+            result(
+                "dml/returning",
+                "DML",
+                "INSERT … RETURNING",
+                Status::Works,
+                vec![step(
+                    1,
+                    "SELECT name FROM users",
+                    Verdict::MatchAfter {
+                        normalisers: vec![Normaliser::MultisetOrder],
+                    },
+                    None,
+                )],
+            ),
+            WorkloadResult {
+                reason: Some("requires extension:postgis: not available on the reference".into()),
+                ..result("geo/points", "Geo", "PostGIS", Status::NotTested, vec![])
+            },
+        ]
+    }
+
+    #[test]
+    fn scorecard_markdown() {
+        let mut candidate = target("postgres://u:***@db:5433/app", "18.4");
+        candidate.refused_settings.insert(
+            "lc_messages (42501 permission denied to set parameter \"lc_messages\")".into(),
+        );
+        candidate.events.push("server crashed; restarted".into());
+        let md = render_markdown(
+            &sample(),
+            &target("local", "15.18"),
+            &candidate,
+            "2026-01-01",
+        );
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn pipes_in_cells_are_escaped() {
+        assert_eq!(cell("a || b\nc"), "a \\|\\| b c");
+        let mut r = sample();
+        r[1].feature = "concat with ||".into();
+        let md = feature_table(&r, true).to_string();
+        assert!(md.contains("concat with \\|\\|"), "{md}");
+        assert!(md
+            .lines()
+            .all(|l| l.matches(" | ").count() <= 4 || l.starts_with('|')));
+    }
+
+    #[test]
+    fn dates_without_a_date_crate() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(19_782), "2024-02-29");
+        assert_eq!(civil_date(20_778), "2026-11-21");
+    }
+
+    #[test]
+    fn counts_line() {
+        assert_eq!(
+            Counts::of(&sample()).line(),
+            "3 features: 1 Works, 0 Works with rewrite, 1 Blocked, 1 Not tested; 2/3 statements matched"
+        );
+    }
+}

@@ -29,6 +29,8 @@ impl ExecServer {
             .tempdir()
             .map_err(|e| format!("cannot create a temp dir: {e}"))?
             .keep();
+        // The command may drop privileges (e.g. to the postgres OS user): let it write here.
+        let _ = std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777));
         let port = super::free_port().map_err(|e| format!("no free port: {e}"))?;
         let command = template
             .replace("{port}", &port.to_string())

@@ -198,7 +198,9 @@ impl Session {
                 }
                 Message::NoticeResponse(_) => {}
                 Message::ErrorResponse(body) => {
-                    return Err(ConnectError::Server(Box::new(server_message(body.fields())?)))
+                    return Err(ConnectError::Server(Box::new(server_message(
+                        body.fields(),
+                    )?)))
                 }
                 Message::ReadyForQuery(body) => {
                     s.status = TxStatus::from_byte(body.status());

@@ -102,3 +102,87 @@ pub fn pg18_bindir() -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// The PostgreSQL server binaries the tests use (as `local` finds them).
+pub fn pg_bindir() -> PathBuf {
+    let initdb = Command::new("sh")
+        .arg("-c")
+        .arg("command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1")
+        .output()
+        .expect("sh runs");
+    let path = PathBuf::from(String::from_utf8_lossy(&initdb.stdout).trim());
+    std::fs::canonicalize(&path)
+        .expect("initdb found")
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A prefix that runs a command as the `postgres` OS user when the tests run as root.
+pub fn as_postgres() -> &'static str {
+    if nix::unistd::geteuid().is_root() {
+        "runuser -u postgres --"
+    } else {
+        ""
+    }
+}
+
+/// A cluster set up by hand (not by pgparity), e.g. with password authentication.
+pub struct ManualCluster {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    bindir: PathBuf,
+}
+
+impl ManualCluster {
+    /// initdb with `auth` for every connection and the superuser password `password`, started.
+    pub fn start(auth: &str, password: &str) -> ManualCluster {
+        let dir = scratch();
+        if nix::unistd::geteuid().is_root() {
+            let pg = nix::unistd::User::from_name("postgres")
+                .unwrap()
+                .expect("postgres OS user");
+            std::os::unix::fs::chown(dir.path(), Some(pg.uid.as_raw()), Some(pg.gid.as_raw()))
+                .unwrap();
+        }
+        let pwfile = dir.path().join("pw");
+        std::fs::write(&pwfile, password).unwrap();
+        std::fs::set_permissions(&pwfile, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bindir = pg_bindir();
+        let data = dir.path().join("data");
+        let script = format!(
+            "{p} {b}/initdb -D {d} -U postgres -A {auth} --pwfile={pw} -N >/dev/null && \
+             {p} {b}/pg_ctl -D {d} -l {d}.log -w -o '-p {port} -k {s} -c listen_addresses=127.0.0.1 -c fsync=off' start >/dev/null",
+            p = as_postgres(),
+            b = bindir.display(),
+            d = data.display(),
+            pw = pwfile.display(),
+            s = dir.path().display(),
+        );
+        let out = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+        assert!(
+            out.status.success(),
+            "manual cluster: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ManualCluster { dir, port, bindir }
+    }
+}
+
+impl Drop for ManualCluster {
+    fn drop(&mut self) {
+        let script = format!(
+            "{} {}/pg_ctl -D {}/data -m immediate stop",
+            as_postgres(),
+            self.bindir.display(),
+            self.dir.path().display()
+        );
+        let _ = Command::new("sh").arg("-c").arg(script).output();
+    }
+}

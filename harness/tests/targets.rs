@@ -1,0 +1,93 @@
+//! Target kinds on real servers: password (SCRAM) authentication over a URL, and `exec:`.
+
+mod common;
+
+use common::*;
+
+/// A URL target with SCRAM-SHA-256 authentication; a wrong password is a target failure whose
+/// message carries the SQLSTATE and never the password.
+#[test]
+fn url_target_with_scram_authentication() {
+    let cluster = ManualCluster::start("scram-sha-256", "s3cret-pw");
+    let dir = scratch();
+    let url = format!(
+        "postgres://postgres:s3cret-pw@127.0.0.1:{}/postgres",
+        cluster.port
+    );
+    let out = pgparity(&[
+        "run",
+        "--reference",
+        &url,
+        "--out",
+        dir.path().to_str().unwrap(),
+        "workloads/nulls",
+        "workloads/dml",
+    ]);
+    assert_eq!(code(&out), 0);
+    let results = results(dir.path());
+    assert_eq!(
+        results["reference"]["target"],
+        format!(
+            "postgres://postgres:***@127.0.0.1:{}/postgres",
+            cluster.port
+        )
+    );
+    assert_eq!(results["summary"]["blocked"], 0);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!all.contains("s3cret-pw"));
+    assert!(!std::fs::read_to_string(dir.path().join("results.json"))
+        .unwrap()
+        .contains("s3cret-pw"));
+
+    let wrong = format!(
+        "postgres://postgres:nope-pw@127.0.0.1:{}/postgres",
+        cluster.port
+    );
+    let out = pgparity(&[
+        "run",
+        "--reference",
+        &wrong,
+        "--out",
+        dir.path().to_str().unwrap(),
+        "workloads/nulls",
+    ]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("28P01"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("nope-pw"));
+}
+
+/// An `exec:` target: the harness runs the command with {port} and {datadir}, waits for it,
+/// and stops it at the end.
+#[test]
+fn exec_target_starts_and_stops_a_server_command() {
+    let b = pg_bindir();
+    let p = as_postgres();
+    let command = format!(
+        "exec:{p} {b}/initdb -D {{datadir}} -U postgres -A trust -N >/dev/null && exec {p} {b}/postgres -D {{datadir}} -p {{port}} -k {{datadir}} -c listen_addresses=127.0.0.1",
+        b = b.display()
+    );
+    let dir = scratch();
+    let out = pgparity(&[
+        "run",
+        "--candidate",
+        &command,
+        "--out",
+        dir.path().to_str().unwrap(),
+        "workloads/nulls",
+        "workloads/transactions",
+    ]);
+    assert_eq!(code(&out), 0);
+    let results = results(dir.path());
+    assert!(results["candidate"]["target"]
+        .as_str()
+        .unwrap()
+        .starts_with("exec:"));
+    assert_eq!(results["summary"]["works"], 3);
+    // Stopped at the end: no server of this command is left.
+    let ps = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ps -eo args | grep -c '[p]ostgres -D /tmp/pgparity-exec-' || true")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ps.stdout).trim(), "0");
+}
