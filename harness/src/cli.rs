@@ -106,19 +106,9 @@ pub struct Prepared {
 /// Validate everything (workloads, saved outcomes) into a plan. All workload errors at once.
 pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
     let (mode, reference, candidate, common, expected_dir) = match command {
-        Command::Run {
-            reference,
-            candidate,
-            common,
-        } => (Mode::Run, reference, candidate, common, None),
-        Command::Record { reference, common } => {
-            (Mode::Record, reference.clone(), reference, common, None)
-        }
-        Command::Check {
-            candidate,
-            expected,
-            common,
-        } => (Mode::Check, candidate.clone(), candidate, common, expected),
+        Command::Run { reference, candidate, common } => (Mode::Run, reference, candidate, common, None),
+        Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None),
+        Command::Check { candidate, expected, common } => (Mode::Check, candidate.clone(), candidate, common, expected),
     };
     let workloads = workload::load_all(&common.workloads)?;
     let expected_dir = expected_dir.unwrap_or_else(|| Files::expected_dir(&common.out));

@@ -36,10 +36,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{target}: {message}")]
     Target { target: String, message: String },
 }
@@ -53,17 +50,11 @@ impl Error {
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     pub fn target(target: impl std::fmt::Display, message: impl Into<String>) -> Self {
-        Error::Target {
-            target: target.to_string(),
-            message: message.into(),
-        }
+        Error::Target { target: target.to_string(), message: message.into() }
     }
 }
 

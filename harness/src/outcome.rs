@@ -11,10 +11,7 @@ pub struct Pair<T> {
 
 impl<T> Pair<T> {
     pub fn new(reference: T, candidate: T) -> Self {
-        Pair {
-            reference,
-            candidate,
-        }
+        Pair { reference, candidate }
     }
     pub fn as_ref(&self) -> Pair<&T> {
         Pair::new(&self.reference, &self.candidate)
@@ -50,11 +47,7 @@ pub struct Outcome {
 impl Outcome {
     /// An outcome for a statement that never reached the server.
     pub fn faulted(fault: Fault) -> Self {
-        Outcome {
-            status: TxStatus::Unknown,
-            fault: Some(fault),
-            ..Outcome::default()
-        }
+        Outcome { status: TxStatus::Unknown, fault: Some(fault), ..Outcome::default() }
     }
 
     pub fn sqlstate(&self) -> Option<&str> {

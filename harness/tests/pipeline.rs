@@ -19,21 +19,12 @@ fn postgres_15_against_itself_is_clean_and_reproducible() {
     let summary = &results["summary"];
     assert_eq!(summary["blocked"], 0);
     assert_eq!(summary["not_tested"], 0);
-    assert!(
-        summary["works"].as_u64().unwrap() >= 30,
-        "the starter suite has at least 30 workloads"
-    );
+    assert!(summary["works"].as_u64().unwrap() >= 30, "the starter suite has at least 30 workloads");
     assert_eq!(summary["statements_matched"], summary["statements_total"]);
     let scorecard_a = std::fs::read(a.path().join("scorecard.md")).unwrap();
     let scorecard_b = std::fs::read(b.path().join("scorecard.md")).unwrap();
-    assert_eq!(
-        scorecard_a, scorecard_b,
-        "scorecard.md differs between two runs"
-    );
-    let (ta, tb) = (
-        tree(&a.path().join("expected")),
-        tree(&b.path().join("expected")),
-    );
+    assert_eq!(scorecard_a, scorecard_b, "scorecard.md differs between two runs");
+    let (ta, tb) = (tree(&a.path().join("expected")), tree(&b.path().join("expected")));
     assert_eq!(ta.len(), summary["works"].as_u64().unwrap() as usize);
     assert!(ta == tb, "expected/ differs between two runs");
 }
@@ -44,13 +35,7 @@ fn postgres_15_against_itself_is_clean_and_reproducible() {
 fn check_against_committed_expected_matches() {
     let out_dir = scratch();
     let expected = repo_root().join("expected");
-    let out = pgparity(&[
-        "check",
-        "--expected",
-        expected.to_str().unwrap(),
-        "--out",
-        out_dir.path().to_str().unwrap(),
-    ]);
+    let out = pgparity(&["check", "--expected", expected.to_str().unwrap(), "--out", out_dir.path().to_str().unwrap()]);
     assert_eq!(code(&out), 0);
     assert_eq!(results(out_dir.path())["summary"]["blocked"], 0);
 }
@@ -59,11 +44,7 @@ fn check_against_committed_expected_matches() {
 #[test]
 fn record_then_check_and_stale_expected() {
     let dir = scratch();
-    let w = workload(
-        dir.path(),
-        "t/one.yaml",
-        "feature: One\narea: T\nsteps:\n  - sql: SELECT 1 AS one\n",
-    );
+    let w = workload(dir.path(), "t/one.yaml", "feature: One\narea: T\nsteps:\n  - sql: SELECT 1 AS one\n");
     let out_arg = dir.path().to_str().unwrap();
     let out = pgparity(&["record", "--out", out_arg, w.to_str().unwrap()]);
     assert_eq!(code(&out), 0);
@@ -71,22 +52,11 @@ fn record_then_check_and_stale_expected() {
     assert!(saved.contains("\"tag\": \"SELECT 1\""), "{saved}");
     let out = pgparity(&["check", "--out", out_arg, w.to_str().unwrap()]);
     assert_eq!(code(&out), 0);
-    assert_eq!(
-        workload_result(&results(dir.path()), "t/one")["status"],
-        "works"
-    );
-    workload(
-        dir.path(),
-        "t/one.yaml",
-        "feature: One\narea: T\nsteps:\n  - sql: SELECT 2 AS one\n",
-    );
+    assert_eq!(workload_result(&results(dir.path()), "t/one")["status"], "works");
+    workload(dir.path(), "t/one.yaml", "feature: One\narea: T\nsteps:\n  - sql: SELECT 2 AS one\n");
     let out = pgparity(&["check", "--out", out_arg, w.to_str().unwrap()]);
     assert_eq!(code(&out), 2);
-    assert!(
-        stderr(&out).contains("is stale: step 1 changed"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("is stale: step 1 changed"), "{}", stderr(&out));
 }
 
 /// Against PostgreSQL 18 the suite finds real version differences and classifies them.
@@ -107,10 +77,7 @@ fn postgres_18_differences_are_found_and_classified() {
     ]);
     assert_eq!(code(&out), 1, "mismatches exit with 1");
     let results = results(dir.path());
-    assert!(results["candidate"]["version"]
-        .as_str()
-        .unwrap()
-        .starts_with("18"));
+    assert!(results["candidate"]["version"].as_str().unwrap().starts_with("18"));
     let syntax = workload_result(&results, "syntax/version_syntax");
     assert_eq!(syntax["status"], "blocked");
     let first = &syntax["statements"][0];
@@ -118,44 +85,20 @@ fn postgres_18_differences_are_found_and_classified() {
     assert_eq!(first["verdict"], "mismatch");
     assert_eq!(first["kinds"], serde_json::json!(["error_vs_success"]));
     assert_eq!(first["outcomes"]["reference"]["error"]["code"], "42601");
-    assert_eq!(
-        first["outcomes"]["candidate"]["rows"],
-        serde_json::json!([["31"]])
-    );
+    assert_eq!(first["outcomes"]["candidate"]["rows"], serde_json::json!([["31"]]));
     // The plain decimal literals are the same on both.
     assert_eq!(syntax["statements"][3]["verdict"], "match");
     // PostgreSQL 18 records NOT NULL constraints in pg_constraint; the workload's rewrite
     // filters them out and gives the original's answer on both sides.
     let checks = workload_result(&results, "constraints/check_violation");
     assert_eq!(checks["status"], "works_with_rewrite");
-    assert!(checks["rewrite"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["verdict"] != "mismatch"));
-    let catalog_step = checks["statements"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["verdict"] == "mismatch")
-        .unwrap();
-    assert!(catalog_step["sql"]
-        .as_str()
-        .unwrap()
-        .contains("pg_constraint"));
-    assert!(catalog_step["kinds"]
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!("rows")));
+    assert!(checks["rewrite"].as_array().unwrap().iter().all(|s| s["verdict"] != "mismatch"));
+    let catalog_step = checks["statements"].as_array().unwrap().iter().find(|s| s["verdict"] == "mismatch").unwrap();
+    assert!(catalog_step["sql"].as_str().unwrap().contains("pg_constraint"));
+    assert!(catalog_step["kinds"].as_array().unwrap().contains(&serde_json::json!("rows")));
     // Same behaviour across versions stays a match.
-    assert_eq!(
-        workload_result(&results, "dml/returning")["status"],
-        "works"
-    );
-    assert_eq!(
-        workload_result(&results, "constraints/unique_violation")["status"],
-        "works"
-    );
+    assert_eq!(workload_result(&results, "dml/returning")["status"], "works");
+    assert_eq!(workload_result(&results, "constraints/unique_violation")["status"], "works");
 }
 
 /// A hanging statement is cancelled after the timeout, recorded, and the steps after it run.
@@ -168,22 +111,12 @@ fn a_hanging_statement_is_cancelled_and_the_run_goes_on() {
         "feature: Sleep\narea: Hang\nsteps:\n  - sql: SELECT pg_sleep(600)\n  - sql: SELECT 'after' AS next\n",
     );
     workload(dir.path(), "hang/z_next.sql", "SELECT 2 AS two;\n");
-    let out = pgparity(&[
-        "run",
-        "--timeout",
-        "1",
-        "--out",
-        dir.path().to_str().unwrap(),
-        w.to_str().unwrap(),
-    ]);
+    let out = pgparity(&["run", "--timeout", "1", "--out", dir.path().to_str().unwrap(), w.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "a timeout on both sides is the same outcome");
     let saved = std::fs::read_to_string(dir.path().join("expected/hang/sleep.json")).unwrap();
     let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
     assert_eq!(saved["steps"][0]["fault"]["kind"], "timeout");
-    assert_eq!(
-        saved["steps"][0]["status"], "idle",
-        "the cancelled session stays usable"
-    );
+    assert_eq!(saved["steps"][0]["status"], "idle", "the cancelled session stays usable");
     assert_eq!(saved["steps"][1]["rows"], serde_json::json!([["after"]]));
     let results = results(dir.path());
     assert_eq!(workload_result(&results, "hang/z_next")["status"], "works");
@@ -199,39 +132,19 @@ fn a_crashed_server_is_recorded_and_the_next_workload_runs() {
         "crash/a_kill.yaml",
         "feature: Kill\narea: Crash\nsteps:\n  - sql: SELECT 1\n  - sql: COPY (SELECT 1) TO PROGRAM 'kill -QUIT $(head -1 postmaster.pid)'\n  - sql: SELECT 'never'\n",
     );
-    workload(
-        dir.path(),
-        "crash/b_next.sql",
-        "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nSELECT a FROM t;\n",
-    );
-    let out = pgparity(&[
-        "run",
-        "--out",
-        dir.path().to_str().unwrap(),
-        w.to_str().unwrap(),
-    ]);
+    workload(dir.path(), "crash/b_next.sql", "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nSELECT a FROM t;\n");
+    let out = pgparity(&["run", "--out", dir.path().to_str().unwrap(), w.to_str().unwrap()]);
     assert_eq!(code(&out), 3, "a crashed target exits with 3");
     let results = results(dir.path());
     let killed = workload_result(&results, "crash/a_kill");
     assert_eq!(killed["statements"][0]["verdict"], "match");
-    let saved: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("expected/crash/a_kill.json")).unwrap(),
-    )
-    .unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("expected/crash/a_kill.json")).unwrap()).unwrap();
     assert_eq!(saved["steps"][1]["fault"]["kind"], "server_crashed");
     assert_eq!(saved["steps"][2]["fault"]["kind"], "not_run");
-    assert_eq!(
-        workload_result(&results, "crash/b_next")["status"],
-        "works",
-        "the next workload ran after a restart"
-    );
+    assert_eq!(workload_result(&results, "crash/b_next")["status"], "works", "the next workload ran after a restart");
     let events = results["candidate"]["events"].as_array().unwrap();
-    assert!(
-        events
-            .iter()
-            .any(|e| e.as_str().unwrap().contains("restarted")),
-        "{events:?}"
-    );
+    assert!(events.iter().any(|e| e.as_str().unwrap().contains("restarted")), "{events:?}");
 }
 
 /// An unreachable candidate is a target failure (exit 3), with no password in the output.
@@ -249,10 +162,7 @@ fn an_unreachable_candidate_exits_3_without_leaking_the_password() {
     ]);
     assert_eq!(code(&out), 3);
     let err = stderr(&out);
-    assert!(
-        err.contains("postgres://someone:***@127.0.0.1:1/db"),
-        "{err}"
-    );
+    assert!(err.contains("postgres://someone:***@127.0.0.1:1/db"), "{err}");
     assert!(!err.contains("s3cret") && !String::from_utf8_lossy(&out.stdout).contains("s3cret"));
 }
 
@@ -260,32 +170,14 @@ fn an_unreachable_candidate_exits_3_without_leaking_the_password() {
 #[test]
 fn bad_workloads_exit_2_with_locations_before_connecting() {
     let dir = scratch();
-    let root = workload(
-        dir.path(),
-        "bad/typo.yaml",
-        "feature: F\narea: A\nsteps:\n  - sql: SELECT 1\n    ordre: strict\n",
-    );
-    workload(
-        dir.path(),
-        "bad/open.sql",
-        "SELECT 1;\nSELECT 'unterminated;\n",
-    );
+    let root =
+        workload(dir.path(), "bad/typo.yaml", "feature: F\narea: A\nsteps:\n  - sql: SELECT 1\n    ordre: strict\n");
+    workload(dir.path(), "bad/open.sql", "SELECT 1;\nSELECT 'unterminated;\n");
     // An unreachable candidate proves nothing was connected: the exit code would be 3.
-    let out = pgparity(&[
-        "run",
-        "--candidate",
-        "postgres://127.0.0.1:1/x",
-        root.to_str().unwrap(),
-    ]);
+    let out = pgparity(&["run", "--candidate", "postgres://127.0.0.1:1/x", root.to_str().unwrap()]);
     assert_eq!(code(&out), 2);
     let err = stderr(&out);
-    assert!(
-        err.contains("typo.yaml:5:5: steps[0]: unknown field `ordre`"),
-        "{err}"
-    );
+    assert!(err.contains("typo.yaml:5:5: steps[0]: unknown field `ordre`"), "{err}");
     assert!(err.contains("did you mean `order`?"), "{err}");
-    assert!(
-        err.contains("open.sql:2:8: unterminated quoted string"),
-        "{err}"
-    );
+    assert!(err.contains("open.sql:2:8: unterminated quoted string"), "{err}");
 }

@@ -10,10 +10,7 @@ use common::*;
 fn url_target_with_scram_authentication() {
     let cluster = ManualCluster::start("scram-sha-256", "s3cret-pw");
     let dir = scratch();
-    let url = format!(
-        "postgres://postgres:s3cret-pw@127.0.0.1:{}/postgres",
-        cluster.port
-    );
+    let url = format!("postgres://postgres:s3cret-pw@127.0.0.1:{}/postgres", cluster.port);
     let out = pgparity(&[
         "run",
         "--reference",
@@ -25,32 +22,14 @@ fn url_target_with_scram_authentication() {
     ]);
     assert_eq!(code(&out), 0);
     let results = results(dir.path());
-    assert_eq!(
-        results["reference"]["target"],
-        format!(
-            "postgres://postgres:***@127.0.0.1:{}/postgres",
-            cluster.port
-        )
-    );
+    assert_eq!(results["reference"]["target"], format!("postgres://postgres:***@127.0.0.1:{}/postgres", cluster.port));
     assert_eq!(results["summary"]["blocked"], 0);
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(!all.contains("s3cret-pw"));
-    assert!(!std::fs::read_to_string(dir.path().join("results.json"))
-        .unwrap()
-        .contains("s3cret-pw"));
+    assert!(!std::fs::read_to_string(dir.path().join("results.json")).unwrap().contains("s3cret-pw"));
 
-    let wrong = format!(
-        "postgres://postgres:nope-pw@127.0.0.1:{}/postgres",
-        cluster.port
-    );
-    let out = pgparity(&[
-        "run",
-        "--reference",
-        &wrong,
-        "--out",
-        dir.path().to_str().unwrap(),
-        "workloads/nulls",
-    ]);
+    let wrong = format!("postgres://postgres:nope-pw@127.0.0.1:{}/postgres", cluster.port);
+    let out = pgparity(&["run", "--reference", &wrong, "--out", dir.path().to_str().unwrap(), "workloads/nulls"]);
     assert_eq!(code(&out), 3);
     assert!(stderr(&out).contains("28P01"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("nope-pw"));
@@ -78,10 +57,7 @@ fn exec_target_starts_and_stops_a_server_command() {
     ]);
     assert_eq!(code(&out), 0);
     let results = results(dir.path());
-    assert!(results["candidate"]["target"]
-        .as_str()
-        .unwrap()
-        .starts_with("exec:"));
+    assert!(results["candidate"]["target"].as_str().unwrap().starts_with("exec:"));
     assert_eq!(results["summary"]["works"], 3);
     // Stopped at the end: no server of this command is left.
     let ps = std::process::Command::new("sh")

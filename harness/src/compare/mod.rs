@@ -69,13 +69,8 @@ impl std::fmt::Display for MismatchKind {
 #[serde(rename_all = "snake_case", tag = "verdict")]
 pub enum Verdict {
     Match,
-    MatchAfter {
-        normalisers: Vec<Normaliser>,
-    },
-    Mismatch {
-        kinds: Vec<MismatchKind>,
-        normalisers: Vec<Normaliser>,
-    },
+    MatchAfter { normalisers: Vec<Normaliser> },
+    Mismatch { kinds: Vec<MismatchKind>, normalisers: Vec<Normaliser> },
 }
 
 impl Verdict {
@@ -90,23 +85,10 @@ impl std::fmt::Display for Verdict {
         match self {
             Verdict::Match => f.write_str("match"),
             Verdict::MatchAfter { normalisers } => {
-                write!(
-                    f,
-                    "match after {}",
-                    join(
-                        &normalisers
-                            .iter()
-                            .map(|n| n.to_string())
-                            .collect::<Vec<_>>()
-                    )
-                )
+                write!(f, "match after {}", join(&normalisers.iter().map(|n| n.to_string()).collect::<Vec<_>>()))
             }
             Verdict::Mismatch { kinds, .. } => {
-                write!(
-                    f,
-                    "mismatch: {}",
-                    join(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>())
-                )
+                write!(f, "mismatch: {}", join(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>()))
             }
         }
     }
@@ -154,10 +136,7 @@ fn verdict(mut kinds: Vec<MismatchKind>, mut soft: Vec<Normaliser>) -> Verdict {
     match (kinds.is_empty(), soft.is_empty()) {
         (true, true) => Verdict::Match,
         (true, false) => Verdict::MatchAfter { normalisers: soft },
-        (false, _) => Verdict::Mismatch {
-            kinds,
-            normalisers: soft,
-        },
+        (false, _) => Verdict::Mismatch { kinds, normalisers: soft },
     }
 }
 
@@ -174,24 +153,16 @@ fn compare_result_set(
 ) {
     match (&reference.columns, &candidate.columns) {
         (Some(rc), Some(cc)) => {
-            let names = |cols: &[crate::outcome::Column]| {
-                cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
-            };
+            let names = |cols: &[crate::outcome::Column]| cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
             if names(rc) != names(cc) {
                 kinds.push(MismatchKind::Columns);
             }
             if rc.len() == cc.len() {
-                let types_differ = rc
-                    .iter()
-                    .zip(cc)
-                    .any(|(a, b)| a.type_name != b.type_name || a.typmod != b.typmod);
+                let types_differ = rc.iter().zip(cc).any(|(a, b)| a.type_name != b.type_name || a.typmod != b.typmod);
                 if types_differ {
                     kinds.push(MismatchKind::ColumnTypes);
                 }
-                let float_cols: Vec<bool> = rc
-                    .iter()
-                    .map(|c| rows::is_float_type(&c.type_name))
-                    .collect();
+                let float_cols: Vec<bool> = rc.iter().map(|c| rows::is_float_type(&c.type_name)).collect();
                 match rows::compare_rows(&reference.rows, &candidate.rows, ordered, &float_cols) {
                     rows::RowComparison::Equal(normalisers) => soft.extend(normalisers),
                     rows::RowComparison::OrderDiffers => kinds.push(MismatchKind::RowOrder),
@@ -206,17 +177,10 @@ fn compare_result_set(
     }
 }
 
-fn compare_notices(
-    reference: &[ServerMessage],
-    candidate: &[ServerMessage],
-    soft: &mut Vec<Normaliser>,
-) {
+fn compare_notices(reference: &[ServerMessage], candidate: &[ServerMessage], soft: &mut Vec<Normaliser>) {
     let key = |n: &ServerMessage| (n.severity.clone(), n.code.clone());
-    let same_kinds = reference.len() == candidate.len()
-        && reference
-            .iter()
-            .zip(candidate)
-            .all(|(a, b)| key(a) == key(b));
+    let same_kinds =
+        reference.len() == candidate.len() && reference.iter().zip(candidate).all(|(a, b)| key(a) == key(b));
     if !same_kinds {
         soft.push(Normaliser::Notices);
     } else if reference != candidate {
@@ -260,11 +224,7 @@ pub struct StepResult {
 }
 
 /// Compare two recordings of the same statements, one verdict per statement.
-pub fn judge_statements(
-    phase: Phase,
-    statements: &[Step],
-    outcomes: Pair<&[Outcome]>,
-) -> Vec<StepResult> {
+pub fn judge_statements(phase: Phase, statements: &[Step], outcomes: Pair<&[Outcome]>) -> Vec<StepResult> {
     statements
         .iter()
         .enumerate()
@@ -359,16 +319,9 @@ pub struct Recording {
 /// "Works with rewrite" needs both: every rewrite statement on the candidate matches the same
 /// statement on the reference, and the rewrite's last step on the reference matches the
 /// original's last step on the reference (the rewrite really has the same result).
-pub fn judge(
-    w: &Workload,
-    original: Pair<&Recording>,
-    rewrite: Option<Pair<&Recording>>,
-) -> WorkloadResult {
-    let mut statements = judge_statements(
-        Phase::Setup,
-        &w.setup,
-        Pair::new(&original.reference.setup, &original.candidate.setup),
-    );
+pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Recording>>) -> WorkloadResult {
+    let mut statements =
+        judge_statements(Phase::Setup, &w.setup, Pair::new(&original.reference.setup, &original.candidate.setup));
     statements.extend(judge_statements(
         Phase::Step,
         &w.steps,
@@ -381,11 +334,7 @@ pub fn judge(
         path: w.path.display().to_string(),
         feature: w.feature.clone(),
         area: w.area.clone(),
-        status: if matched == total {
-            Status::Works
-        } else {
-            Status::Blocked
-        },
+        status: if matched == total { Status::Works } else { Status::Blocked },
         reason: None,
         matched,
         total,
@@ -407,28 +356,17 @@ pub fn judge(
         k.dedup();
         k.iter().map(|k| k.to_string()).collect()
     };
-    result.reason = Some(format!(
-        "{} mismatched ({})",
-        total - matched,
-        kinds.join(", ")
-    ));
+    result.reason = Some(format!("{} mismatched ({})", total - matched, kinds.join(", ")));
     if let (Some(rw), Some(spec)) = (rewrite, &w.rewrite) {
-        let mut rewritten = judge_statements(
-            Phase::RewriteSetup,
-            &spec.setup,
-            Pair::new(&rw.reference.setup, &rw.candidate.setup),
-        );
+        let mut rewritten =
+            judge_statements(Phase::RewriteSetup, &spec.setup, Pair::new(&rw.reference.setup, &rw.candidate.setup));
         rewritten.extend(judge_statements(
             Phase::RewriteStep,
             &spec.steps,
             Pair::new(&rw.reference.steps, &rw.candidate.steps),
         ));
         let sides_agree = rewritten.iter().all(|s| s.verdict.is_match());
-        let same_result = match (
-            rw.reference.steps.last(),
-            original.reference.steps.last(),
-            spec.steps.last(),
-        ) {
+        let same_result = match (rw.reference.steps.last(), original.reference.steps.last(), spec.steps.last()) {
             (Some(a), Some(b), Some(step)) => compare(b, a, step.ordered()).is_match(),
             _ => false,
         };

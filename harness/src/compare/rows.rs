@@ -20,12 +20,7 @@ pub enum RowComparison {
     Differ,
 }
 
-pub fn compare_rows(
-    reference: &[Row],
-    candidate: &[Row],
-    ordered: bool,
-    float_cols: &[bool],
-) -> RowComparison {
+pub fn compare_rows(reference: &[Row], candidate: &[Row], ordered: bool, float_cols: &[bool]) -> RowComparison {
     if reference == candidate {
         return RowComparison::Equal(Vec::new());
     }
@@ -66,16 +61,10 @@ fn sorted(rows: &[Row]) -> Vec<Row> {
 fn rows_close(a: &[Row], b: &[Row], float_cols: &[bool]) -> bool {
     a.iter().zip(b).all(|(ra, rb)| {
         ra.len() == rb.len()
-            && ra
-                .iter()
-                .zip(rb)
-                .enumerate()
-                .all(|(i, (x, y))| match (x, y) {
-                    (Some(x), Some(y)) if float_cols.get(i).copied().unwrap_or(false) => {
-                        floats_close(x, y)
-                    }
-                    _ => x == y,
-                })
+            && ra.iter().zip(rb).enumerate().all(|(i, (x, y))| match (x, y) {
+                (Some(x), Some(y)) if float_cols.get(i).copied().unwrap_or(false) => floats_close(x, y),
+                _ => x == y,
+            })
     })
 }
 
@@ -84,9 +73,7 @@ fn floats_close(a: &str, b: &str) -> bool {
         return true;
     }
     match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => {
-            (x - y).abs() <= FLOAT_TOLERANCE * x.abs().max(y.abs())
-        }
+        (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => (x - y).abs() <= FLOAT_TOLERANCE * x.abs().max(y.abs()),
         _ => false,
     }
 }

@@ -6,17 +6,11 @@ use crate::outcome::{Column, Fault, TxStatus};
 use crate::workload::{Order, Rewrite};
 
 fn col(name: &str, ty: &str) -> Column {
-    Column {
-        name: name.into(),
-        type_name: ty.into(),
-        typmod: -1,
-    }
+    Column { name: name.into(), type_name: ty.into(), typmod: -1 }
 }
 
 fn rows(data: &[&[Option<&str>]]) -> Vec<Vec<Option<String>>> {
-    data.iter()
-        .map(|r| r.iter().map(|v| v.map(str::to_string)).collect())
-        .collect()
+    data.iter().map(|r| r.iter().map(|v| v.map(str::to_string)).collect()).collect()
 }
 
 fn select(cols: Vec<Column>, data: &[&[Option<&str>]]) -> Outcome {
@@ -68,68 +62,32 @@ fn null_is_not_the_empty_string() {
 fn unordered_rows_compare_as_a_multiset_and_name_it() {
     let a = select(vec![col("a", "integer")], &[&[Some("1")], &[Some("2")]]);
     let b = select(vec![col("a", "integer")], &[&[Some("2")], &[Some("1")]]);
-    assert_eq!(
-        compare(&a, &b, false),
-        Verdict::MatchAfter {
-            normalisers: vec![Normaliser::MultisetOrder]
-        }
-    );
+    assert_eq!(compare(&a, &b, false), Verdict::MatchAfter { normalisers: vec![Normaliser::MultisetOrder] });
     assert_eq!(kinds(compare(&a, &b, true)), vec![MismatchKind::RowOrder]);
     let dup = select(vec![col("a", "integer")], &[&[Some("1")], &[Some("1")]]);
-    assert_eq!(
-        kinds(compare(&a, &dup, false)),
-        vec![MismatchKind::Rows],
-        "multiplicity counts"
-    );
+    assert_eq!(kinds(compare(&a, &dup, false)), vec![MismatchKind::Rows], "multiplicity counts");
 }
 
 #[test]
 fn floats_compare_with_a_named_tolerance() {
-    let a = select(
-        vec![col("f", "double precision")],
-        &[&[Some("0.30000000000000004")]],
-    );
+    let a = select(vec![col("f", "double precision")], &[&[Some("0.30000000000000004")]]);
     let b = select(vec![col("f", "double precision")], &[&[Some("0.3")]]);
-    assert_eq!(
-        compare(&a, &b, true),
-        Verdict::MatchAfter {
-            normalisers: vec![Normaliser::FloatTolerance]
-        }
-    );
+    assert_eq!(compare(&a, &b, true), Verdict::MatchAfter { normalisers: vec![Normaliser::FloatTolerance] });
     let c = select(vec![col("f", "double precision")], &[&[Some("0.31")]]);
     assert_eq!(kinds(compare(&a, &c, true)), vec![MismatchKind::Rows]);
     let t = select(vec![col("f", "text")], &[&[Some("0.3")]]);
     let u = select(vec![col("f", "text")], &[&[Some("0.30000000000000004")]]);
-    assert_eq!(
-        kinds(compare(&t, &u, true)),
-        vec![MismatchKind::Rows],
-        "text is never tolerant"
-    );
+    assert_eq!(kinds(compare(&t, &u, true)), vec![MismatchKind::Rows], "text is never tolerant");
 }
 
 #[test]
 fn errors_compare_by_sqlstate_and_text_is_soft() {
     let a = error("42601", "syntax error at or near \"x\"");
     let b = error("42601", "syntax error at end of input");
-    assert_eq!(
-        compare(&a, &b, false),
-        Verdict::MatchAfter {
-            normalisers: vec![Normaliser::MessageText]
-        }
-    );
-    assert_eq!(
-        kinds(compare(&a, &error("42P01", "x"), false)),
-        vec![MismatchKind::Sqlstate]
-    );
-    let ok = Outcome {
-        tag: Some("SELECT 1".into()),
-        status: TxStatus::Idle,
-        ..Outcome::default()
-    };
-    assert_eq!(
-        kinds(compare(&a, &ok, false)),
-        vec![MismatchKind::ErrorVsSuccess]
-    );
+    assert_eq!(compare(&a, &b, false), Verdict::MatchAfter { normalisers: vec![Normaliser::MessageText] });
+    assert_eq!(kinds(compare(&a, &error("42P01", "x"), false)), vec![MismatchKind::Sqlstate]);
+    let ok = Outcome { tag: Some("SELECT 1".into()), status: TxStatus::Idle, ..Outcome::default() };
+    assert_eq!(kinds(compare(&a, &ok, false)), vec![MismatchKind::ErrorVsSuccess]);
 }
 
 #[test]
@@ -137,30 +95,17 @@ fn tags_columns_types_and_status_are_their_own_kinds() {
     let a = select(vec![col("a", "integer")], &[&[Some("1")]]);
     let mut b = a.clone();
     b.tag = Some("SELECT".into());
-    assert_eq!(
-        kinds(compare(&a, &b, false)),
-        vec![MismatchKind::CommandTag]
-    );
+    assert_eq!(kinds(compare(&a, &b, false)), vec![MismatchKind::CommandTag]);
     let b = select(vec![col("b", "integer")], &[&[Some("1")]]);
     assert_eq!(kinds(compare(&a, &b, false)), vec![MismatchKind::Columns]);
     let b = select(vec![col("a", "bigint")], &[&[Some("1")]]);
-    assert_eq!(
-        kinds(compare(&a, &b, false)),
-        vec![MismatchKind::ColumnTypes]
-    );
+    assert_eq!(kinds(compare(&a, &b, false)), vec![MismatchKind::ColumnTypes]);
     let mut b = a.clone();
     b.status = TxStatus::InTransaction;
-    assert_eq!(
-        kinds(compare(&a, &b, false)),
-        vec![MismatchKind::TransactionStatus]
-    );
+    assert_eq!(kinds(compare(&a, &b, false)), vec![MismatchKind::TransactionStatus]);
     let mut b = a.clone();
     b.columns.as_mut().unwrap()[0].typmod = 24;
-    assert_eq!(
-        kinds(compare(&a, &b, false)),
-        vec![MismatchKind::ColumnTypes],
-        "typmod is part of the type"
-    );
+    assert_eq!(kinds(compare(&a, &b, false)), vec![MismatchKind::ColumnTypes], "typmod is part of the type");
 }
 
 #[test]
@@ -169,19 +114,12 @@ fn faults_match_only_the_same_fault() {
     assert_eq!(compare(&t, &t.clone(), false), Verdict::Match);
     let ok = select(vec![col("a", "integer")], &[]);
     assert_eq!(kinds(compare(&ok, &t, false)), vec![MismatchKind::Fault]);
-    assert_eq!(
-        kinds(compare(&t, &Outcome::faulted(Fault::ConnectionLost), false)),
-        vec![MismatchKind::Fault]
-    );
+    assert_eq!(kinds(compare(&t, &Outcome::faulted(Fault::ConnectionLost), false)), vec![MismatchKind::Fault]);
 }
 
 #[test]
 fn notices_are_soft_and_named() {
-    let a = Outcome {
-        tag: Some("DO".into()),
-        status: TxStatus::Idle,
-        ..Outcome::default()
-    };
+    let a = Outcome { tag: Some("DO".into()), status: TxStatus::Idle, ..Outcome::default() };
     let mut b = a.clone();
     b.notices.push(ServerMessage {
         severity: "NOTICE".into(),
@@ -189,24 +127,11 @@ fn notices_are_soft_and_named() {
         message: "hi".into(),
         ..Default::default()
     });
-    assert_eq!(
-        compare(&a, &b, false),
-        Verdict::MatchAfter {
-            normalisers: vec![Normaliser::Notices]
-        }
-    );
+    assert_eq!(compare(&a, &b, false), Verdict::MatchAfter { normalisers: vec![Normaliser::Notices] });
 }
 
 fn step(sql: &str) -> Step {
-    Step::new(
-        sql.into(),
-        Order::Auto,
-        Location {
-            file: "w.yaml".into(),
-            line: 1,
-            column: 1,
-        },
-    )
+    Step::new(sql.into(), Order::Auto, Location { file: "w.yaml".into(), line: 1, column: 1 })
 }
 
 fn workload(steps: &[&str], rewrite: Option<&[&str]>) -> Workload {
@@ -219,18 +144,12 @@ fn workload(steps: &[&str], rewrite: Option<&[&str]>) -> Workload {
         requires: Vec::new(),
         setup: Vec::new(),
         steps: steps.iter().map(|s| step(s)).collect(),
-        rewrite: rewrite.map(|r| Rewrite {
-            setup: Vec::new(),
-            steps: r.iter().map(|s| step(s)).collect(),
-        }),
+        rewrite: rewrite.map(|r| Rewrite { setup: Vec::new(), steps: r.iter().map(|s| step(s)).collect() }),
     }
 }
 
 fn recording(steps: Vec<Outcome>) -> Recording {
-    Recording {
-        setup: Vec::new(),
-        steps,
-    }
+    Recording { setup: Vec::new(), steps }
 }
 
 #[test]
@@ -239,21 +158,12 @@ fn a_workload_works_only_when_every_statement_matches() {
     let one = select(vec![col("a", "integer")], &[&[Some("1")]]);
     let r = recording(vec![one.clone(), one.clone()]);
     let result = judge(&w, Pair::new(&r, &r), None);
-    assert_eq!(
-        (result.status, result.matched, result.total),
-        (Status::Works, 2, 2)
-    );
+    assert_eq!((result.status, result.matched, result.total), (Status::Works, 2, 2));
     let c = recording(vec![one.clone(), error("42601", "x")]);
     let result = judge(&w, Pair::new(&r, &c), None);
     assert_eq!((result.status, result.matched), (Status::Blocked, 1));
-    assert_eq!(
-        result.reason.as_deref(),
-        Some("1 mismatched (error vs success)")
-    );
-    assert!(
-        result.statements[1].outcomes.is_some(),
-        "mismatches keep both outcomes"
-    );
+    assert_eq!(result.reason.as_deref(), Some("1 mismatched (error vs success)"));
+    assert!(result.statements[1].outcomes.is_some(), "mismatches keep both outcomes");
     assert!(result.statements[0].outcomes.is_none());
 }
 
@@ -264,25 +174,13 @@ fn a_rewrite_must_match_on_both_sides_and_reproduce_the_original_result() {
     let reference = recording(vec![v31.clone()]);
     let candidate = recording(vec![error("42601", "syntax error")]);
     let rw = recording(vec![v31.clone()]);
-    let result = judge(
-        &w,
-        Pair::new(&reference, &candidate),
-        Some(Pair::new(&rw, &rw)),
-    );
+    let result = judge(&w, Pair::new(&reference, &candidate), Some(Pair::new(&rw, &rw)));
     assert_eq!(result.status, Status::WorksWithRewrite);
     // The rewrite gives another answer than the original on the reference: not a rewrite.
     let v32 = recording(vec![select(vec![col("a", "integer")], &[&[Some("32")]])]);
-    let result = judge(
-        &w,
-        Pair::new(&reference, &candidate),
-        Some(Pair::new(&v32, &v32)),
-    );
+    let result = judge(&w, Pair::new(&reference, &candidate), Some(Pair::new(&v32, &v32)));
     assert_eq!(result.status, Status::Blocked);
     // The rewrite fails on the candidate too.
-    let result = judge(
-        &w,
-        Pair::new(&reference, &candidate),
-        Some(Pair::new(&rw, &candidate)),
-    );
+    let result = judge(&w, Pair::new(&reference, &candidate), Some(Pair::new(&rw, &candidate)));
     assert_eq!(result.status, Status::Blocked);
 }

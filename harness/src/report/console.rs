@@ -23,11 +23,7 @@ pub struct Console {
 
 impl Console {
     pub fn new(show_recorded: bool) -> Self {
-        Console {
-            bar: None,
-            show_recorded,
-            max_diffs: 20,
-        }
+        Console { bar: None, show_recorded, max_diffs: 20 }
     }
 
     fn line(&self, text: &str) {
@@ -45,10 +41,7 @@ impl Console {
 impl Observer for Console {
     fn on(&mut self, event: Event<'_>) -> Result<()> {
         match event {
-            Event::TargetsReady {
-                reference,
-                candidate,
-            } => {
+            Event::TargetsReady { reference, candidate } => {
                 if let Some(r) = reference {
                     self.target("reference", r);
                 }
@@ -56,9 +49,7 @@ impl Observer for Console {
                     self.target("candidate", c);
                 }
             }
-            Event::Started {
-                total, workload, ..
-            } => {
+            Event::Started { total, workload, .. } => {
                 if self.bar.is_none() && std::io::stderr().is_terminal() {
                     let bar = ProgressBar::new(total as u64);
                     bar.set_style(
@@ -72,13 +63,7 @@ impl Observer for Console {
                     bar.set_message(workload.id.clone());
                 }
             }
-            Event::Recorded {
-                index,
-                total,
-                workload,
-                run,
-                ..
-            } if self.show_recorded => {
+            Event::Recorded { index, total, workload, run, .. } if self.show_recorded => {
                 let n = run.original.setup.len() + run.original.steps.len();
                 let what = match &run.not_tested {
                     Some(reason) => format!("not tested: {reason}"),
@@ -90,29 +75,17 @@ impl Observer for Console {
                 }
             }
             Event::Recorded { .. } => {}
-            Event::Finished {
-                index,
-                total,
-                result,
-                ..
-            } => {
+            Event::Finished { index, total, result, .. } => {
                 let detail = match result.status {
                     Status::NotTested => result.reason.clone().unwrap_or_default(),
                     _ => format!("{}/{}", result.matched, result.total),
                 };
-                self.line(&format!(
-                    "[{index:>3}/{total}] {:<40} {} {detail}",
-                    result.id, result.status
-                ));
+                self.line(&format!("[{index:>3}/{total}] {:<40} {} {detail}", result.id, result.status));
                 if let Some(bar) = &self.bar {
                     bar.set_position(index as u64);
                 }
             }
-            Event::Done {
-                results,
-                reference,
-                candidate,
-            } => {
+            Event::Done { results, reference, candidate } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
@@ -135,25 +108,17 @@ impl Observer for Console {
 }
 
 fn print_diffs(results: &[WorkloadResult], max: usize) {
-    let mismatches: Vec<(&WorkloadResult, &StepResult)> = results
-        .iter()
-        .flat_map(|r| r.mismatches().map(move |s| (r, s)))
-        .collect();
+    let mismatches: Vec<(&WorkloadResult, &StepResult)> =
+        results.iter().flat_map(|r| r.mismatches().map(move |s| (r, s))).collect();
     for (r, s) in mismatches.iter().take(max) {
-        println!(
-            "\n── {} {} {} at {}: {}",
-            r.id, s.phase, s.index, s.location, s.verdict
-        );
+        println!("\n── {} {} {} at {}: {}", r.id, s.phase, s.index, s.location, s.verdict);
         println!("   {}", s.sql.lines().collect::<Vec<_>>().join("\n   "));
         if let Some(o) = &s.outcomes {
             print!("{}", diff(&o.reference, &o.candidate));
         }
     }
     if mismatches.len() > max {
-        println!(
-            "\n… and {} more mismatches (all in scorecard.md and results.json)",
-            mismatches.len() - max
-        );
+        println!("\n… and {} more mismatches (all in scorecard.md and results.json)", mismatches.len() - max);
     }
     if !mismatches.is_empty() {
         println!();
@@ -163,11 +128,7 @@ fn print_diffs(results: &[WorkloadResult], max: usize) {
 /// A unified diff of two outcomes' renderings, reference first.
 pub fn diff(reference: &Outcome, candidate: &Outcome) -> String {
     let (a, b) = (render(reference), render(candidate));
-    TextDiff::from_lines(&a, &b)
-        .unified_diff()
-        .context_radius(3)
-        .header("reference", "candidate")
-        .to_string()
+    TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header("reference", "candidate").to_string()
 }
 
 /// An outcome as lines: values quoted, NULL bare, so `'NULL'` and NULL never look alike.
@@ -177,10 +138,7 @@ pub fn render(o: &Outcome) -> String {
         out.push_str(&format!("fault: {f}\n"));
     }
     if let Some(cols) = &o.columns {
-        let list: Vec<String> = cols
-            .iter()
-            .map(|c| format!("{} {}", c.name, c.type_name))
-            .collect();
+        let list: Vec<String> = cols.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect();
         out.push_str(&format!("columns: {}\n", list.join(", ")));
     }
     for row in &o.rows {
@@ -203,10 +161,7 @@ pub fn render(o: &Outcome) -> String {
         }
     }
     for n in &o.notices {
-        out.push_str(&format!(
-            "notice: {} {} {}\n",
-            n.severity, n.code, n.message
-        ));
+        out.push_str(&format!("notice: {} {} {}\n", n.severity, n.code, n.message));
     }
     out.push_str(&format!("status: {}\n", o.status));
     out
@@ -219,17 +174,10 @@ mod tests {
 
     #[test]
     fn outcome_diff_quotes_values_and_shows_null_bare() {
-        let col = |n: &str| Column {
-            name: n.into(),
-            type_name: "text".into(),
-            typmod: -1,
-        };
+        let col = |n: &str| Column { name: n.into(), type_name: "text".into(), typmod: -1 };
         let reference = Outcome {
             columns: Some(vec![col("a"), col("b")]),
-            rows: vec![
-                vec![None, Some("NULL".into())],
-                vec![Some("".into()), Some("x".into())],
-            ],
+            rows: vec![vec![None, Some("NULL".into())], vec![Some("".into()), Some("x".into())]],
             tag: Some("SELECT 2".into()),
             status: TxStatus::Idle,
             ..Outcome::default()

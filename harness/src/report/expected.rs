@@ -49,14 +49,7 @@ pub fn path_for(dir: &Path, w: &Workload) -> PathBuf {
 }
 
 fn entries(steps: &[Step], outcomes: &[Outcome]) -> Vec<Entry> {
-    steps
-        .iter()
-        .zip(outcomes)
-        .map(|(s, o)| Entry {
-            sql: s.sql.clone(),
-            outcome: o.clone(),
-        })
-        .collect()
+    steps.iter().zip(outcomes).map(|(s, o)| Entry { sql: s.sql.clone(), outcome: o.clone() }).collect()
 }
 
 /// Render the expected file of a workload.
@@ -101,21 +94,10 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
             Error::io(&path, e)
         }
     })?;
-    let file: ExpectedFile = serde_json::from_str(&text).map_err(|e| {
-        Error::Usage(format!(
-            "{}:{}:{}: {}",
-            path.display(),
-            e.line(),
-            e.column(),
-            e
-        ))
-    })?;
+    let file: ExpectedFile = serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}:{}:{}: {}", path.display(), e.line(), e.column(), e)))?;
     if file.format != FORMAT {
-        return Err(Error::Usage(format!(
-            "{}: format {} is not {FORMAT}; re-record",
-            path.display(),
-            file.format
-        )));
+        return Err(Error::Usage(format!("{}: format {} is not {FORMAT}; re-record", path.display(), file.format)));
     }
     let stale = |what: &str| {
         Error::Usage(format!(
@@ -128,8 +110,7 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
         check_same(&w.setup, &file.setup).map_err(|i| stale(&format!("setup statement {i}")))?;
         check_same(&w.steps, &file.steps).map_err(|i| stale(&format!("step {i}")))?;
         if let (Some(spec), Some(rw)) = (&w.rewrite, &file.rewrite) {
-            check_same(&spec.setup, &rw.setup)
-                .map_err(|i| stale(&format!("rewrite setup statement {i}")))?;
+            check_same(&spec.setup, &rw.setup).map_err(|i| stale(&format!("rewrite setup statement {i}")))?;
             check_same(&spec.steps, &rw.steps).map_err(|i| stale(&format!("rewrite step {i}")))?;
         }
         if w.rewrite.is_some() != file.rewrite.is_some() {
@@ -139,14 +120,8 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
     let take = |entries: Vec<Entry>| entries.into_iter().map(|e| e.outcome).collect::<Vec<_>>();
     let run = ReferenceRun {
         not_tested: file.not_tested,
-        original: Recording {
-            setup: take(file.setup),
-            steps: take(file.steps),
-        },
-        rewrite: file.rewrite.map(|rw| Recording {
-            setup: take(rw.setup),
-            steps: take(rw.steps),
-        }),
+        original: Recording { setup: take(file.setup), steps: take(file.steps) },
+        rewrite: file.rewrite.map(|rw| Recording { setup: take(rw.setup), steps: take(rw.steps) }),
     };
     Ok((run, file.reference))
 }

@@ -23,9 +23,7 @@ fn write(v: &Value, depth: usize, out: &mut String) {
     let pad = |d: usize| "  ".repeat(d);
     match v {
         Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Array(items) if items.iter().all(scalar) => {
-            out.push_str(&Value::Array(items.clone()).to_string())
-        }
+        Value::Array(items) if items.iter().all(scalar) => out.push_str(&Value::Array(items.clone()).to_string()),
         Value::Array(items) => {
             out.push_str("[\n");
             for (i, item) in items.iter().enumerate() {
@@ -41,10 +39,8 @@ fn write(v: &Value, depth: usize, out: &mut String) {
             let inline = serde_json::to_string(v).unwrap_or_default();
             if map.values().all(scalar) && inline.len() <= INLINE_OBJECT_LIMIT {
                 // serde_json's compact form has no spaces; keep ", " and ": " for reading.
-                let parts: Vec<String> = map
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), v))
-                    .collect();
+                let parts: Vec<String> =
+                    map.iter().map(|(k, v)| format!("{}: {}", Value::String(k.clone()), v)).collect();
                 out.push_str(&format!("{{{}}}", parts.join(", ")));
                 return;
             }

@@ -30,12 +30,7 @@ pub struct Files {
 
 impl Files {
     pub fn new(out: PathBuf, write_expected: bool) -> Self {
-        Files {
-            out,
-            write_expected,
-            date: scorecard::today(),
-            results: Vec::new(),
-        }
+        Files { out, write_expected, date: scorecard::today(), results: Vec::new() }
     }
 
     pub fn expected_dir(out: &Path) -> PathBuf {
@@ -46,24 +41,13 @@ impl Files {
 impl Observer for Files {
     fn on(&mut self, event: Event<'_>) -> Result<()> {
         match event {
-            Event::Recorded {
-                workload,
-                run,
-                version,
-                ..
-            } if self.write_expected => {
+            Event::Recorded { workload, run, version, .. } if self.write_expected => {
                 expected::write(&Self::expected_dir(&self.out), workload, version, run)
             }
-            Event::Finished {
-                result,
-                reference,
-                candidate,
-                ..
-            } => {
+            Event::Finished { result, reference, candidate, .. } => {
                 self.results.push(result.clone());
                 std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
-                let md =
-                    scorecard::render_markdown(&self.results, reference, candidate, &self.date);
+                let md = scorecard::render_markdown(&self.results, reference, candidate, &self.date);
                 write_atomically(&self.out.join("scorecard.md"), &md)?;
                 let json = scorecard::render_json(&self.results, reference, candidate, &self.date);
                 write_atomically(&self.out.join("results.json"), &json)

@@ -52,9 +52,7 @@ impl Counts {
 
 /// A markdown table cell: `|` escaped (SQL's `||` would break the row), newlines flattened.
 pub fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+    text.replace('\\', "\\\\").replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 fn sorted(results: &[WorkloadResult]) -> Vec<&WorkloadResult> {
@@ -70,26 +68,13 @@ fn notes(r: &WorkloadResult) -> String {
 /// The feature table; `markdown` picks the preset (the terminal gets box drawing).
 pub fn feature_table(results: &[WorkloadResult], markdown: bool) -> Table {
     let mut table = Table::new();
-    table.load_style(if markdown {
-        presets::ASCII_MARKDOWN
-    } else {
-        presets::UTF8_FULL_CONDENSED
-    });
+    table.load_style(if markdown { presets::ASCII_MARKDOWN } else { presets::UTF8_FULL_CONDENSED });
     table.set_header(vec!["Area", "Feature", "Verdict", "Statements", "Notes"]);
     let esc = |s: &str| if markdown { cell(s) } else { s.to_string() };
     for r in sorted(results) {
-        let statements = if r.status == Status::NotTested {
-            "-".to_string()
-        } else {
-            format!("{}/{}", r.matched, r.total)
-        };
-        table.add_row(vec![
-            esc(&r.area),
-            esc(&r.feature),
-            r.status.to_string(),
-            statements,
-            esc(&notes(r)),
-        ]);
+        let statements =
+            if r.status == Status::NotTested { "-".to_string() } else { format!("{}/{}", r.matched, r.total) };
+        table.add_row(vec![esc(&r.area), esc(&r.feature), r.status.to_string(), statements, esc(&notes(r))]);
     }
     table
 }
@@ -104,14 +89,7 @@ fn target_line(label: &str, t: &TargetReport) -> String {
         notes.push(format!("because {reason}"));
     }
     if !t.refused_settings.is_empty() {
-        notes.push(format!(
-            "refused settings: {}",
-            t.refused_settings
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
+        notes.push(format!("refused settings: {}", t.refused_settings.iter().cloned().collect::<Vec<_>>().join("; ")));
     }
     notes.extend(t.events.iter().cloned());
     line.push_str(&format!(" {} |", cell(&notes.join("; "))));
@@ -135,22 +113,14 @@ pub fn render_markdown(
     out.push_str(&format!("\n\nDate: {date}\n\n## Features\n\n"));
     out.push_str(&feature_table(results, true).to_string());
     out.push('\n');
-    let blocked: Vec<&WorkloadResult> = sorted(results)
-        .into_iter()
-        .filter(|r| r.mismatches().next().is_some())
-        .collect();
+    let blocked: Vec<&WorkloadResult> =
+        sorted(results).into_iter().filter(|r| r.mismatches().next().is_some()).collect();
     if !blocked.is_empty() {
         out.push_str("\n## Mismatches\n");
         for r in blocked {
-            out.push_str(&format!(
-                "\n### {} / {} (`{}`)\n\n",
-                r.area, r.feature, r.id
-            ));
+            out.push_str(&format!("\n### {} / {} (`{}`)\n\n", r.area, r.feature, r.id));
             for s in r.mismatches() {
-                out.push_str(&format!(
-                    "- {} {} at `{}`: {}\n",
-                    s.phase, s.index, s.location, s.verdict
-                ));
+                out.push_str(&format!("- {} {} at `{}`: {}\n", s.phase, s.index, s.location, s.verdict));
                 out.push_str(&format!("  - SQL: `{}`\n", inline_code(&s.sql)));
                 if let Some(o) = &s.outcomes {
                     out.push_str(&format!("  - reference: {}\n", short(&o.reference)));
@@ -176,7 +146,8 @@ fn inline_code(sql: &str) -> String {
 pub fn short(o: &Outcome) -> String {
     let mut s = o.summary();
     if o.error.is_none() && o.fault.is_none() && o.columns.is_some() {
-        s.push_str(&format!(" ({} rows)", o.rows.len()));
+        let n = o.rows.len();
+        s.push_str(&format!(" ({n} row{})", if n == 1 { "" } else { "s" }));
     }
     s.replace('\n', " ")
 }
@@ -211,10 +182,7 @@ pub fn render_json(
 
 /// Today's date (UTC) as YYYY-MM-DD, without a date crate.
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     civil_date((secs / 86_400) as i64)
 }
 
@@ -250,13 +218,7 @@ mod tests {
         }
     }
 
-    fn result(
-        id: &str,
-        area: &str,
-        feature: &str,
-        status: Status,
-        statements: Vec<StepResult>,
-    ) -> WorkloadResult {
+    fn result(id: &str, area: &str, feature: &str, status: Status, statements: Vec<StepResult>) -> WorkloadResult {
         let matched = statements.iter().filter(|s| s.verdict.is_match()).count();
         WorkloadResult {
             id: id.into(),
@@ -264,8 +226,7 @@ mod tests {
             feature: feature.into(),
             area: area.into(),
             status,
-            reason: (status == Status::Blocked)
-                .then(|| "1 mismatched (error vs success)".to_string()),
+            reason: (status == Status::Blocked).then(|| "1 mismatched (error vs success)".to_string()),
             matched,
             total: statements.len(),
             statements,
@@ -273,12 +234,7 @@ mod tests {
         }
     }
 
-    fn step(
-        index: usize,
-        sql: &str,
-        verdict: Verdict,
-        outcomes: Option<Pair<Outcome>>,
-    ) -> StepResult {
+    fn step(index: usize, sql: &str, verdict: Verdict, outcomes: Option<Pair<Outcome>>) -> StepResult {
         StepResult {
             phase: Phase::Step,
             index,
@@ -291,11 +247,7 @@ mod tests {
 
     fn sample() -> Vec<WorkloadResult> {
         let ok = Outcome {
-            columns: Some(vec![Column {
-                name: "?column?".into(),
-                type_name: "integer".into(),
-                typmod: -1,
-            }]),
+            columns: Some(vec![Column { name: "?column?".into(), type_name: "integer".into(), typmod: -1 }]),
             rows: vec![vec![Some("31".into())]],
             tag: Some("SELECT 1".into()),
             status: TxStatus::Idle,
@@ -321,10 +273,7 @@ mod tests {
                     step(
                         1,
                         "SELECT 0x1F",
-                        Verdict::Mismatch {
-                            kinds: vec![MismatchKind::ErrorVsSuccess],
-                            normalisers: vec![],
-                        },
+                        Verdict::Mismatch { kinds: vec![MismatchKind::ErrorVsSuccess], normalisers: vec![] },
                         Some(Pair::new(err, ok)),
                     ),
                     step(2, "SELECT 'a' || 'b'", Verdict::Match, None),
@@ -338,9 +287,7 @@ mod tests {
                 vec![step(
                     1,
                     "SELECT name FROM users",
-                    Verdict::MatchAfter {
-                        normalisers: vec![Normaliser::MultisetOrder],
-                    },
+                    Verdict::MatchAfter { normalisers: vec![Normaliser::MultisetOrder] },
                     None,
                 )],
             ),
@@ -354,16 +301,11 @@ mod tests {
     #[test]
     fn scorecard_markdown() {
         let mut candidate = target("postgres://u:***@db:5433/app", "18.4");
-        candidate.refused_settings.insert(
-            "lc_messages (42501 permission denied to set parameter \"lc_messages\")".into(),
-        );
+        candidate
+            .refused_settings
+            .insert("lc_messages (42501 permission denied to set parameter \"lc_messages\")".into());
         candidate.events.push("server crashed; restarted".into());
-        let md = render_markdown(
-            &sample(),
-            &target("local", "15.18"),
-            &candidate,
-            "2026-01-01",
-        );
+        let md = render_markdown(&sample(), &target("local", "15.18"), &candidate, "2026-01-01");
         insta::assert_snapshot!(md);
     }
 
@@ -374,9 +316,7 @@ mod tests {
         r[1].feature = "concat with ||".into();
         let md = feature_table(&r, true).to_string();
         assert!(md.contains("concat with \\|\\|"), "{md}");
-        assert!(md
-            .lines()
-            .all(|l| l.matches(" | ").count() <= 4 || l.starts_with('|')));
+        assert!(md.lines().all(|l| l.matches(" | ").count() <= 4 || l.starts_with('|')));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::admin::{Admin, AdminResult, Pending};
 use crate::compare::Recording;
 use crate::outcome::{Fault, Outcome};
 use crate::target::Target;
@@ -25,6 +26,7 @@ pub const PINNED_SETTINGS: &[(&str, &str)] = &[
 ];
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const BUILTIN_TYPES: &str = "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How each workload gets a clean slate on a target.
@@ -64,7 +66,11 @@ pub struct TargetReport {
 
 pub struct Live {
     pub target: Target,
-    admin: Option<Session>,
+    admin: Admin,
+    /// The next workload's database, being created while the current one runs.
+    pending: Option<Pending>,
+    /// Built-in type names, loading in the background from the start.
+    types_loading: Option<Pending>,
     types: Option<HashMap<u32, String>>,
     pub report: TargetReport,
     /// A fault that means the target itself failed (crash, unreachable): exit code 3.
@@ -87,56 +93,32 @@ impl Live {
             refused_settings: BTreeSet::new(),
             events: Vec::new(),
         };
-        Live {
-            target,
-            admin: None,
-            types: None,
-            report,
-            failed: false,
-        }
+        let admin = Admin::spawn(target.params.clone());
+        let types_loading = Some(admin.exec_later(BUILTIN_TYPES));
+        Live { target, admin, pending: None, types_loading, types: None, report, failed: false }
     }
 
+    /// Finish queued admin work (drops), then stop what the harness started.
     pub async fn stop(mut self) {
-        if let Some(admin) = self.admin.take() {
-            admin.close().await;
+        if let Some(p) = self.pending.take() {
+            self.admin.drop_database_later(&p.name);
         }
+        self.admin.shutdown().await;
         self.target.stop().await;
     }
 
-    /// The admin connection to the target's own database, reconnected when needed.
-    async fn admin(&mut self) -> Result<&mut Session, String> {
-        if self.admin.as_ref().is_none_or(|s| s.broken) {
-            let session = Session::connect(&self.target.params, CONNECT_TIMEOUT)
-                .await
-                .map_err(|e| e.to_string())?;
-            self.admin = Some(session);
-        }
-        Ok(self.admin.as_mut().expect("just connected"))
-    }
-
-    /// Run an admin statement; Err carries the server's SQLSTATE and message.
-    async fn admin_exec(&mut self, sql: &str) -> Result<Outcome, (String, String)> {
-        let session = self.admin().await.map_err(|e| (String::new(), e))?;
-        let out = session.simple_query(sql, ADMIN_TIMEOUT).await.outcome;
-        match (&out.error, &out.fault) {
-            (Some(e), _) => Err((e.code.clone(), e.message.clone())),
-            (None, Some(f)) => Err((String::new(), f.to_string())),
-            (None, None) => Ok(out),
-        }
+    async fn admin_exec(&mut self, sql: &str) -> AdminResult {
+        self.admin.exec(sql).await
     }
 
     /// Restart a crashed server the harness owns before the next workload.
     async fn recover(&mut self) {
         if self.target.crashed() {
             self.failed = true;
-            self.admin = None;
             match self.target.restart().await {
                 Ok(true) => self.report.events.push("server crashed; restarted".into()),
                 Ok(false) => {}
-                Err(e) => self
-                    .report
-                    .events
-                    .push(format!("server crashed; restart failed: {e}")),
+                Err(e) => self.report.events.push(format!("server crashed; restart failed: {e}")),
             }
         }
     }
@@ -160,25 +142,17 @@ impl Live {
         for req in requires {
             match req {
                 Requirement::Extension(name) => {
-                    let sql = format!(
-                        "SELECT 1 FROM pg_available_extensions WHERE name = {}",
-                        quote_literal(name)
-                    );
+                    let sql = format!("SELECT 1 FROM pg_available_extensions WHERE name = {}", quote_literal(name));
                     match self.admin_exec(&sql).await {
                         Ok(out) if !out.rows.is_empty() => {}
-                        Ok(_) => {
-                            return Some(format!("requires {req}: not available on the reference"))
-                        }
+                        Ok(_) => return Some(format!("requires {req}: not available on the reference")),
                         Err((_, e)) => return Some(format!("requires {req}: cannot check ({e})")),
                     }
                 }
                 Requirement::MinVersion(min) => {
                     let major = major_version(&self.target.version);
                     if major < *min {
-                        return Some(format!(
-                            "requires {req}: the reference is {}",
-                            self.target.version
-                        ));
+                        return Some(format!("requires {req}: the reference is {}", self.target.version));
                     }
                 }
             }
@@ -191,29 +165,29 @@ impl Live {
     pub async fn record(
         &mut self,
         name: &str,
+        next: Option<&str>,
         setup: &[Step],
         steps: &[Step],
         timeout: Duration,
     ) -> Result<Recording, String> {
         self.recover().await;
         let (mut session, slate) = self.open(name).await.inspect_err(|_| self.failed = true)?;
+        if let (Some(next), Strategy::FreshDatabase) = (next, slate.strategy) {
+            if let Some(stale) = self.pending.replace(self.admin.prepare_database(next)) {
+                self.admin.drop_database_later(&stale.name);
+            }
+        }
         let mut meta: Option<Session> = None;
         let mut rec = Recording::default();
         for (group, out) in [(setup, &mut rec.setup), (steps, &mut rec.steps)] {
             for step in group {
                 let resp = session.simple_query(&step.sql, timeout).await;
                 let mut outcome = self.resolve_types(resp, &slate, &mut meta).await;
-                if matches!(
-                    outcome.fault,
-                    Some(Fault::ConnectionLost | Fault::Protocol(_))
-                ) && self.server_died().await
+                if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.server_died().await
                 {
                     outcome.fault = Some(Fault::ServerCrashed);
                 }
-                if matches!(
-                    outcome.fault,
-                    Some(Fault::ConnectionLost | Fault::ServerCrashed)
-                ) {
+                if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::ServerCrashed)) {
                     self.failed = true;
                     self.report.events.push(format!(
                         "{}: {} at {}",
@@ -239,13 +213,7 @@ impl Live {
             match self.open_database(name).await {
                 Ok(session) => {
                     self.report.strategy = Some(Strategy::FreshDatabase);
-                    return Ok((
-                        session,
-                        Slate {
-                            name: name.to_string(),
-                            strategy: Strategy::FreshDatabase,
-                        },
-                    ));
+                    return Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshDatabase }));
                 }
                 Err(reason) if self.report.strategy.is_none() => {
                     self.report.strategy = Some(Strategy::FreshSchema);
@@ -255,49 +223,37 @@ impl Live {
             }
         }
         let session = self.open_schema(name).await?;
-        Ok((
-            session,
-            Slate {
-                name: name.to_string(),
-                strategy: Strategy::FreshSchema,
-            },
-        ))
+        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema }))
     }
 
     async fn open_database(&mut self, name: &str) -> Result<Session, String> {
-        let create = format!("CREATE DATABASE {}", quote_ident(name));
-        if let Err((code, msg)) = self.admin_exec(&create).await {
-            if code != "42P04" {
-                return Err(format!("CREATE DATABASE failed: {code} {msg}"));
+        let created = match self.pending.take() {
+            Some(p) if p.name == name => match p.wait().await {
+                Ok(out) => Ok(out),
+                // E.g. the server crashed and restarted meanwhile: try once more.
+                Err(_) => self.admin.create_database(name).await,
+            },
+            other => {
+                self.pending = other;
+                self.admin.create_database(name).await
             }
-            // Left over from an interrupted run: it carries our prefix, so it is ours.
-            self.drop_database(name).await;
-            self.admin_exec(&create)
-                .await
-                .map_err(|(c, m)| format!("CREATE DATABASE failed: {c} {m}"))?;
-        }
+        };
+        created.map_err(|(code, msg)| format!("CREATE DATABASE failed: {code} {msg}"))?;
         let params = self.target.params.with_dbname(name);
         match self.connect_pinned(&params).await {
             Ok(s) => Ok(s),
             Err(e) => {
-                self.drop_database(name).await;
+                let _ = self.admin.drop_database(name).await;
                 Err(format!("cannot connect to a new database: {e}"))
             }
         }
     }
 
     async fn open_schema(&mut self, name: &str) -> Result<Session, String> {
-        let _ = self
-            .admin_exec(&format!(
-                "DROP SCHEMA IF EXISTS {} CASCADE",
-                quote_ident(name)
-            ))
-            .await;
+        let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(name))).await;
         self.admin_exec(&format!("CREATE SCHEMA {}", quote_ident(name)))
             .await
-            .map_err(|(c, m)| {
-                format!("cannot create a fresh database or schema: CREATE SCHEMA failed: {c} {m}")
-            })?;
+            .map_err(|(c, m)| format!("cannot create a fresh database or schema: CREATE SCHEMA failed: {c} {m}"))?;
         let params = self.target.params.clone();
         let mut session = self.connect_pinned(&params).await?;
         let set = format!("SET search_path TO {}", quote_ident(name));
@@ -305,20 +261,22 @@ impl Live {
         Ok(session)
     }
 
-    /// Connect and apply the pinned settings; a refused setting is reported, not fatal.
+    /// Connect and apply the pinned settings in one round trip; when that fails, one by one, so
+    /// that each refused setting is reported (not fatal).
     async fn connect_pinned(&mut self, params: &ConnectParams) -> Result<Session, String> {
-        let mut session = Session::connect(params, CONNECT_TIMEOUT)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut session = Session::connect(params, CONNECT_TIMEOUT).await.map_err(|e| e.to_string())?;
+        let all: Vec<String> = PINNED_SETTINGS.iter().map(|(n, v)| format!("SET {n} = {v}")).collect();
+        let out = session.simple_query(&all.join("; "), ADMIN_TIMEOUT).await.outcome;
+        if let Some(f) = out.fault {
+            return Err(format!("pinned settings: {f}"));
+        }
+        if out.error.is_none() {
+            return Ok(session);
+        }
         for (name, value) in PINNED_SETTINGS {
-            let out = session
-                .simple_query(&format!("SET {name} = {value}"), ADMIN_TIMEOUT)
-                .await
-                .outcome;
+            let out = session.simple_query(&format!("SET {name} = {value}"), ADMIN_TIMEOUT).await.outcome;
             if let Some(e) = out.error {
-                self.report
-                    .refused_settings
-                    .insert(format!("{name} ({} {})", e.code, e.message));
+                self.report.refused_settings.insert(format!("{name} ({} {})", e.code, e.message));
             } else if let Some(f) = out.fault {
                 return Err(format!("SET {name}: {f}"));
             }
@@ -328,47 +286,26 @@ impl Live {
 
     async fn close(&mut self, slate: &Slate) {
         match slate.strategy {
-            Strategy::FreshDatabase => self.drop_database(&slate.name).await,
+            Strategy::FreshDatabase => self.admin.drop_database_later(&slate.name),
             Strategy::FreshSchema => {
-                let _ = self
-                    .admin_exec(&format!(
-                        "DROP SCHEMA IF EXISTS {} CASCADE",
-                        quote_ident(&slate.name)
-                    ))
-                    .await;
-            }
-        }
-    }
-
-    async fn drop_database(&mut self, name: &str) {
-        let sql = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
-        if let Err((code, _)) = self.admin_exec(&format!("{sql} WITH (FORCE)")).await {
-            if code == "42601" {
-                // Before PostgreSQL 13: no FORCE.
-                let _ = self.admin_exec(&sql).await;
+                let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(&slate.name))).await;
             }
         }
     }
 
     /// Fill in column type names from this target's catalog: built-in types once per target,
     /// others through a side connection to the workload's database.
-    async fn resolve_types(
-        &mut self,
-        resp: Response,
-        slate: &Slate,
-        meta: &mut Option<Session>,
-    ) -> Outcome {
-        let Response {
-            mut outcome,
-            column_oids,
-        } = resp;
+    async fn resolve_types(&mut self, resp: Response, slate: &Slate, meta: &mut Option<Session>) -> Outcome {
+        let Response { mut outcome, column_oids } = resp;
         if column_oids.is_empty() {
             return outcome;
         }
         if self.types.is_none() {
-            let sql =
-                "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";
-            let map = match self.admin_exec(sql).await {
+            let loaded = match self.types_loading.take() {
+                Some(p) => p.wait().await,
+                None => self.admin_exec(BUILTIN_TYPES).await,
+            };
+            let map = match loaded {
                 Ok(out) => out
                     .rows
                     .into_iter()
@@ -379,11 +316,7 @@ impl Live {
             self.types = Some(map);
         }
         let known = self.types.as_ref().expect("loaded");
-        let unknown: Vec<u32> = column_oids
-            .iter()
-            .copied()
-            .filter(|o| !known.contains_key(o))
-            .collect();
+        let unknown: Vec<u32> = column_oids.iter().copied().filter(|o| !known.contains_key(o)).collect();
         let mut extra: HashMap<u32, String> = HashMap::new();
         if !unknown.is_empty() {
             if meta.is_none() {
@@ -393,11 +326,8 @@ impl Live {
                 };
                 if let Ok(mut m) = Session::connect(&params, CONNECT_TIMEOUT).await {
                     if slate.strategy == Strategy::FreshSchema {
-                        m.simple_query(
-                            &format!("SET search_path TO {}", quote_ident(&slate.name)),
-                            ADMIN_TIMEOUT,
-                        )
-                        .await;
+                        m.simple_query(&format!("SET search_path TO {}", quote_ident(&slate.name)), ADMIN_TIMEOUT)
+                            .await;
                     }
                     *meta = Some(m);
                 }
@@ -442,18 +372,10 @@ pub fn major_version(version: &str) -> u32 {
 pub fn slate_name(id: &str) -> String {
     let mut name: String = format!("pgparity_{}", id)
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
         .collect();
     if name.len() > 63 {
-        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x100000001b3)
-        });
+        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
         name.truncate(46);
         name.push_str(&format!("_{:016x}", hash));
     }
@@ -468,10 +390,7 @@ mod tests {
     fn versions_and_names() {
         assert_eq!(major_version("15.18 (Debian 15.18-0+deb12u1)"), 15);
         assert_eq!(major_version("18beta1"), 18);
-        assert_eq!(
-            slate_name("dml/Insert-returning"),
-            "pgparity_dml_insert_returning"
-        );
+        assert_eq!(slate_name("dml/Insert-returning"), "pgparity_dml_insert_returning");
         let long = slate_name(&"x".repeat(100));
         assert_eq!(long.len(), 63);
         assert_ne!(long, slate_name(&"x".repeat(101)));

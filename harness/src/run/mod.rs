@@ -1,6 +1,7 @@
 //! The scheduler: each workload on the reference and the candidate concurrently, in a fresh
 //! database per side, then judged. It emits events and never prints; reporters render them.
 
+mod admin;
 mod live;
 
 use std::time::Duration;
@@ -130,9 +131,7 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
         }
     };
     if let (Some(r), Some(c)) = (&reference, &candidate) {
-        if r.target.params.host == c.target.params.host
-            && r.target.params.port == c.target.params.port
-        {
+        if r.target.params.host == c.target.params.host && r.target.params.port == c.target.params.port {
             let message = "the reference and the candidate are the same server; their workload databases would collide";
             let err = Error::Usage(message.into());
             if let Some(r) = reference.take() {
@@ -145,15 +144,11 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
         }
     }
     let result = schedule(&plan, reference.as_mut(), candidate.as_mut(), observer).await;
-    let target_failed = reference.as_ref().is_some_and(|r| r.failed)
-        || candidate.as_ref().is_some_and(|c| c.failed);
+    let target_failed = reference.as_ref().is_some_and(|r| r.failed) || candidate.as_ref().is_some_and(|c| c.failed);
     for live in [reference, candidate].into_iter().flatten() {
         live.stop().await;
     }
-    result.map(|results| Summary {
-        results,
-        target_failed,
-    })
+    result.map(|results| Summary { results, target_failed })
 }
 
 async fn schedule(
@@ -179,30 +174,18 @@ async fn schedule(
     };
     for (i, w) in plan.workloads.iter().enumerate() {
         let index = i + 1;
-        observer.on(Event::Started {
-            index,
-            total,
-            workload: w,
-        })?;
+        observer.on(Event::Started { index, total, workload: w })?;
         let name = slate_name(&w.id);
-        let (reference_run, candidate_run) = match (
-            plan.mode,
-            reference.as_deref_mut(),
-            candidate.as_deref_mut(),
-        ) {
-            (Mode::Record, Some(r), _) => (reference_run(r, w, &name, plan.timeout).await, None),
+        let next_name = plan.workloads.get(i + 1).map(|n| slate_name(&n.id));
+        let next = next_name.as_deref();
+        let (reference_run, candidate_run) = match (plan.mode, reference.as_deref_mut(), candidate.as_deref_mut()) {
+            (Mode::Record, Some(r), _) => (reference_run(r, w, &name, next, plan.timeout).await, None),
             (Mode::Run, Some(r), Some(c)) => match r.unmet(&w.requires).await {
-                Some(reason) => (
-                    ReferenceRun {
-                        not_tested: Some(reason),
-                        ..Default::default()
-                    },
-                    None,
-                ),
+                Some(reason) => (ReferenceRun { not_tested: Some(reason), ..Default::default() }, None),
                 None => {
                     let (rr, cr) = tokio::join!(
-                        reference_run(r, w, &name, plan.timeout),
-                        c.record(&name, &w.setup, &w.steps, plan.timeout)
+                        reference_run(r, w, &name, next, plan.timeout),
+                        c.record(&name, next, &w.setup, &w.steps, plan.timeout)
                     );
                     (rr, Some(cr))
                 }
@@ -210,7 +193,7 @@ async fn schedule(
             (Mode::Check, _, Some(c)) => {
                 let saved = plan.expected[i].clone();
                 let cr = if saved.not_tested.is_none() {
-                    Some(c.record(&name, &w.setup, &w.steps, plan.timeout).await)
+                    Some(c.record(&name, next, &w.setup, &w.steps, plan.timeout).await)
                 } else {
                     None
                 };
@@ -231,10 +214,7 @@ async fn schedule(
             continue;
         };
         let result = evaluate(w, &name, &reference_run, candidate_run, c, plan.timeout).await;
-        let reference_report = reference
-            .as_deref()
-            .map(|r| &r.report)
-            .unwrap_or(&saved_reference);
+        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
         observer.on(Event::Finished {
             index,
             total,
@@ -245,45 +225,28 @@ async fn schedule(
         results.push(result);
     }
     if let Some(c) = candidate.as_deref() {
-        let reference_report = reference
-            .as_deref()
-            .map(|r| &r.report)
-            .unwrap_or(&saved_reference);
-        observer.on(Event::Done {
-            results: &results,
-            reference: reference_report,
-            candidate: &c.report,
-        })?;
+        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
+        observer.on(Event::Done { results: &results, reference: reference_report, candidate: &c.report })?;
     }
     Ok(results)
 }
 
 /// The reference's outcome of a workload: the original statements, then the rewrite if any.
-async fn reference_run(r: &mut Live, w: &Workload, name: &str, timeout: Duration) -> ReferenceRun {
+async fn reference_run(r: &mut Live, w: &Workload, name: &str, next: Option<&str>, timeout: Duration) -> ReferenceRun {
     if let Some(reason) = r.unmet(&w.requires).await {
-        return ReferenceRun {
-            not_tested: Some(reason),
-            ..Default::default()
-        };
+        return ReferenceRun { not_tested: Some(reason), ..Default::default() };
     }
-    let original = match r.record(name, &w.setup, &w.steps, timeout).await {
+    let original = match r.record(name, next, &w.setup, &w.steps, timeout).await {
         Ok(rec) => rec,
         Err(e) => {
-            return ReferenceRun {
-                not_tested: Some(format!("reference unreachable: {e}")),
-                ..Default::default()
-            }
+            return ReferenceRun { not_tested: Some(format!("reference unreachable: {e}")), ..Default::default() }
         }
     };
     let rewrite = match &w.rewrite {
-        Some(rw) => r.record(name, &rw.setup, &rw.steps, timeout).await.ok(),
+        Some(rw) => r.record(name, None, &rw.setup, &rw.steps, timeout).await.ok(),
         None => None,
     };
-    ReferenceRun {
-        not_tested: None,
-        original,
-        rewrite,
-    }
+    ReferenceRun { not_tested: None, original, rewrite }
 }
 
 /// Judge a workload; try the rewrite on the candidate when the original is blocked.
@@ -298,38 +261,24 @@ async fn evaluate(
     if let Some(reason) = &reference.not_tested {
         return WorkloadResult::not_tested(w, reason.clone());
     }
-    let failed_setup = reference
-        .original
-        .setup
-        .iter()
-        .zip(&w.setup)
-        .find(|(o, _)| o.error.is_some() || o.fault.is_some());
+    let failed_setup =
+        reference.original.setup.iter().zip(&w.setup).find(|(o, _)| o.error.is_some() || o.fault.is_some());
     if let Some((outcome, step)) = failed_setup {
         return WorkloadResult::not_tested(
             w,
-            format!(
-                "setup fails on the reference at {}: {}",
-                step.location,
-                outcome.summary()
-            ),
+            format!("setup fails on the reference at {}: {}", step.location, outcome.summary()),
         );
     }
     let candidate = match candidate {
         Some(Ok(rec)) => rec,
-        Some(Err(e)) => {
-            return WorkloadResult::not_tested(w, format!("candidate unreachable: {e}"))
-        }
+        Some(Err(e)) => return WorkloadResult::not_tested(w, format!("candidate unreachable: {e}")),
         None => return WorkloadResult::not_tested(w, "not run".into()),
     };
     let mut result = judge(w, Pair::new(&reference.original, &candidate), None);
     if result.status == Status::Blocked {
         if let (Some(spec), Some(ref_rw)) = (&w.rewrite, &reference.rewrite) {
-            if let Ok(cand_rw) = c.record(name, &spec.setup, &spec.steps, timeout).await {
-                result = judge(
-                    w,
-                    Pair::new(&reference.original, &candidate),
-                    Some(Pair::new(ref_rw, &cand_rw)),
-                );
+            if let Ok(cand_rw) = c.record(name, None, &spec.setup, &spec.steps, timeout).await {
+                result = judge(w, Pair::new(&reference.original, &candidate), Some(Pair::new(ref_rw, &cand_rw)));
             }
         }
     }

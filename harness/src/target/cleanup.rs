@@ -27,10 +27,7 @@ pub fn register(owned: Owned) {
 }
 
 pub fn unregister(pid: i32) {
-    OWNED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .retain(|o| o.pid != pid);
+    OWNED.lock().unwrap_or_else(|e| e.into_inner()).retain(|o| o.pid != pid);
 }
 
 pub fn update_pid(old: i32, new: i32) {
@@ -63,12 +60,7 @@ pub fn stop_process(owned: &Owned, grace: Duration) {
 /// Is the process still there (and not a zombie)?
 pub fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
         Err(_) => false,
     }
 }

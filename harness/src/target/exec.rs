@@ -32,9 +32,8 @@ impl ExecServer {
         // The command may drop privileges (e.g. to the postgres OS user): let it write here.
         let _ = std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777));
         let port = super::free_port().map_err(|e| format!("no free port: {e}"))?;
-        let command = template
-            .replace("{port}", &port.to_string())
-            .replace("{datadir}", &dir.join("data").to_string_lossy());
+        let command =
+            template.replace("{port}", &port.to_string()).replace("{datadir}", &dir.join("data").to_string_lossy());
         let child = match spawn(&command, &dir) {
             Ok(c) => c,
             Err(e) => {
@@ -43,19 +42,8 @@ impl ExecServer {
             }
         };
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
-        cleanup::register(Owned {
-            pid,
-            group: true,
-            signal: Signal::SIGTERM,
-            dir: Some(dir.clone()),
-        });
-        let mut server = ExecServer {
-            command,
-            dir,
-            port,
-            child,
-            pid,
-        };
+        cleanup::register(Owned { pid, group: true, signal: Signal::SIGTERM, dir: Some(dir.clone()) });
+        let mut server = ExecServer { command, dir, port, child, pid };
         if let Err(e) = server.wait_ready().await {
             server.stop().await;
             return Err(e);
@@ -66,20 +54,13 @@ impl ExecServer {
     async fn wait_ready(&mut self) -> Result<(), String> {
         let params = self.params();
         let child = &mut self.child;
-        super::wait_ready(&params, READY_LIMIT, || {
-            matches!(child.try_wait(), Ok(None))
-        })
-        .await
-        .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("server.log"))))
+        super::wait_ready(&params, READY_LIMIT, || matches!(child.try_wait(), Ok(None)))
+            .await
+            .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("server.log"))))
     }
 
     pub fn params(&self) -> ConnectParams {
-        let env = |k: &str, d: &str| {
-            std::env::var(k)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| d.to_string())
-        };
+        let env = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
         ConnectParams {
             host: Host::Tcp("127.0.0.1".into()),
             port: self.port,
@@ -105,12 +86,7 @@ impl ExecServer {
     }
 
     fn kill_group(&self) {
-        let owned = Owned {
-            pid: self.pid,
-            group: true,
-            signal: Signal::SIGTERM,
-            dir: None,
-        };
+        let owned = Owned { pid: self.pid, group: true, signal: Signal::SIGTERM, dir: None };
         cleanup::stop_process(&owned, Duration::from_secs(10));
     }
 

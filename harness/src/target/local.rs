@@ -33,7 +33,7 @@ impl LocalCluster {
         };
         let dir = tempfile::Builder::new()
             .prefix("pgparity-")
-            .tempdir()
+            .tempdir_in(scratch_base())
             .map_err(|e| format!("cannot create a temp dir: {e}"))?
             .keep();
         if let Some((uid, gid)) = run_as {
@@ -47,57 +47,26 @@ impl LocalCluster {
         result
     }
 
-    async fn init_and_start(
-        bindir: PathBuf,
-        dir: PathBuf,
-        run_as: Option<(Uid, Gid)>,
-    ) -> Result<LocalCluster, String> {
+    async fn init_and_start(bindir: PathBuf, dir: PathBuf, run_as: Option<(Uid, Gid)>) -> Result<LocalCluster, String> {
         let data = dir.join("data");
         let mut initdb = command(&bindir.join("initdb"), run_as);
         initdb
             .arg("-D")
             .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "-N",
-            ])
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let out = initdb
-            .output()
-            .await
-            .map_err(|e| format!("cannot run {}: {e}", bindir.join("initdb").display()))?;
+        let out = initdb.output().await.map_err(|e| format!("cannot run {}: {e}", bindir.join("initdb").display()))?;
         if !out.status.success() {
-            return Err(format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
+            return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
         }
         let mut last_error = String::new();
         for _ in 0..3 {
             let port = super::free_port().map_err(|e| format!("no free port: {e}"))?;
             let child = spawn_postgres(&bindir, &dir, port, run_as)?;
             let pid = child.id().map(|p| p as i32).unwrap_or(0);
-            cleanup::register(Owned {
-                pid,
-                group: false,
-                signal: Signal::SIGQUIT,
-                dir: Some(dir.clone()),
-            });
-            let mut cluster = LocalCluster {
-                bindir: bindir.clone(),
-                dir: dir.clone(),
-                port,
-                run_as,
-                child,
-                pid,
-            };
+            cleanup::register(Owned { pid, group: false, signal: Signal::SIGQUIT, dir: Some(dir.clone()) });
+            let mut cluster = LocalCluster { bindir: bindir.clone(), dir: dir.clone(), port, run_as, child, pid };
             match cluster.wait_ready().await {
                 Ok(()) => return Ok(cluster),
                 Err(e) => {
@@ -112,11 +81,9 @@ impl LocalCluster {
     async fn wait_ready(&mut self) -> Result<(), String> {
         let params = self.params();
         let child = &mut self.child;
-        super::wait_ready(&params, Duration::from_secs(60), || {
-            matches!(child.try_wait(), Ok(None))
-        })
-        .await
-        .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("postgres.log"))))
+        super::wait_ready(&params, Duration::from_secs(60), || matches!(child.try_wait(), Ok(None)))
+            .await
+            .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("postgres.log"))))
     }
 
     pub fn params(&self) -> ConnectParams {
@@ -146,12 +113,7 @@ impl LocalCluster {
     }
 
     fn kill_process(&self) {
-        let owned = Owned {
-            pid: self.pid,
-            group: false,
-            signal: Signal::SIGQUIT,
-            dir: None,
-        };
+        let owned = Owned { pid: self.pid, group: false, signal: Signal::SIGQUIT, dir: None };
         cleanup::stop_process(&owned, Duration::from_secs(5));
     }
 
@@ -163,16 +125,34 @@ impl LocalCluster {
     }
 }
 
+/// Where ephemeral clusters live: memory (`/dev/shm`) when it has room, since the cluster is
+/// thrown away anyway and two servers on one disk contend for it; else the temp directory.
+/// `PGPARITY_TMPDIR` overrides both.
+pub fn scratch_base() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PGPARITY_TMPDIR") {
+        return PathBuf::from(dir);
+    }
+    const NEEDED: u64 = 2 << 30;
+    let shm = Path::new("/dev/shm");
+    // The statvfs field types differ between platforms.
+    #[allow(clippy::unnecessary_cast)]
+    let roomy = nix::sys::statvfs::statvfs(shm)
+        .map(|s| (s.blocks_available() as u64).saturating_mul(s.fragment_size() as u64) >= NEEDED)
+        .unwrap_or(false);
+    if roomy && nix::unistd::access(shm, nix::unistd::AccessFlags::W_OK).is_ok() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 fn command(program: &Path, run_as: Option<(Uid, Gid)>) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(program);
     if let Some((uid, gid)) = run_as {
         cmd.uid(uid.as_raw()).gid(gid.as_raw());
     }
     // Own process group: a terminal's Ctrl-C reaches the harness, which stops the server itself.
-    cmd.process_group(0)
-        .env("LC_ALL", "C")
-        .env_remove("PGDATA")
-        .stdin(Stdio::null());
+    cmd.process_group(0).env("LC_ALL", "C").env_remove("PGDATA").stdin(Stdio::null());
     cmd
 }
 
@@ -189,12 +169,7 @@ fn spawn_postgres(
         .map_err(|e| format!("cannot open the server log: {e}"))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
     let mut cmd = command(&bindir.join("postgres"), run_as);
-    cmd.arg("-D")
-        .arg(dir.join("data"))
-        .arg("-p")
-        .arg(port.to_string())
-        .arg("-k")
-        .arg(dir);
+    cmd.arg("-D").arg(dir.join("data")).arg("-p").arg(port.to_string()).arg("-k").arg(dir);
     for setting in [
         "listen_addresses=127.0.0.1",
         "fsync=off",
@@ -206,8 +181,7 @@ fn spawn_postgres(
         cmd.arg("-c").arg(setting);
     }
     cmd.stdout(log).stderr(log2);
-    cmd.spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bindir.join("postgres").display()))
+    cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bindir.join("postgres").display()))
 }
 
 /// PostgreSQL server binaries: the given directory, else `initdb` on PATH, else
@@ -218,10 +192,7 @@ pub fn find_bindir(given: Option<&Path>) -> Result<PathBuf, String> {
         return if complete(dir) {
             Ok(dir.to_path_buf())
         } else {
-            Err(format!(
-                "{} has no initdb and postgres binaries",
-                dir.display()
-            ))
+            Err(format!("{} has no initdb and postgres binaries", dir.display()))
         };
     }
     if let Some(path) = std::env::var_os("PATH") {
@@ -233,10 +204,7 @@ pub fn find_bindir(given: Option<&Path>) -> Result<PathBuf, String> {
             }
         }
     }
-    if let Ok(out) = std::process::Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-    {
+    if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if out.status.success() && complete(&dir) {
             return Ok(dir);

@@ -3,7 +3,7 @@
 
 pub mod cleanup;
 mod exec;
-mod local;
+pub mod local;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -32,9 +32,7 @@ impl FromStr for TargetSpec {
             Ok(TargetSpec::Url(s.to_string()))
         } else if let Some(cmd) = s.strip_prefix("exec:") {
             if !cmd.contains("{port}") {
-                return Err(format!(
-                    "`{s}`: an exec: command must take the port as {{port}}"
-                ));
+                return Err(format!("`{s}`: an exec: command must take the port as {{port}}"));
             }
             Ok(TargetSpec::Exec(cmd.to_string()))
         } else if let Some(image) = s.strip_prefix("docker:") {
@@ -66,10 +64,7 @@ pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
     if let Some(scheme_end) = out.find("://") {
         let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?'])
-            .map(|i| rest_start + i)
-            .unwrap_or(out.len());
+        let authority_end = out[rest_start..].find(['/', '?']).map(|i| rest_start + i).unwrap_or(out.len());
         if let Some(at) = out[rest_start..authority_end].rfind('@') {
             let userinfo = &out[rest_start..rest_start + at];
             if let Some(colon) = userinfo.find(':') {
@@ -79,10 +74,7 @@ pub fn redact(url: &str) -> String {
     }
     if let Some(i) = out.find("password=") {
         let start = i + "password=".len();
-        let end = out[start..]
-            .find('&')
-            .map(|j| start + j)
-            .unwrap_or(out.len());
+        let end = out[start..].find('&').map(|j| start + j).unwrap_or(out.len());
         out.replace_range(start..end, "***");
     }
     out
@@ -110,15 +102,12 @@ impl Target {
     pub async fn start(spec: &TargetSpec) -> Result<Target> {
         let (params, server) = match spec {
             TargetSpec::Local(bindir) => {
-                let cluster = local::LocalCluster::start(bindir.as_deref())
-                    .await
-                    .map_err(|m| Error::target(spec, m))?;
+                let cluster =
+                    local::LocalCluster::start(bindir.as_deref()).await.map_err(|m| Error::target(spec, m))?;
                 (cluster.params(), Some(Server::Local(cluster)))
             }
             TargetSpec::Exec(cmd) => {
-                let server = exec::ExecServer::start(cmd)
-                    .await
-                    .map_err(|m| Error::target(spec, m))?;
+                let server = exec::ExecServer::start(cmd).await.map_err(|m| Error::target(spec, m))?;
                 (server.params(), Some(Server::Exec(server)))
             }
             TargetSpec::Url(url) => (url_params(url).map_err(|m| Error::target(spec, m))?, None),
@@ -134,12 +123,7 @@ impl Target {
             .map_err(|e| Error::target(spec, format!("cannot connect: {e}")))?;
         let version = session.server_version().unwrap_or("unknown").to_string();
         session.close().await;
-        Ok(Target {
-            spec: spec.clone(),
-            params,
-            version,
-            server,
-        })
+        Ok(Target { spec: spec.clone(), params, version, server })
     }
 
     /// Did the harness start this server, and is it gone?
@@ -180,19 +164,10 @@ pub fn url_params(url: &str) -> std::result::Result<ConnectParams, String> {
     url_params_with(url, env)
 }
 
-fn url_params_with(
-    url: &str,
-    env: impl Fn(&str) -> Option<String>,
-) -> std::result::Result<ConnectParams, String> {
-    let config = tokio_postgres::Config::from_str(url)
-        .map_err(|e| format!("invalid URL {}: {e}", redact(url)))?;
-    if matches!(
-        config.get_ssl_mode(),
-        tokio_postgres::config::SslMode::Require
-    ) {
-        return Err(
-            "sslmode=require: TLS is not supported yet (see README, \"Not done yet\")".into(),
-        );
+fn url_params_with(url: &str, env: impl Fn(&str) -> Option<String>) -> std::result::Result<ConnectParams, String> {
+    let config = tokio_postgres::Config::from_str(url).map_err(|e| format!("invalid URL {}: {e}", redact(url)))?;
+    if matches!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Require) {
+        return Err("sslmode=require: TLS is not supported yet (see README, \"Not done yet\")".into());
     }
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => Host::Tcp(h.clone()),
@@ -214,29 +189,11 @@ fn url_params_with(
         .get_user()
         .map(str::to_string)
         .or_else(|| env("PGUSER"))
-        .or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::getuid())
-                .ok()
-                .flatten()
-                .map(|u| u.name)
-        })
+        .or_else(|| nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name))
         .unwrap_or_else(|| "postgres".into());
-    let password = config
-        .get_password()
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .or_else(|| env("PGPASSWORD"));
-    let dbname = config
-        .get_dbname()
-        .map(str::to_string)
-        .or_else(|| env("PGDATABASE"))
-        .unwrap_or_else(|| user.clone());
-    Ok(ConnectParams {
-        host,
-        port,
-        user,
-        password,
-        dbname,
-    })
+    let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).or_else(|| env("PGPASSWORD"));
+    let dbname = config.get_dbname().map(str::to_string).or_else(|| env("PGDATABASE")).unwrap_or_else(|| user.clone());
+    Ok(ConnectParams { host, port, user, password, dbname })
 }
 
 /// A TCP port free on loopback right now.
@@ -255,9 +212,7 @@ pub(crate) async fn wait_ready(
     let mut last = String::from("no attempt");
     while start.elapsed() < limit {
         if !alive() {
-            return Err(format!(
-                "the server exited before accepting connections ({last})"
-            ));
+            return Err(format!("the server exited before accepting connections ({last})"));
         }
         match Session::connect(params, Duration::from_secs(5)).await {
             Ok(s) => {
@@ -285,31 +240,16 @@ mod tests {
     #[test]
     fn target_grammar() {
         assert_eq!("local".parse(), Ok(TargetSpec::Local(None)));
-        assert_eq!(
-            "local:/opt/pg/bin".parse(),
-            Ok(TargetSpec::Local(Some("/opt/pg/bin".into())))
-        );
-        assert!(matches!(
-            "postgres://u@h/db".parse(),
-            Ok(TargetSpec::Url(_))
-        ));
-        assert!(matches!(
-            "exec:srv --port {port}".parse(),
-            Ok(TargetSpec::Exec(_))
-        ));
-        assert!("exec:srv"
-            .parse::<TargetSpec>()
-            .unwrap_err()
-            .contains("{port}"));
+        assert_eq!("local:/opt/pg/bin".parse(), Ok(TargetSpec::Local(Some("/opt/pg/bin".into()))));
+        assert!(matches!("postgres://u@h/db".parse(), Ok(TargetSpec::Url(_))));
+        assert!(matches!("exec:srv --port {port}".parse(), Ok(TargetSpec::Exec(_))));
+        assert!("exec:srv".parse::<TargetSpec>().unwrap_err().contains("{port}"));
         assert!("mysql://x".parse::<TargetSpec>().is_err());
     }
 
     #[test]
     fn passwords_never_show() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5433/db"),
-            "postgres://u:***@h:5433/db"
-        );
+        assert_eq!(redact("postgres://u:secret@h:5433/db"), "postgres://u:***@h:5433/db");
         assert_eq!(
             redact("postgres://u@h/db?password=secret&sslmode=disable"),
             "postgres://u@h/db?password=***&sslmode=disable"
@@ -336,10 +276,7 @@ mod tests {
             _ => None,
         };
         let p = url_params_with("postgres:///", env).unwrap();
-        assert_eq!(
-            (p.host, p.port, p.user.as_str(), p.dbname.as_str()),
-            (Host::Tcp("h2".into()), 5499, "bob", "bob")
-        );
+        assert_eq!((p.host, p.port, p.user.as_str(), p.dbname.as_str()), (Host::Tcp("h2".into()), 5499, "bob", "bob"));
         assert_eq!(p.password.as_deref(), Some("s3"));
         let p = url_params_with("postgres://%2Ftmp%2Fsock/db", |_| None).unwrap();
         assert_eq!(p.host, Host::Unix("/tmp/sock".into()));

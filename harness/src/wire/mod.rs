@@ -50,10 +50,7 @@ pub enum Host {
 
 impl ConnectParams {
     pub fn with_dbname(&self, dbname: &str) -> Self {
-        ConnectParams {
-            dbname: dbname.to_string(),
-            ..self.clone()
-        }
+        ConnectParams { dbname: dbname.to_string(), ..self.clone() }
     }
 }
 
@@ -79,8 +76,8 @@ impl ConnectError {
     }
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
 async fn open(params: &ConnectParams) -> std::io::Result<Box<dyn Io>> {
     Ok(match &params.host {
@@ -112,10 +109,7 @@ pub struct Session {
 
 impl Session {
     /// Connect, authenticate (cleartext, MD5 or SCRAM-SHA-256) and wait for ReadyForQuery.
-    pub async fn connect(
-        params: &ConnectParams,
-        timeout: Duration,
-    ) -> Result<Session, ConnectError> {
+    pub async fn connect(params: &ConnectParams, timeout: Duration) -> Result<Session, ConnectError> {
         match tokio::time::timeout(timeout, Self::connect_inner(params)).await {
             Ok(r) => r,
             Err(_) => Err(ConnectError::Timeout(timeout)),
@@ -153,17 +147,13 @@ impl Session {
                 }
                 Message::AuthenticationMd5Password(body) => {
                     let pw = s.password()?;
-                    let hash = postgres_protocol::authentication::md5_hash(
-                        params.user.as_bytes(),
-                        pw.as_bytes(),
-                        body.salt(),
-                    );
+                    let hash =
+                        postgres_protocol::authentication::md5_hash(params.user.as_bytes(), pw.as_bytes(), body.salt());
                     frontend::password_message(hash.as_bytes(), &mut s.wbuf)?;
                     s.flush().await?;
                 }
                 Message::AuthenticationSasl(body) => {
-                    let mechanisms: Vec<String> =
-                        body.mechanisms().map(|m| Ok(m.to_string())).collect()?;
+                    let mechanisms: Vec<String> = body.mechanisms().map(|m| Ok(m.to_string())).collect()?;
                     if !mechanisms.iter().any(|m| m == SCRAM_SHA_256) {
                         return Err(ConnectError::Protocol(format!(
                             "server offers SASL mechanisms {mechanisms:?}; only SCRAM-SHA-256 is supported"
@@ -176,31 +166,22 @@ impl Session {
                     scram = Some(client);
                 }
                 Message::AuthenticationSaslContinue(body) => {
-                    let client = scram
-                        .as_mut()
-                        .ok_or_else(|| proto("SASL continue without SASL start"))?;
+                    let client = scram.as_mut().ok_or_else(|| proto("SASL continue without SASL start"))?;
                     client.update(body.data())?;
                     frontend::sasl_response(client.message(), &mut s.wbuf)?;
                     s.flush().await?;
                 }
                 Message::AuthenticationSaslFinal(body) => {
-                    let client = scram
-                        .as_mut()
-                        .ok_or_else(|| proto("SASL final without SASL start"))?;
+                    let client = scram.as_mut().ok_or_else(|| proto("SASL final without SASL start"))?;
                     client.finish(body.data())?;
                 }
-                Message::BackendKeyData(body) => {
-                    s.key = Some((body.process_id(), body.secret_key()))
-                }
+                Message::BackendKeyData(body) => s.key = Some((body.process_id(), body.secret_key())),
                 Message::ParameterStatus(body) => {
-                    s.server_params
-                        .insert(body.name()?.to_string(), body.value()?.to_string());
+                    s.server_params.insert(body.name()?.to_string(), body.value()?.to_string());
                 }
                 Message::NoticeResponse(_) => {}
                 Message::ErrorResponse(body) => {
-                    return Err(ConnectError::Server(Box::new(server_message(
-                        body.fields(),
-                    )?)))
+                    return Err(ConnectError::Server(Box::new(server_message(body.fields())?)))
                 }
                 Message::ReadyForQuery(body) => {
                     s.status = TxStatus::from_byte(body.status());
@@ -213,9 +194,7 @@ impl Session {
 
     fn password(&self) -> Result<String, ConnectError> {
         self.params.password.clone().ok_or_else(|| {
-            ConnectError::Protocol(
-                "the server asks for a password and none was given (URL or PGPASSWORD)".into(),
-            )
+            ConnectError::Protocol("the server asks for a password and none was given (URL or PGPASSWORD)".into())
         })
     }
 
@@ -233,10 +212,7 @@ impl Session {
                 return Ok(msg);
             }
             if self.io.read_buf(&mut self.rbuf).await? == 0 {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "server closed the connection",
-                ));
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "server closed the connection"));
             }
         }
     }

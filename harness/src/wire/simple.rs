@@ -76,11 +76,7 @@ impl Session {
                 self.status = status;
                 if cancelled {
                     // What the server did after our cancel is not the statement's outcome.
-                    resp.outcome = Outcome {
-                        status,
-                        fault: Some(Fault::Timeout),
-                        ..Outcome::default()
-                    };
+                    resp.outcome = Outcome { status, fault: Some(Fault::Timeout), ..Outcome::default() };
                     resp.column_oids.clear();
                 }
                 return resp;
@@ -115,10 +111,8 @@ impl Session {
             }
             Message::DataRow(body) => {
                 let buf = body.buffer();
-                let row = body
-                    .ranges()
-                    .map(|r| Ok(r.map(|r| String::from_utf8_lossy(&buf[r]).into_owned())))
-                    .collect()?;
+                let row =
+                    body.ranges().map(|r| Ok(r.map(|r| String::from_utf8_lossy(&buf[r]).into_owned()))).collect()?;
                 out.rows.push(row);
             }
             Message::CommandComplete(body) => out.tag = Some(body.tag()?.to_string()),
@@ -126,22 +120,16 @@ impl Session {
             Message::ErrorResponse(body) => out.error = Some(server_message(body.fields())?),
             Message::NoticeResponse(body) => out.notices.push(server_message(body.fields())?),
             Message::ParameterStatus(body) => {
-                self.server_params
-                    .insert(body.name()?.to_string(), body.value()?.to_string());
+                self.server_params.insert(body.name()?.to_string(), body.value()?.to_string());
             }
             Message::CopyInResponse(_) => {
                 // Inline COPY data is not supported yet: refuse cleanly rather than wedge.
                 // (The caller flushes what was written to `wbuf`.)
-                frontend::copy_fail(
-                    "pgparity: COPY FROM STDIN data is not supported yet",
-                    &mut self.wbuf,
-                )?;
+                frontend::copy_fail("pgparity: COPY FROM STDIN data is not supported yet", &mut self.wbuf)?;
             }
             Message::CopyOutResponse(_) => out.columns = Some(Vec::new()),
             Message::CopyData(body) => {
-                let line = String::from_utf8_lossy(body.data())
-                    .trim_end_matches('\n')
-                    .to_string();
+                let line = String::from_utf8_lossy(body.data()).trim_end_matches('\n').to_string();
                 out.rows.push(vec![Some(line)]);
             }
             Message::ReadyForQuery(body) => out.status = TxStatus::from_byte(body.status()),

@@ -44,12 +44,7 @@ pub struct Step {
 impl Step {
     pub fn new(sql: String, order: Order, location: Location) -> Self {
         let has_order_by = sql::has_top_level_order_by(&sql);
-        Step {
-            sql,
-            order,
-            has_order_by,
-            location,
-        }
+        Step { sql, order, has_order_by, location }
     }
 
     /// Is row order part of this step's result?
@@ -93,15 +88,13 @@ impl std::fmt::Display for Requirement {
 impl Requirement {
     pub fn parse(text: &str) -> Result<Self, String> {
         match text.split_once(':') {
-            Some(("extension", name)) if !name.trim().is_empty() => {
-                Ok(Requirement::Extension(name.trim().to_string()))
-            }
-            Some(("version", v)) => v.trim().parse().map(Requirement::MinVersion).map_err(|_| {
-                format!("`{text}`: the version must be a major version number, e.g. version:16")
-            }),
-            _ => Err(format!(
-                "unknown requirement `{text}`; expected extension:NAME or version:N"
-            )),
+            Some(("extension", name)) if !name.trim().is_empty() => Ok(Requirement::Extension(name.trim().to_string())),
+            Some(("version", v)) => v
+                .trim()
+                .parse()
+                .map(Requirement::MinVersion)
+                .map_err(|_| format!("`{text}`: the version must be a major version number, e.g. version:16")),
+            _ => Err(format!("unknown requirement `{text}`; expected extension:NAME or version:N")),
         }
     }
 }
@@ -119,10 +112,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
     }
     if files.is_empty() && errors.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        errors.push(Error::Usage(format!(
-            "no workloads (.yaml, .yml, .sql) found in {}",
-            shown.join(", ")
-        )));
+        errors.push(Error::Usage(format!("no workloads (.yaml, .yml, .sql) found in {}", shown.join(", "))));
     }
     let mut workloads: Vec<Workload> = Vec::new();
     for (root, file) in files {
@@ -130,16 +120,8 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
             Ok(w) => {
                 if let Some(other) = workloads.iter().find(|o| o.id == w.id) {
                     errors.push(Error::Workload {
-                        location: Location {
-                            file: w.path.clone(),
-                            line: 1,
-                            column: 1,
-                        },
-                        message: format!(
-                            "workload id `{}` is also used by {}",
-                            w.id,
-                            other.path.display()
-                        ),
+                        location: Location { file: w.path.clone(), line: 1, column: 1 },
+                        message: format!("workload id `{}` is also used by {}", w.id, other.path.display()),
                     });
                 } else {
                     workloads.push(w);
@@ -156,10 +138,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
 }
 
 fn is_workload_file(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "sql")
-    )
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql"))
 }
 
 fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
@@ -168,10 +147,8 @@ fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut found = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| Error::io(path, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(path).map_err(|e| Error::io(path, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for entry in entries {
         let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -200,10 +177,7 @@ pub fn workload_id(root: &Path, file: &Path) -> String {
     let below = if let Some(i) = comps.iter().rposition(|c| c == "workloads") {
         comps[i + 1..].to_vec()
     } else if root.is_dir() {
-        let root_len = root
-            .components()
-            .filter(|c| matches!(c, Component::Normal(_)))
-            .count();
+        let root_len = root.components().filter(|c| matches!(c, Component::Normal(_))).count();
         let base = root.file_name().map(|n| n.to_string_lossy().into_owned());
         let mut v: Vec<String> = base.into_iter().collect();
         v.extend(comps.iter().skip(root_len).cloned());
@@ -232,27 +206,14 @@ fn load_file(root: &Path, file: &Path) -> Result<Workload, Error> {
 /// Split SQL text into steps with file locations.
 /// `base` is the file line and column of the text's first character; every line of a YAML
 /// block scalar carries the same indentation, so columns shift by the same amount.
-pub(crate) fn steps_from_sql(
-    file: &Path,
-    sql_text: &str,
-    base: (usize, usize),
-) -> Result<Vec<Step>, Error> {
+pub(crate) fn steps_from_sql(file: &Path, sql_text: &str, base: (usize, usize)) -> Result<Vec<Step>, Error> {
     let locate = |offset: usize| {
         let (line, column) = sql::line_col(sql_text, offset);
-        Location {
-            file: file.to_path_buf(),
-            line: base.0 + line - 1,
-            column: column + base.1 - 1,
-        }
+        Location { file: file.to_path_buf(), line: base.0 + line - 1, column: column + base.1 - 1 }
     };
-    let pieces = sql::split(sql_text).map_err(|e| Error::Workload {
-        location: locate(e.offset),
-        message: e.message,
-    })?;
-    Ok(pieces
-        .into_iter()
-        .map(|p| Step::new(p.text, Order::Auto, locate(p.offset)))
-        .collect())
+    let pieces =
+        sql::split(sql_text).map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;
+    Ok(pieces.into_iter().map(|p| Step::new(p.text, Order::Auto, locate(p.offset))).collect())
 }
 
 /// A `.sql` file: every statement is a step; feature = file stem, area = folder, unless the
@@ -262,22 +223,12 @@ fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
     let steps = steps_from_sql(file, text, (1, 1))?;
     if steps.is_empty() {
         return Err(Error::Workload {
-            location: Location {
-                file: file.to_path_buf(),
-                line: 1,
-                column: 1,
-            },
+            location: Location { file: file.to_path_buf(), line: 1, column: 1 },
             message: "no SQL statements in this file".into(),
         });
     }
-    let mut feature = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut area = id
-        .rsplit_once('/')
-        .map(|(dir, _)| dir.to_string())
-        .unwrap_or_else(|| "general".into());
+    let mut feature = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut area = id.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_else(|| "general".into());
     let mut description = None;
     let mut requires = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -298,11 +249,7 @@ fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
             "requires" => {
                 for r in value.split(',').map(str::trim).filter(|r| !r.is_empty()) {
                     let req = Requirement::parse(r).map_err(|message| Error::Workload {
-                        location: Location {
-                            file: file.to_path_buf(),
-                            line: n + 1,
-                            column: 1,
-                        },
+                        location: Location { file: file.to_path_buf(), line: n + 1, column: 1 },
                         message,
                     })?;
                     requires.push(req);
@@ -330,26 +277,16 @@ mod tests {
 
     #[test]
     fn ids_are_relative_to_the_workloads_folder() {
-        let id = workload_id(
-            Path::new("workloads"),
-            Path::new("workloads/dml/returning.yaml"),
-        );
+        let id = workload_id(Path::new("workloads"), Path::new("workloads/dml/returning.yaml"));
         assert_eq!(id, "dml/returning");
-        let id = workload_id(
-            Path::new("/x/workloads/dml"),
-            Path::new("/x/workloads/dml/a.sql"),
-        );
+        let id = workload_id(Path::new("/x/workloads/dml"), Path::new("/x/workloads/dml/a.sql"));
         assert_eq!(id, "dml/a");
     }
 
     #[test]
     fn sql_files_become_one_step_per_statement() {
-        let w = load_sql(
-            Path::new("w/types/casts.sql"),
-            "types/casts",
-            "SELECT 1;\n-- c\nSELECT 'x' ORDER BY 1;",
-        )
-        .unwrap();
+        let w =
+            load_sql(Path::new("w/types/casts.sql"), "types/casts", "SELECT 1;\n-- c\nSELECT 'x' ORDER BY 1;").unwrap();
         assert_eq!(w.feature, "casts");
         assert_eq!(w.area, "types");
         assert_eq!(w.steps.len(), 2);
@@ -365,28 +302,14 @@ mod tests {
         assert_eq!((w.feature.as_str(), w.area.as_str()), ("Casts", "Types"));
         assert_eq!(w.requires, vec![Requirement::MinVersion(13)]);
         let err = load_sql(Path::new("w/x.sql"), "x", "\n-- requires: os:x\nSELECT 1").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("w/x.sql:2:1: unknown requirement"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("w/x.sql:2:1: unknown requirement"), "{err}");
     }
 
     #[test]
     fn requirements_parse_or_explain() {
-        assert_eq!(
-            Requirement::parse("extension:pgcrypto"),
-            Ok(Requirement::Extension("pgcrypto".into()))
-        );
-        assert_eq!(
-            Requirement::parse("version:16"),
-            Ok(Requirement::MinVersion(16))
-        );
-        assert!(Requirement::parse("version:x")
-            .unwrap_err()
-            .contains("major version"));
-        assert!(Requirement::parse("os:linux")
-            .unwrap_err()
-            .contains("unknown requirement"));
+        assert_eq!(Requirement::parse("extension:pgcrypto"), Ok(Requirement::Extension("pgcrypto".into())));
+        assert_eq!(Requirement::parse("version:16"), Ok(Requirement::MinVersion(16)));
+        assert!(Requirement::parse("version:x").unwrap_err().contains("major version"));
+        assert!(Requirement::parse("os:linux").unwrap_err().contains("unknown requirement"));
     }
 }

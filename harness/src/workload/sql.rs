@@ -29,10 +29,7 @@ fn is_comment(token: i32) -> bool {
 pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
     if script.contains('\0') {
         let offset = script.find('\0').unwrap_or(0);
-        return Err(SplitError {
-            offset,
-            message: "NUL byte in SQL text".into(),
-        });
+        return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
     }
     let scanned = pg_query::scan(script).map_err(|e| scan_error(script, &e.to_string()))?;
     let mut pieces = Vec::new();
@@ -71,10 +68,7 @@ pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
 
 fn flush(script: &str, current: &mut Vec<(usize, usize, i32)>, pieces: &mut Vec<Piece>) {
     if let (Some(first), Some(last)) = (current.first(), current.last()) {
-        pieces.push(Piece {
-            text: script[first.0..last.1].to_string(),
-            offset: first.0,
-        });
+        pieces.push(Piece { text: script[first.0..last.1].to_string(), offset: first.0 });
     }
     current.clear();
 }
@@ -86,10 +80,7 @@ fn defines_routine(tokens: &[(usize, usize, i32)]) -> bool {
     match kinds.as_slice() {
         [c, r, ..] if *c == Token::Create as i32 && routine(r) => true,
         [c, o, rep, r, ..] => {
-            *c == Token::Create as i32
-                && *o == Token::Or as i32
-                && *rep == Token::Replace as i32
-                && routine(r)
+            *c == Token::Create as i32 && *o == Token::Or as i32 && *rep == Token::Replace as i32 && routine(r)
         }
         _ => false,
     }
@@ -100,16 +91,7 @@ fn scan_error(script: &str, message: &str) -> SplitError {
     let near = message
         .split_once("at or near \"")
         .and_then(|(_, rest)| rest.rsplit_once('"').map(|(inner, _)| inner.to_string()));
-    let offset = near
-        .as_ref()
-        .and_then(|n| {
-            if n.is_empty() {
-                None
-            } else {
-                script.rfind(n.as_str())
-            }
-        })
-        .unwrap_or(0);
+    let offset = near.as_ref().and_then(|n| if n.is_empty() { None } else { script.rfind(n.as_str()) }).unwrap_or(0);
     let message = message.trim_start_matches("Error scanning: ");
     // Quote only the first line of the offending text.
     let message = match (message.split_once("at or near \""), &near) {
@@ -127,12 +109,7 @@ pub fn has_top_level_order_by(sql: &str) -> bool {
     let Ok(parsed) = pg_query::parse(sql, 0) else {
         return false;
     };
-    let node = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref());
+    let node = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref());
     matches!(node, Some(NodeEnum::SelectStmt(s)) if !s.sort_clause.is_empty())
 }
 
@@ -155,10 +132,7 @@ mod tests {
 
     #[test]
     fn splits_simple_statements_and_skips_empty_ones() {
-        assert_eq!(
-            texts("SELECT 1; SELECT 2;;\n\n SELECT 3"),
-            vec!["SELECT 1", "SELECT 2", "SELECT 3"]
-        );
+        assert_eq!(texts("SELECT 1; SELECT 2;;\n\n SELECT 3"), vec!["SELECT 1", "SELECT 2", "SELECT 3"]);
     }
 
     #[test]
@@ -171,7 +145,8 @@ mod tests {
 
     #[test]
     fn keeps_dollar_quoted_bodies_whole() {
-        let script = "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$;\nSELECT f();";
+        let script =
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$;\nSELECT f();";
         let got = texts(script);
         assert_eq!(got.len(), 2);
         assert!(got[0].ends_with("END $body$"));
@@ -194,19 +169,13 @@ mod tests {
 
     #[test]
     fn transaction_begin_still_splits() {
-        assert_eq!(
-            texts("BEGIN; SELECT 1; END;"),
-            vec!["BEGIN", "SELECT 1", "END"]
-        );
+        assert_eq!(texts("BEGIN; SELECT 1; END;"), vec!["BEGIN", "SELECT 1", "END"]);
     }
 
     #[test]
     fn syntax_errors_are_kept_as_statements() {
         // The server must see them: a syntax error is an outcome to compare.
-        assert_eq!(
-            texts("SELEC 1; SELECT 0x1F; asdf"),
-            vec!["SELEC 1", "SELECT 0x1F", "asdf"]
-        );
+        assert_eq!(texts("SELEC 1; SELECT 0x1F; asdf"), vec!["SELEC 1", "SELECT 0x1F", "asdf"]);
     }
 
     #[test]
@@ -229,13 +198,9 @@ mod tests {
     fn order_by_is_read_from_the_parse_tree() {
         assert!(has_top_level_order_by("SELECT a FROM t ORDER BY a"));
         assert!(has_top_level_order_by("SELECT 1 UNION SELECT 2 ORDER BY 1"));
-        assert!(!has_top_level_order_by(
-            "SELECT a FROM (SELECT a FROM t ORDER BY a) s"
-        ));
+        assert!(!has_top_level_order_by("SELECT a FROM (SELECT a FROM t ORDER BY a) s"));
         assert!(!has_top_level_order_by("SELECT 'ORDER BY'"));
-        assert!(!has_top_level_order_by(
-            "INSERT INTO t SELECT 1 RETURNING *"
-        ));
+        assert!(!has_top_level_order_by("INSERT INTO t SELECT 1 RETURNING *"));
         assert!(!has_top_level_order_by("SELEC 1 ORDER BY 1"));
     }
 }

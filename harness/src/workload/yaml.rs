@@ -42,30 +42,18 @@ struct RawRewrite {
 }
 
 pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
-    let at = |line: usize, column: usize| Location {
-        file: file.to_path_buf(),
-        line,
-        column,
-    };
+    let at = |line: usize, column: usize| Location { file: file.to_path_buf(), line, column };
     let raw: RawWorkload = serde_norway::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        Error::Workload {
-            location: at(line, column),
-            message: explain(&e.to_string()),
-        }
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        Error::Workload { location: at(line, column), message: explain(&e.to_string()) }
     })?;
     let mut finder = Finder { text, cursor: 0 };
     let requires = raw
         .requires
         .iter()
         .map(|r| {
-            Requirement::parse(r).map_err(|message| Error::Workload {
-                location: finder.locate_key("requires", file),
-                message,
-            })
+            Requirement::parse(r)
+                .map_err(|message| Error::Workload { location: finder.locate_key("requires", file), message })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let setup = match &raw.setup {
@@ -91,10 +79,7 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
                     message: "a rewrite needs at least one step".into(),
                 });
             }
-            Some(Rewrite {
-                setup,
-                steps: convert_steps(file, &rw.steps, &mut finder)?,
-            })
+            Some(Rewrite { setup, steps: convert_steps(file, &rw.steps, &mut finder)? })
         }
         None => None,
     };
@@ -116,23 +101,14 @@ fn convert_steps(file: &Path, raw: &[RawStep], finder: &mut Finder) -> Result<Ve
     for r in raw {
         let base = finder.locate_block(&r.sql)?;
         let mut found = steps_from_sql(file, &r.sql, base)?;
-        let location = Location {
-            file: file.to_path_buf(),
-            line: base.0,
-            column: base.1,
-        };
+        let location = Location { file: file.to_path_buf(), line: base.0, column: base.1 };
         match found.len() {
             1 => {
                 let mut step = found.remove(0);
                 step.order = r.order;
                 steps.push(step);
             }
-            0 => {
-                return Err(Error::Workload {
-                    location,
-                    message: "this step has no SQL statement".into(),
-                })
-            }
+            0 => return Err(Error::Workload { location, message: "this step has no SQL statement".into() }),
             n => {
                 return Err(Error::Workload {
                     location,
@@ -153,17 +129,9 @@ struct Finder<'a> {
 impl Finder<'_> {
     /// Line and column of the first line of `value` at or after the cursor.
     fn locate_block(&mut self, value: &str) -> Result<(usize, usize), Error> {
-        let first = value
-            .lines()
-            .map(str::trim_end)
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
+        let first = value.lines().map(str::trim_end).find(|l| !l.trim().is_empty()).unwrap_or("");
         let rest = &self.text[self.cursor..];
-        let found = if first.is_empty() {
-            None
-        } else {
-            rest.find(first)
-        };
+        let found = if first.is_empty() { None } else { rest.find(first) };
         match found {
             Some(i) => {
                 let offset = self.cursor + i;
@@ -171,15 +139,8 @@ impl Finder<'_> {
                 // Leading blank lines of the value are not in the file position of `first`.
                 let skipped = value.lines().take_while(|l| l.trim().is_empty()).count();
                 let (line, column) = super::sql::line_col(self.text, offset);
-                let leading = value
-                    .lines()
-                    .nth(skipped)
-                    .map(|l| l.len() - l.trim_start().len())
-                    .unwrap_or(0);
-                Ok((
-                    line.saturating_sub(skipped).max(1),
-                    column.saturating_sub(leading).max(1),
-                ))
+                let leading = value.lines().nth(skipped).map(|l| l.len() - l.trim_start().len()).unwrap_or(0);
+                Ok((line.saturating_sub(skipped).max(1), column.saturating_sub(leading).max(1)))
             }
             // Folded or escaped scalars do not appear verbatim: fall back to the cursor.
             None => Ok(super::sql::line_col(self.text, self.cursor)),
@@ -190,11 +151,7 @@ impl Finder<'_> {
         let needle = format!("{key}:");
         let offset = self.text.find(&needle).unwrap_or(0);
         let (line, column) = super::sql::line_col(self.text, offset);
-        Location {
-            file: file.to_path_buf(),
-            line,
-            column,
-        }
+        Location { file: file.to_path_buf(), line, column }
     }
 }
 
@@ -207,14 +164,7 @@ fn explain(message: &str) -> String {
     };
     if let Some(rest) = message.split("unknown field `").nth(1) {
         let unknown = rest.split('`').next().unwrap_or("");
-        let expected: Vec<&str> = rest
-            .split("expected")
-            .nth(1)
-            .unwrap_or("")
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .collect();
+        let expected: Vec<&str> = rest.split("expected").nth(1).unwrap_or("").split('`').skip(1).step_by(2).collect();
         if let Some(nearest) = nearest(unknown, &expected) {
             return format!("{message}; did you mean `{nearest}`?");
         }
@@ -251,20 +201,10 @@ mod tests {
         .unwrap();
         assert_eq!(w.feature, "INSERT RETURNING");
         assert_eq!(w.setup.len(), 2);
-        assert_eq!(
-            (w.setup[1].location.line, w.setup[1].location.column),
-            (6, 3)
-        );
-        assert_eq!(
-            (w.steps[0].location.line, w.steps[0].location.column),
-            (8, 10)
-        );
+        assert_eq!((w.setup[1].location.line, w.setup[1].location.column), (6, 3));
+        assert_eq!((w.steps[0].location.line, w.steps[0].location.column), (8, 10));
         assert!(!w.steps[1].ordered(), "order: any overrides ORDER BY");
-        assert_eq!(
-            w.rewrite.as_ref().unwrap().setup.len(),
-            2,
-            "rewrite inherits setup"
-        );
+        assert_eq!(w.rewrite.as_ref().unwrap().setup.len(), 2, "rewrite inherits setup");
         assert_eq!(w.requires, vec![Requirement::Extension("plpgsql".into())]);
     }
 
@@ -280,9 +220,7 @@ mod tests {
 
     #[test]
     fn missing_and_invalid_values_are_errors() {
-        assert!(
-            error_of("area: a\nsteps:\n  - sql: SELECT 1\n").contains("missing field `feature`")
-        );
+        assert!(error_of("area: a\nsteps:\n  - sql: SELECT 1\n").contains("missing field `feature`"));
         let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n    order: sorted\n");
         assert!(msg.starts_with("w/dml/x.yaml:5:"), "{msg}");
         assert!(msg.contains("unknown variant `sorted`"), "{msg}");
@@ -292,18 +230,12 @@ mod tests {
     #[test]
     fn a_step_holds_exactly_one_statement() {
         let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1; SELECT 2\n");
-        assert_eq!(
-            msg,
-            "w/dml/x.yaml:4:10: this step holds 2 statements; give each its own step"
-        );
+        assert_eq!(msg, "w/dml/x.yaml:4:10: this step holds 2 statements; give each its own step");
     }
 
     #[test]
     fn scanner_errors_in_setup_point_into_the_file() {
         let msg = error_of("feature: f\narea: a\nsetup: |\n  SELECT 1;\n  SELECT 'open\nsteps:\n  - sql: SELECT 1\n");
-        assert_eq!(
-            msg,
-            "w/dml/x.yaml:5:10: unterminated quoted string at or near \"'open\""
-        );
+        assert_eq!(msg, "w/dml/x.yaml:5:10: unterminated quoted string at or near \"'open\"");
     }
 }

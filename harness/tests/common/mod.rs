@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
 /// Run pgparity with `args` from the repository root.
@@ -39,10 +36,7 @@ pub fn stderr(out: &Output) -> String {
 
 /// A scratch directory, removed at drop.
 pub fn scratch() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("pgparity-test-")
-        .tempdir()
-        .expect("temp dir")
+    tempfile::Builder::new().prefix("pgparity-test-").tempdir().expect("temp dir")
 }
 
 /// Write a workload file under `dir/workloads/<rel>` and return the workloads folder.
@@ -79,10 +73,7 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                ));
+                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
             }
         }
     }
@@ -92,14 +83,8 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// PostgreSQL 18 binaries, installed by the project's own script into its cache.
 pub fn pg18_bindir() -> String {
-    let out = Command::new(repo_root().join("scripts/install-pg18.sh"))
-        .output()
-        .expect("install script runs");
-    assert!(
-        out.status.success(),
-        "install-pg18.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(repo_root().join("scripts/install-pg18.sh")).output().expect("install script runs");
+    assert!(out.status.success(), "install-pg18.sh failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -111,11 +96,7 @@ pub fn pg_bindir() -> PathBuf {
         .output()
         .expect("sh runs");
     let path = PathBuf::from(String::from_utf8_lossy(&initdb.stdout).trim());
-    std::fs::canonicalize(&path)
-        .expect("initdb found")
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    std::fs::canonicalize(&path).expect("initdb found").parent().unwrap().to_path_buf()
 }
 
 /// A prefix that runs a command as the `postgres` OS user when the tests run as root.
@@ -139,21 +120,13 @@ impl ManualCluster {
     pub fn start(auth: &str, password: &str) -> ManualCluster {
         let dir = scratch();
         if nix::unistd::geteuid().is_root() {
-            let pg = nix::unistd::User::from_name("postgres")
-                .unwrap()
-                .expect("postgres OS user");
-            std::os::unix::fs::chown(dir.path(), Some(pg.uid.as_raw()), Some(pg.gid.as_raw()))
-                .unwrap();
+            let pg = nix::unistd::User::from_name("postgres").unwrap().expect("postgres OS user");
+            std::os::unix::fs::chown(dir.path(), Some(pg.uid.as_raw()), Some(pg.gid.as_raw())).unwrap();
         }
         let pwfile = dir.path().join("pw");
         std::fs::write(&pwfile, password).unwrap();
-        std::fs::set_permissions(&pwfile, std::os::unix::fs::PermissionsExt::from_mode(0o644))
-            .unwrap();
-        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        std::fs::set_permissions(&pwfile, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap().local_addr().unwrap().port();
         let bindir = pg_bindir();
         let data = dir.path().join("data");
         let script = format!(
@@ -166,11 +139,7 @@ impl ManualCluster {
             s = dir.path().display(),
         );
         let out = Command::new("sh").arg("-c").arg(&script).output().unwrap();
-        assert!(
-            out.status.success(),
-            "manual cluster: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "manual cluster: {}", String::from_utf8_lossy(&out.stderr));
         ManualCluster { dir, port, bindir }
     }
 }

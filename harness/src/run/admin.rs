@@ -1,0 +1,153 @@
+//! A target's admin connection as a worker task. Jobs run in the order they were queued, so the
+//! next workload's database can be created, and the last one dropped, while a workload runs.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::outcome::Outcome;
+use crate::wire::{quote_ident, ConnectParams, Session};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An admin statement's result; Err carries the SQLSTATE (empty when there is none) and a message.
+pub type AdminResult = Result<Outcome, (String, String)>;
+
+enum Job {
+    Exec(String),
+    /// `CREATE DATABASE`; one left over from an interrupted run (it carries our prefix) is
+    /// dropped and created again.
+    CreateDatabase(String),
+    /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, without FORCE before PostgreSQL 13.
+    DropDatabase(String),
+}
+
+pub struct Admin {
+    tx: mpsc::UnboundedSender<(Job, Option<oneshot::Sender<AdminResult>>)>,
+    worker: JoinHandle<()>,
+}
+
+impl Admin {
+    pub fn spawn(params: ConnectParams) -> Admin {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Job, Option<oneshot::Sender<AdminResult>>)>();
+        let worker = tokio::spawn(async move {
+            let mut worker = Worker { params, session: None };
+            while let Some((job, reply)) = rx.recv().await {
+                let result = worker.run(job).await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            if let Some(s) = worker.session.take() {
+                s.close().await;
+            }
+        });
+        Admin { tx, worker }
+    }
+
+    fn submit(&self, job: Job) -> oneshot::Receiver<AdminResult> {
+        let (reply, rx) = oneshot::channel();
+        // A send error means the worker is gone; the receiver then reports it.
+        let _ = self.tx.send((job, Some(reply)));
+        rx
+    }
+
+    async fn wait(rx: oneshot::Receiver<AdminResult>) -> AdminResult {
+        rx.await.unwrap_or_else(|_| Err((String::new(), "the admin connection task ended".into())))
+    }
+
+    pub async fn exec(&self, sql: &str) -> AdminResult {
+        Self::wait(self.submit(Job::Exec(sql.to_string()))).await
+    }
+
+    pub async fn create_database(&self, name: &str) -> AdminResult {
+        Self::wait(self.submit(Job::CreateDatabase(name.to_string()))).await
+    }
+
+    /// Queue a database creation and return a handle to await later.
+    pub fn prepare_database(&self, name: &str) -> Pending {
+        Pending { name: name.to_string(), rx: self.submit(Job::CreateDatabase(name.to_string())) }
+    }
+
+    /// Queue a statement and return a handle to await later.
+    pub fn exec_later(&self, sql: &str) -> Pending {
+        Pending { name: sql.to_string(), rx: self.submit(Job::Exec(sql.to_string())) }
+    }
+
+    pub async fn drop_database(&self, name: &str) -> AdminResult {
+        Self::wait(self.submit(Job::DropDatabase(name.to_string()))).await
+    }
+
+    /// Queue a drop without waiting for it.
+    pub fn drop_database_later(&self, name: &str) {
+        let _ = self.tx.send((Job::DropDatabase(name.to_string()), None));
+    }
+
+    /// Finish every queued job, then close the connection.
+    pub async fn shutdown(self) {
+        drop(self.tx);
+        let _ = self.worker.await;
+    }
+}
+
+/// A queued job to await later: a database being created ahead of its workload (`name` is the
+/// database), or a statement (`name` is its text).
+pub struct Pending {
+    pub name: String,
+    rx: oneshot::Receiver<AdminResult>,
+}
+
+impl Pending {
+    pub async fn wait(self) -> AdminResult {
+        Admin::wait(self.rx).await
+    }
+}
+
+struct Worker {
+    params: ConnectParams,
+    session: Option<Session>,
+}
+
+impl Worker {
+    async fn exec(&mut self, sql: &str) -> AdminResult {
+        if self.session.as_ref().is_none_or(|s| s.broken) {
+            let s =
+                Session::connect(&self.params, CONNECT_TIMEOUT).await.map_err(|e| (String::new(), e.to_string()))?;
+            self.session = Some(s);
+        }
+        let session = self.session.as_mut().expect("connected");
+        let out = session.simple_query(sql, ADMIN_TIMEOUT).await.outcome;
+        match (&out.error, &out.fault) {
+            (Some(e), _) => Err((e.code.clone(), e.message.clone())),
+            (None, Some(f)) => Err((String::new(), f.to_string())),
+            (None, None) => Ok(out),
+        }
+    }
+
+    async fn run(&mut self, job: Job) -> AdminResult {
+        match job {
+            Job::Exec(sql) => self.exec(&sql).await,
+            Job::CreateDatabase(name) => {
+                let create = format!("CREATE DATABASE {}", quote_ident(&name));
+                match self.exec(&create).await {
+                    Err((code, _)) if code == "42P04" => {
+                        self.drop(&name).await?;
+                        self.exec(&create).await
+                    }
+                    other => other,
+                }
+            }
+            Job::DropDatabase(name) => self.drop(&name).await,
+        }
+    }
+
+    async fn drop(&mut self, name: &str) -> AdminResult {
+        let sql = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
+        match self.exec(&format!("{sql} WITH (FORCE)")).await {
+            Err((code, _)) if code == "42601" => self.exec(&sql).await,
+            other => other,
+        }
+    }
+}
