@@ -39,7 +39,7 @@ pub fn update_pid(old: i32, new: i32) {
 }
 
 /// Stop one owned process: its quick-stop signal, then SIGKILL after `grace`.
-pub fn stop_process(owned: &Owned, grace: Duration) {
+fn stop_process(owned: &Owned, grace: Duration) {
     let send = |sig: Signal| {
         if owned.group {
             let _ = killpg(Pid::from_raw(owned.pid), sig);
@@ -73,6 +73,70 @@ pub fn stop_all() {
     }
     for o in &owned {
         if let Some(dir) = &o.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A server process the harness started, registered for the signal path until it is stopped.
+pub struct Supervised {
+    child: tokio::process::Child,
+    owned: Owned,
+    grace: Duration,
+}
+
+impl Supervised {
+    /// Take charge of `child`; `dir` is removed when it is stopped for good.
+    pub fn new(child: tokio::process::Child, group: bool, signal: Signal, dir: PathBuf, grace: Duration) -> Self {
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        let owned = Owned { pid, group, signal, dir: Some(dir) };
+        register(owned.clone());
+        Supervised { child, owned, grace }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Its quick-stop signal, SIGKILL after the grace period, and for a process group a last
+    /// SIGKILL to whatever of the group is left.
+    async fn kill(&mut self) {
+        let send = |sig: Signal| {
+            if self.owned.group {
+                let _ = killpg(Pid::from_raw(self.owned.pid), sig);
+            } else {
+                let _ = kill(Pid::from_raw(self.owned.pid), sig);
+            }
+        };
+        send(self.owned.signal);
+        if tokio::time::timeout(self.grace, self.child.wait()).await.is_err() {
+            send(Signal::SIGKILL);
+            let _ = self.child.wait().await;
+        } else if self.owned.group {
+            send(Signal::SIGKILL);
+        }
+    }
+
+    /// Restart: stop this process first (it holds the port and the data directory), then put
+    /// what `spawn` starts in its place.
+    pub async fn restart_with(
+        &mut self,
+        spawn: impl FnOnce() -> Result<tokio::process::Child, String>,
+    ) -> Result<(), String> {
+        self.kill().await;
+        let child = spawn()?;
+        let pid = child.id().map(|p| p as i32).unwrap_or(0);
+        update_pid(self.owned.pid, pid);
+        self.owned.pid = pid;
+        self.child = child;
+        Ok(())
+    }
+
+    /// Stop it for good; remove its directory unless `keep_dir`.
+    pub async fn stop(mut self, keep_dir: bool) {
+        self.kill().await;
+        unregister(self.owned.pid);
+        if let (false, Some(dir)) = (keep_dir, &self.owned.dir) {
             let _ = std::fs::remove_dir_all(dir);
         }
     }

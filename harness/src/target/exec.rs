@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use super::cleanup::{self, Owned};
+use super::cleanup::Supervised;
 use crate::wire::{ConnectParams, Host};
 
 /// First start may install the candidate into a cache: allow for it.
@@ -18,9 +18,12 @@ pub struct ExecServer {
     command: String,
     dir: PathBuf,
     port: u16,
-    child: tokio::process::Child,
-    pid: i32,
+    process: Supervised,
 }
+
+/// The whole process group gets SIGTERM (some servers deadlock on SIGINT), SIGKILL after 10 s.
+const STOP_SIGNAL: Signal = Signal::SIGTERM;
+const STOP_GRACE: Duration = Duration::from_secs(10);
 
 impl ExecServer {
     pub async fn start(template: &str) -> Result<ExecServer, String> {
@@ -41,9 +44,8 @@ impl ExecServer {
                 return Err(e);
             }
         };
-        let pid = child.id().map(|p| p as i32).unwrap_or(0);
-        cleanup::register(Owned { pid, group: true, signal: Signal::SIGTERM, dir: Some(dir.clone()) });
-        let mut server = ExecServer { command, dir, port, child, pid };
+        let process = Supervised::new(child, true, STOP_SIGNAL, dir.clone(), STOP_GRACE);
+        let mut server = ExecServer { command, dir, port, process };
         if let Err(e) = server.wait_ready().await {
             server.stop().await;
             return Err(e);
@@ -53,8 +55,8 @@ impl ExecServer {
 
     async fn wait_ready(&mut self) -> Result<(), String> {
         let params = self.params();
-        let child = &mut self.child;
-        super::wait_ready(&params, READY_LIMIT, || matches!(child.try_wait(), Ok(None)))
+        let process = &mut self.process;
+        super::wait_ready(&params, READY_LIMIT, || process.is_running())
             .await
             .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("server.log"))))
     }
@@ -71,30 +73,17 @@ impl ExecServer {
     }
 
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.process.is_running()
     }
 
     pub async fn restart(&mut self) -> Result<(), String> {
-        self.kill_group();
-        let _ = self.child.wait().await;
-        let child = spawn(&self.command, &self.dir)?;
-        let pid = child.id().map(|p| p as i32).unwrap_or(0);
-        cleanup::update_pid(self.pid, pid);
-        self.child = child;
-        self.pid = pid;
+        let (command, dir) = (&self.command, &self.dir);
+        self.process.restart_with(|| spawn(command, dir)).await?;
         self.wait_ready().await
     }
 
-    fn kill_group(&self) {
-        let owned = Owned { pid: self.pid, group: true, signal: Signal::SIGTERM, dir: None };
-        cleanup::stop_process(&owned, Duration::from_secs(10));
-    }
-
-    pub async fn stop(mut self) {
-        self.kill_group();
-        let _ = self.child.wait().await;
-        cleanup::unregister(self.pid);
-        let _ = std::fs::remove_dir_all(&self.dir);
+    pub async fn stop(self) {
+        self.process.stop(false).await;
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Uid, User};
 
-use super::cleanup::{self, Owned};
+use super::cleanup::Supervised;
 use crate::wire::{ConnectParams, Host};
 
 pub struct LocalCluster {
@@ -16,9 +16,12 @@ pub struct LocalCluster {
     dir: PathBuf,
     port: u16,
     run_as: Option<(Uid, Gid)>,
-    child: tokio::process::Child,
-    pid: i32,
+    process: Supervised,
 }
+
+/// Immediate shutdown: the cluster is thrown away.
+const STOP_SIGNAL: Signal = Signal::SIGQUIT;
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 impl LocalCluster {
     pub async fn start(bindir: Option<&Path>) -> Result<LocalCluster, String> {
@@ -64,14 +67,14 @@ impl LocalCluster {
         for _ in 0..3 {
             let port = super::free_port().map_err(|e| format!("no free port: {e}"))?;
             let child = spawn_postgres(&bindir, &dir, port, run_as)?;
-            let pid = child.id().map(|p| p as i32).unwrap_or(0);
-            cleanup::register(Owned { pid, group: false, signal: Signal::SIGQUIT, dir: Some(dir.clone()) });
-            let mut cluster = LocalCluster { bindir: bindir.clone(), dir: dir.clone(), port, run_as, child, pid };
+            let process = Supervised::new(child, false, STOP_SIGNAL, dir.clone(), STOP_GRACE);
+            let mut cluster = LocalCluster { bindir: bindir.clone(), dir: dir.clone(), port, run_as, process };
             match cluster.wait_ready().await {
                 Ok(()) => return Ok(cluster),
                 Err(e) => {
                     last_error = e;
-                    cluster.kill_process();
+                    // The port may have been taken meanwhile: try another, same data directory.
+                    cluster.process.stop(true).await;
                 }
             }
         }
@@ -80,8 +83,8 @@ impl LocalCluster {
 
     async fn wait_ready(&mut self) -> Result<(), String> {
         let params = self.params();
-        let child = &mut self.child;
-        super::wait_ready(&params, Duration::from_secs(60), || matches!(child.try_wait(), Ok(None)))
+        let process = &mut self.process;
+        super::wait_ready(&params, Duration::from_secs(60), || process.is_running())
             .await
             .map_err(|e| format!("{e}\n{}", super::log_tail(&self.dir.join("postgres.log"))))
     }
@@ -97,31 +100,18 @@ impl LocalCluster {
     }
 
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.process.is_running()
     }
 
     /// Start the server again on the same data directory and port (crash recovery runs).
     pub async fn restart(&mut self) -> Result<(), String> {
-        self.kill_process();
-        let _ = self.child.wait().await;
-        let child = spawn_postgres(&self.bindir, &self.dir, self.port, self.run_as)?;
-        let pid = child.id().map(|p| p as i32).unwrap_or(0);
-        cleanup::update_pid(self.pid, pid);
-        self.child = child;
-        self.pid = pid;
+        let (bindir, dir, port, run_as) = (&self.bindir, &self.dir, self.port, self.run_as);
+        self.process.restart_with(|| spawn_postgres(bindir, dir, port, run_as)).await?;
         self.wait_ready().await
     }
 
-    fn kill_process(&self) {
-        let owned = Owned { pid: self.pid, group: false, signal: Signal::SIGQUIT, dir: None };
-        cleanup::stop_process(&owned, Duration::from_secs(5));
-    }
-
-    pub async fn stop(mut self) {
-        self.kill_process();
-        let _ = self.child.wait().await;
-        cleanup::unregister(self.pid);
-        let _ = std::fs::remove_dir_all(&self.dir);
+    pub async fn stop(self) {
+        self.process.stop(false).await;
     }
 }
 
