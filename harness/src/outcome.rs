@@ -13,12 +13,6 @@ impl<T> Pair<T> {
     pub fn new(reference: T, candidate: T) -> Self {
         Pair { reference, candidate }
     }
-    pub fn as_ref(&self) -> Pair<&T> {
-        Pair::new(&self.reference, &self.candidate)
-    }
-    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Pair<U> {
-        Pair::new(f(self.reference), f(self.candidate))
-    }
 }
 
 /// The outcome of one statement: everything the wire reported, nothing flattened.
@@ -48,10 +42,6 @@ impl Outcome {
     /// An outcome for a statement that never reached the server.
     pub fn faulted(fault: Fault) -> Self {
         Outcome { status: TxStatus::Unknown, fault: Some(fault), ..Outcome::default() }
-    }
-
-    pub fn sqlstate(&self) -> Option<&str> {
-        self.error.as_ref().map(|e| e.code.as_str())
     }
 
     /// A one-line description: `SELECT 3`, `ERROR 42601`, `timeout`.
@@ -162,8 +152,6 @@ pub enum Fault {
     Protocol(String),
     /// Not run because an earlier fault in the same workload ended its session.
     NotRun,
-    /// The target could not be reached for this workload.
-    Unreachable(String),
 }
 
 impl std::fmt::Display for Fault {
@@ -174,7 +162,6 @@ impl std::fmt::Display for Fault {
             Fault::ServerCrashed => f.write_str("server crashed"),
             Fault::Protocol(m) => write!(f, "protocol error: {m}"),
             Fault::NotRun => f.write_str("not run (session ended by an earlier fault)"),
-            Fault::Unreachable(m) => write!(f, "target unreachable: {m}"),
         }
     }
 }

@@ -35,6 +35,31 @@ fn url_target_with_scram_authentication() {
     assert!(!stderr(&out).contains("nope-pw"));
 }
 
+/// A non-superuser cannot set `lc_messages`: the refusal is reported for that target, and the
+/// run goes on (a fresh database per workload still works with CREATEDB).
+#[test]
+fn a_refused_pinned_setting_is_reported() {
+    let cluster = ManualCluster::start("scram-sha-256", "admin-pw");
+    let create = std::process::Command::new("psql")
+        .args(["-X", "-q", "-h", "127.0.0.1", "-p", &cluster.port.to_string(), "-U", "postgres", "-d", "postgres"])
+        .args(["-c", "CREATE ROLE app LOGIN CREATEDB PASSWORD 'app-pw'"])
+        .env("PGPASSWORD", "admin-pw")
+        .output()
+        .unwrap();
+    assert!(create.status.success(), "{}", String::from_utf8_lossy(&create.stderr));
+    let dir = scratch();
+    let url = format!("postgres://app:app-pw@127.0.0.1:{}/postgres", cluster.port);
+    let out = pgparity(&["run", "--reference", &url, "--out", dir.path().to_str().unwrap(), "workloads/nulls"]);
+    assert_eq!(code(&out), 0);
+    let results = results(dir.path());
+    let refused = results["reference"]["refused_settings"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].as_str().unwrap().starts_with("lc_messages (42501"), "{refused:?}");
+    assert_eq!(results["candidate"]["refused_settings"], serde_json::json!([]));
+    let scorecard = std::fs::read_to_string(dir.path().join("scorecard.md")).unwrap();
+    assert!(scorecard.contains("refused settings: lc_messages (42501"), "{scorecard}");
+}
+
 /// An `exec:` target: the harness runs the command with {port} and {datadir}, waits for it,
 /// and stops it at the end.
 #[test]

@@ -108,7 +108,7 @@ pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdi
         (Some(r), Some(c)) => {
             if r.code != c.code || r.severity != c.severity {
                 kinds.push(MismatchKind::Sqlstate);
-            } else if !same_text(r, c) {
+            } else if r != c {
                 soft.push(Normaliser::MessageText);
             }
         }
@@ -138,10 +138,6 @@ fn verdict(mut kinds: Vec<MismatchKind>, mut soft: Vec<Normaliser>) -> Verdict {
         (true, false) => Verdict::MatchAfter { normalisers: soft },
         (false, _) => Verdict::Mismatch { kinds, normalisers: soft },
     }
-}
-
-fn same_text(r: &ServerMessage, c: &ServerMessage) -> bool {
-    r == c
 }
 
 fn compare_result_set(

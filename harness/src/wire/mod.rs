@@ -67,15 +67,6 @@ pub enum ConnectError {
     Timeout(Duration),
 }
 
-impl ConnectError {
-    pub fn sqlstate(&self) -> Option<&str> {
-        match self {
-            ConnectError::Server(m) => Some(&m.code),
-            _ => None,
-        }
-    }
-}
-
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
