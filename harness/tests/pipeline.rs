@@ -130,7 +130,7 @@ fn a_crashed_server_is_recorded_and_the_next_workload_runs() {
     let w = workload(
         dir.path(),
         "crash/a_kill.yaml",
-        "feature: Kill\narea: Crash\nsteps:\n  - sql: SELECT 1\n  - sql: COPY (SELECT 1) TO PROGRAM 'kill -QUIT $(head -1 postmaster.pid)'\n  - sql: SELECT 'never'\n",
+        "feature: Kill\narea: Crash\nsteps:\n  - sql: SELECT 1\n  - sql: COPY (SELECT 1) TO PROGRAM 'kill -QUIT $(head -1 postmaster.pid); sleep 10'\n  - sql: SELECT 'never'\n",
     );
     workload(dir.path(), "crash/b_next.sql", "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\nSELECT a FROM t;\n");
     let out = pgparity(&["run", "--out", dir.path().to_str().unwrap(), w.to_str().unwrap()]);
@@ -140,7 +140,7 @@ fn a_crashed_server_is_recorded_and_the_next_workload_runs() {
     assert_eq!(killed["statements"][0]["verdict"], "match");
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("expected/crash/a_kill.json")).unwrap()).unwrap();
-    assert_eq!(saved["steps"][1]["fault"]["kind"], "server_crashed");
+    assert_eq!(saved["steps"][1]["fault"]["kind"], "server_crashed", "{}\n{}", saved["steps"][1], results["reference"]);
     assert_eq!(saved["steps"][2]["fault"]["kind"], "not_run");
     assert_eq!(workload_result(&results, "crash/b_next")["status"], "works", "the next workload ran after a restart");
     let events = results["candidate"]["events"].as_array().unwrap();

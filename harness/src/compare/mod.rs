@@ -37,13 +37,23 @@ impl std::fmt::Display for Normaliser {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MismatchKind {
-    /// Timeout, lost connection, crash, protocol error on one side (or different ones).
-    Fault,
+    /// No answer within the timeout on one side (or only on one side).
+    Timeout,
+    ConnectionLost,
+    ServerCrashed,
+    /// A message this client could not follow.
+    ProtocolError,
+    /// Not run: an earlier fault ended the session on one side.
+    NotRun,
     ErrorVsSuccess,
     Sqlstate,
+    /// The candidate reported an error without a SQLSTATE.
+    NoSqlstate,
     Columns,
     ColumnTypes,
     CommandTag,
+    /// The candidate completed the statement without a command tag.
+    NoCommandTag,
     Rows,
     RowOrder,
     TransactionStatus,
@@ -52,12 +62,18 @@ pub enum MismatchKind {
 impl std::fmt::Display for MismatchKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            MismatchKind::Fault => "fault",
+            MismatchKind::Timeout => "timeout",
+            MismatchKind::ConnectionLost => "connection lost",
+            MismatchKind::ServerCrashed => "server crashed",
+            MismatchKind::ProtocolError => "protocol error",
+            MismatchKind::NotRun => "not run",
             MismatchKind::ErrorVsSuccess => "error vs success",
             MismatchKind::Sqlstate => "SQLSTATE",
+            MismatchKind::NoSqlstate => "no SQLSTATE",
             MismatchKind::Columns => "columns",
             MismatchKind::ColumnTypes => "column types",
             MismatchKind::CommandTag => "command tag",
+            MismatchKind::NoCommandTag => "no command tag",
             MismatchKind::Rows => "rows",
             MismatchKind::RowOrder => "row order",
             MismatchKind::TransactionStatus => "transaction status",
@@ -100,13 +116,17 @@ pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdi
     let mut soft = Vec::new();
     if reference.fault.is_some() || candidate.fault.is_some() {
         if reference.fault != candidate.fault {
-            kinds.push(MismatchKind::Fault);
+            // Name the candidate's fault; the reference's when only it faulted.
+            let fault = candidate.fault.as_ref().or(reference.fault.as_ref()).expect("one side faulted");
+            kinds.push(fault_kind(fault));
         }
         return verdict(kinds, soft);
     }
     match (&reference.error, &candidate.error) {
         (Some(r), Some(c)) => {
-            if r.code != c.code || r.severity != c.severity {
+            if c.code.is_empty() && !r.code.is_empty() {
+                kinds.push(MismatchKind::NoSqlstate);
+            } else if r.code != c.code || r.severity != c.severity {
                 kinds.push(MismatchKind::Sqlstate);
             } else if r != c {
                 soft.push(Normaliser::MessageText);
@@ -116,7 +136,10 @@ pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdi
         _ => kinds.push(MismatchKind::ErrorVsSuccess),
     }
     if !kinds.contains(&MismatchKind::ErrorVsSuccess) {
-        if reference.tag != candidate.tag {
+        let missing = |t: &Option<String>| t.as_deref().is_none_or(str::is_empty);
+        if missing(&candidate.tag) && !missing(&reference.tag) {
+            kinds.push(MismatchKind::NoCommandTag);
+        } else if reference.tag != candidate.tag {
             kinds.push(MismatchKind::CommandTag);
         }
         compare_result_set(reference, candidate, ordered, &mut kinds, &mut soft);
@@ -126,6 +149,17 @@ pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdi
     }
     compare_notices(&reference.notices, &candidate.notices, &mut soft);
     verdict(kinds, soft)
+}
+
+fn fault_kind(fault: &crate::outcome::Fault) -> MismatchKind {
+    use crate::outcome::Fault;
+    match fault {
+        Fault::Timeout => MismatchKind::Timeout,
+        Fault::ConnectionLost => MismatchKind::ConnectionLost,
+        Fault::ServerCrashed => MismatchKind::ServerCrashed,
+        Fault::Protocol(_) => MismatchKind::ProtocolError,
+        Fault::NotRun => MismatchKind::NotRun,
+    }
 }
 
 fn verdict(mut kinds: Vec<MismatchKind>, mut soft: Vec<Normaliser>) -> Verdict {

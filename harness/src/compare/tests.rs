@@ -113,8 +113,28 @@ fn faults_match_only_the_same_fault() {
     let t = Outcome::faulted(Fault::Timeout);
     assert_eq!(compare(&t, &t.clone(), false), Verdict::Match);
     let ok = select(vec![col("a", "integer")], &[]);
-    assert_eq!(kinds(compare(&ok, &t, false)), vec![MismatchKind::Fault]);
-    assert_eq!(kinds(compare(&t, &Outcome::faulted(Fault::ConnectionLost), false)), vec![MismatchKind::Fault]);
+    assert_eq!(kinds(compare(&ok, &t, false)), vec![MismatchKind::Timeout]);
+    assert_eq!(kinds(compare(&t, &Outcome::faulted(Fault::ConnectionLost), false)), vec![MismatchKind::ConnectionLost]);
+    assert_eq!(
+        kinds(compare(&t, &ok, false)),
+        vec![MismatchKind::Timeout],
+        "the reference's fault when only it faulted"
+    );
+    assert_eq!(kinds(compare(&ok, &Outcome::faulted(Fault::NotRun), false)), vec![MismatchKind::NotRun]);
+}
+
+#[test]
+fn missing_sqlstate_and_missing_tag_are_their_own_kinds() {
+    let mut no_code = error("", "Parser Error: syntax error");
+    no_code.error.as_mut().unwrap().severity = String::new();
+    assert_eq!(kinds(compare(&error("42601", "syntax error"), &no_code, false)), vec![MismatchKind::NoSqlstate]);
+    let set = Outcome { tag: Some("SET".into()), status: TxStatus::Idle, ..Outcome::default() };
+    for missing in [None, Some(String::new())] {
+        let c = Outcome { tag: missing, ..set.clone() };
+        assert_eq!(kinds(compare(&set, &c, false)), vec![MismatchKind::NoCommandTag]);
+    }
+    let other = Outcome { tag: Some("SELECT 0".into()), ..set.clone() };
+    assert_eq!(kinds(compare(&set, &other, false)), vec![MismatchKind::CommandTag]);
 }
 
 #[test]

@@ -81,13 +81,7 @@ pub fn feature_table(results: &[WorkloadResult], markdown: bool) -> Table {
 
 fn target_line(label: &str, t: &TargetReport) -> String {
     let mut line = format!("| {label} | {} | `{}` |", cell(&t.version), cell(&t.target));
-    let mut notes = Vec::new();
-    if let Some(s) = t.strategy {
-        notes.push(s.to_string());
-    }
-    if let Some(reason) = &t.strategy_reason {
-        notes.push(format!("because {reason}"));
-    }
+    let mut notes = t.adaptations();
     if !t.refused_settings.is_empty() {
         notes.push(format!("refused settings: {}", t.refused_settings.iter().cloned().collect::<Vec<_>>().join("; ")));
     }
@@ -211,6 +205,7 @@ mod tests {
         TargetReport {
             target: name.into(),
             version: version.into(),
+            connections: crate::run::Connections::Many,
             strategy: Some(Strategy::FreshDatabase),
             strategy_reason: None,
             refused_settings: Default::default(),

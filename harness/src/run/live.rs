@@ -1,5 +1,6 @@
-//! A target in use: its admin connection, the fresh database (or schema) of each workload, the
-//! pinned session settings, type names from its own catalog, and recovery after a crash.
+//! A target in use: how many connections it takes, its admin connection, recording a
+//! workload's statements, and recovery after a crash or a wedge. How each workload gets a clean
+//! slate is in `slate.rs`; type names in `types.rs`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -7,10 +8,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::admin::{Admin, AdminResult, Pending};
+use super::slate::Strategy;
 use crate::compare::Recording;
-use crate::outcome::{Fault, Outcome};
+use crate::outcome::Fault;
 use crate::target::Target;
-use crate::wire::{quote_ident, quote_literal, ConnectParams, Response, Session};
+use crate::wire::{quote_literal, Session};
 use crate::workload::{Requirement, Step};
 
 /// Session settings pinned identically on both sides (PRODUCT §4).
@@ -25,27 +27,17 @@ pub const PINNED_SETTINGS: &[(&str, &str)] = &[
     ("client_min_messages", "'notice'"),
 ];
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const BUILTIN_TYPES: &str = "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";
-const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
+pub(super) const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
+pub(super) const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// How each workload gets a clean slate on a target.
+/// How many connections a target takes at once, found by trying a second one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// `CREATE DATABASE` per workload, dropped after it.
-    FreshDatabase,
-    /// `CREATE SCHEMA` per workload (first on the search_path), when databases are not usable.
-    FreshSchema,
-}
-
-impl std::fmt::Display for Strategy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Strategy::FreshDatabase => "fresh database per workload",
-            Strategy::FreshSchema => "fresh schema per workload",
-        })
-    }
+pub enum Connections {
+    Many,
+    /// Everything (admin work, statements, type lookups) runs on one session, reset between
+    /// workloads.
+    One,
 }
 
 /// What a run learned about a target, shown in every report.
@@ -54,6 +46,7 @@ pub struct TargetReport {
     /// The target as named, password redacted.
     pub target: String,
     pub version: String,
+    pub connections: Connections,
     pub strategy: Option<Strategy>,
     /// Why the strategy was chosen, when it is not the default.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,38 +57,73 @@ pub struct TargetReport {
     pub events: Vec<String>,
 }
 
-pub struct Live {
-    pub target: Target,
-    admin: Admin,
-    /// The next workload's database, being created while the current one runs.
-    pending: Option<Pending>,
-    /// Built-in type names, loading in the background from the start.
-    types_loading: Option<Pending>,
-    types: Option<HashMap<u32, String>>,
-    pub report: TargetReport,
-    /// A fault that means the target itself failed (crash, unreachable): exit code 3.
-    pub failed: bool,
+impl TargetReport {
+    /// The adaptations the harness made, in words (strategy, connections), for reports.
+    pub fn adaptations(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.connections == Connections::One {
+            notes.push("one connection at a time: everything on one session".to_string());
+        }
+        if let Some(s) = self.strategy {
+            notes.push(s.to_string());
+        }
+        match &self.strategy_reason {
+            Some(_) if self.connections == Connections::One => {}
+            Some(reason) => notes.push(format!("because {reason}")),
+            None => {}
+        }
+        notes
+    }
 }
 
-/// The clean slate a workload runs in.
-struct Slate {
-    name: String,
-    strategy: Strategy,
+pub struct Live {
+    pub target: Target,
+    pub(super) admin: Admin,
+    /// With `Connections::One`: the session everything runs on, between workloads.
+    pub(super) one: Option<Session>,
+    /// The next workload's database, being created while the current one runs.
+    pub(super) pending: Option<Pending>,
+    /// Built-in type names, loading in the background from the start.
+    pub(super) types_loading: Option<Pending>,
+    pub(super) types: Option<HashMap<u32, String>>,
+    pub report: TargetReport,
+    /// A fault that means the target itself failed (crash, dropped connection, unreachable):
+    /// exit code 3.
+    pub failed: bool,
+    /// A statement timed out and the server ignored the cancel: restart before going on.
+    wedged: bool,
 }
 
 impl Live {
-    pub fn new(target: Target) -> Self {
+    /// Take a started target into use: find out how many connections it takes.
+    pub async fn start(target: Target) -> Self {
+        let connections = if accepts_a_second_connection(&target).await { Connections::Many } else { Connections::One };
         let report = TargetReport {
             target: target.spec.to_string(),
             version: target.version.clone(),
+            connections,
             strategy: None,
             strategy_reason: None,
             refused_settings: BTreeSet::new(),
             events: Vec::new(),
         };
         let admin = Admin::spawn(target.params.clone());
-        let types_loading = Some(admin.exec_later(BUILTIN_TYPES));
-        Live { target, admin, pending: None, types_loading, types: None, report, failed: false }
+        let types_loading = (connections == Connections::Many).then(|| admin.exec_later(super::types::BUILTIN_TYPES));
+        Live {
+            target,
+            admin,
+            one: None,
+            pending: None,
+            types_loading,
+            types: None,
+            report,
+            failed: false,
+            wedged: false,
+        }
+    }
+
+    pub fn single(&self) -> bool {
+        self.report.connections == Connections::One
     }
 
     /// Finish queued admin work (drops), then stop what the harness started.
@@ -103,38 +131,78 @@ impl Live {
         if let Some(p) = self.pending.take() {
             self.admin.drop_database_later(&p.name);
         }
+        if let Some(s) = self.one.take() {
+            s.close().await;
+        }
         self.admin.shutdown().await;
         self.target.stop().await;
     }
 
-    async fn admin_exec(&mut self, sql: &str) -> AdminResult {
-        self.admin.exec(sql).await
+    /// The one session of a one-connection target, connected when needed.
+    pub(super) async fn one_session(&mut self) -> Result<&mut Session, String> {
+        if self.one.as_ref().is_none_or(|s| s.broken) {
+            let s =
+                Session::connect_patiently(&self.target.params, CONNECT_PATIENCE).await.map_err(|e| e.to_string())?;
+            self.one = Some(s);
+        }
+        Ok(self.one.as_mut().expect("connected"))
     }
 
-    /// Restart a crashed server the harness owns before the next workload.
+    /// An admin statement: on the admin connection, or on the one session.
+    pub(super) async fn admin_exec(&mut self, sql: &str) -> AdminResult {
+        if !self.single() {
+            return self.admin.exec(sql).await;
+        }
+        let session = self.one_session().await.map_err(|e| (String::new(), e))?;
+        let out = session.simple_query(sql, ADMIN_TIMEOUT).await.outcome;
+        match (&out.error, &out.fault) {
+            (Some(e), _) => Err((e.code.clone(), e.message.clone())),
+            (None, Some(f)) => Err((String::new(), f.to_string())),
+            (None, None) => Ok(out),
+        }
+    }
+
+    /// Before a workload: restart a server the harness owns if it crashed or wedged.
     async fn recover(&mut self) {
-        if self.target.crashed() {
+        let crashed = self.target.crashed();
+        if !crashed && !self.wedged {
+            return;
+        }
+        let why = if crashed { "server crashed" } else { "a statement timed out and the server ignored the cancel" };
+        self.wedged = false;
+        self.one = None;
+        if crashed {
             self.failed = true;
-            match self.target.restart().await {
-                Ok(true) => self.report.events.push("server crashed; restarted".into()),
-                Ok(false) => {}
-                Err(e) => self.report.events.push(format!("server crashed; restart failed: {e}")),
+        }
+        match self.target.restart().await {
+            Ok(true) => self.report.events.push(format!("{why}; restarted")),
+            Ok(false) => {}
+            Err(e) => {
+                self.failed = true;
+                self.report.events.push(format!("{why}; restart failed: {e}"));
             }
         }
     }
 
-    /// After a lost connection: did the server the harness owns exit? (It may take a moment.)
+    /// After a lost connection: did the server the harness owns exit? An exiting server may
+    /// take a while on a loaded machine, so wait up to 10 s — but a server that still accepts
+    /// a connection is alive, and that ends the wait at once.
     async fn server_died(&mut self) -> bool {
-        for _ in 0..30 {
+        if !self.target.owned() {
+            return false;
+        }
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
             if self.target.crashed() {
                 return true;
             }
-            if !self.target.owned() {
-                return false;
+            if let Ok(s) = Session::connect(&self.target.params, Duration::from_secs(1)).await {
+                s.close().await;
+                return self.target.crashed();
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        false
+        self.target.crashed()
     }
 
     /// Why a workload cannot run here, if a requirement is unmet.
@@ -160,8 +228,9 @@ impl Live {
         None
     }
 
-    /// Run `groups` of statements (setup, then steps) in a fresh database named `name`.
-    /// Err: the target could not give this workload a database or a connection.
+    /// Run setup, then steps, on a clean slate named `name`; `next` names the slate the
+    /// following workload will use, prepared meanwhile where the strategy allows. Err: the
+    /// target could not give this workload a slate or a connection.
     pub async fn record(
         &mut self,
         name: &str,
@@ -171,7 +240,20 @@ impl Live {
         timeout: Duration,
     ) -> Result<Recording, String> {
         self.recover().await;
-        let (mut session, slate) = self.open(name).await.inspect_err(|_| self.failed = true)?;
+        let (mut session, slate) = match self.open(name).await {
+            // A server the harness owns that stopped answering (wedged after a lost
+            // connection): restart it and try once more.
+            Err(e) if self.target.owned() => {
+                self.failed = true;
+                self.one = None;
+                match self.target.restart().await {
+                    Ok(_) => self.report.events.push(format!("{name}: unreachable ({e}); restarted")),
+                    Err(r) => self.report.events.push(format!("{name}: unreachable ({e}); restart failed: {r}")),
+                }
+                self.open(name).await?
+            }
+            other => other.inspect_err(|_| self.failed = true)?,
+        };
         if let (Some(next), Strategy::FreshDatabase) = (next, slate.strategy) {
             if let Some(stale) = self.pending.replace(self.admin.prepare_database(next)) {
                 self.admin.drop_database_later(&stale.name);
@@ -182,19 +264,22 @@ impl Live {
         for (group, out) in [(setup, &mut rec.setup), (steps, &mut rec.steps)] {
             for step in group {
                 let resp = session.simple_query(&step.sql, timeout).await;
-                let mut outcome = self.resolve_types(resp, &slate, &mut meta).await;
+                let mut outcome = self.resolve_types(resp, &slate, &mut session, &mut meta).await;
                 if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.server_died().await
                 {
                     outcome.fault = Some(Fault::ServerCrashed);
                 }
-                if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::ServerCrashed)) {
-                    self.failed = true;
-                    self.report.events.push(format!(
-                        "{}: {} at {}",
-                        name,
-                        outcome.fault.as_ref().expect("set"),
-                        step.location
-                    ));
+                match &outcome.fault {
+                    Some(Fault::ConnectionLost | Fault::ServerCrashed) => {
+                        self.failed = true;
+                        let fault = outcome.fault.as_ref().expect("set");
+                        self.report.events.push(format!("{name}: {fault} at {}", step.location));
+                    }
+                    Some(Fault::Timeout) if session.broken => {
+                        self.wedged = true;
+                        self.report.events.push(format!("{name}: cancel ignored at {}", step.location));
+                    }
+                    _ => {}
                 }
                 out.push(outcome);
             }
@@ -202,163 +287,25 @@ impl Live {
         if let Some(m) = meta {
             m.close().await;
         }
-        session.close().await;
         self.recover().await;
-        self.close(&slate).await;
+        self.close(session, &slate).await;
         Ok(rec)
     }
+}
 
-    async fn open(&mut self, name: &str) -> Result<(Session, Slate), String> {
-        if self.report.strategy != Some(Strategy::FreshSchema) {
-            match self.open_database(name).await {
-                Ok(session) => {
-                    self.report.strategy = Some(Strategy::FreshDatabase);
-                    return Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshDatabase }));
-                }
-                Err(reason) if self.report.strategy.is_none() => {
-                    self.report.strategy = Some(Strategy::FreshSchema);
-                    self.report.strategy_reason = Some(reason);
-                }
-                Err(reason) => return Err(reason),
-            }
-        }
-        let session = self.open_schema(name).await?;
-        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema }))
+/// Does the target take a second connection while one is open? (PGlite's socket server takes
+/// one at a time and resets the rest.)
+async fn accepts_a_second_connection(target: &Target) -> bool {
+    let Ok(first) = Session::connect_patiently(&target.params, CONNECT_PATIENCE).await else {
+        return true;
+    };
+    let second = Session::connect(&target.params, Duration::from_secs(5)).await;
+    let many = second.is_ok();
+    if let Ok(s) = second {
+        s.close().await;
     }
-
-    async fn open_database(&mut self, name: &str) -> Result<Session, String> {
-        let created = match self.pending.take() {
-            Some(p) if p.name == name => match p.wait().await {
-                Ok(out) => Ok(out),
-                // E.g. the server crashed and restarted meanwhile: try once more.
-                Err(_) => self.admin.create_database(name).await,
-            },
-            other => {
-                self.pending = other;
-                self.admin.create_database(name).await
-            }
-        };
-        created.map_err(|(code, msg)| format!("CREATE DATABASE failed: {code} {msg}"))?;
-        let params = self.target.params.with_dbname(name);
-        match self.connect_pinned(&params).await {
-            Ok(s) => Ok(s),
-            Err(e) => {
-                let _ = self.admin.drop_database(name).await;
-                Err(format!("cannot connect to a new database: {e}"))
-            }
-        }
-    }
-
-    async fn open_schema(&mut self, name: &str) -> Result<Session, String> {
-        let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(name))).await;
-        self.admin_exec(&format!("CREATE SCHEMA {}", quote_ident(name)))
-            .await
-            .map_err(|(c, m)| format!("cannot create a fresh database or schema: CREATE SCHEMA failed: {c} {m}"))?;
-        let params = self.target.params.clone();
-        let mut session = self.connect_pinned(&params).await?;
-        let set = format!("SET search_path TO {}", quote_ident(name));
-        session.simple_query(&set, ADMIN_TIMEOUT).await;
-        Ok(session)
-    }
-
-    /// Connect and apply the pinned settings in one round trip; when that fails, one by one, so
-    /// that each refused setting is reported (not fatal).
-    async fn connect_pinned(&mut self, params: &ConnectParams) -> Result<Session, String> {
-        let mut session = Session::connect(params, CONNECT_TIMEOUT).await.map_err(|e| e.to_string())?;
-        let all: Vec<String> = PINNED_SETTINGS.iter().map(|(n, v)| format!("SET {n} = {v}")).collect();
-        let out = session.simple_query(&all.join("; "), ADMIN_TIMEOUT).await.outcome;
-        if let Some(f) = out.fault {
-            return Err(format!("pinned settings: {f}"));
-        }
-        if out.error.is_none() {
-            return Ok(session);
-        }
-        for (name, value) in PINNED_SETTINGS {
-            let out = session.simple_query(&format!("SET {name} = {value}"), ADMIN_TIMEOUT).await.outcome;
-            if let Some(e) = out.error {
-                self.report.refused_settings.insert(format!("{name} ({} {})", e.code, e.message));
-            } else if let Some(f) = out.fault {
-                return Err(format!("SET {name}: {f}"));
-            }
-        }
-        Ok(session)
-    }
-
-    async fn close(&mut self, slate: &Slate) {
-        match slate.strategy {
-            Strategy::FreshDatabase => self.admin.drop_database_later(&slate.name),
-            Strategy::FreshSchema => {
-                let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(&slate.name))).await;
-            }
-        }
-    }
-
-    /// Fill in column type names from this target's catalog: built-in types once per target,
-    /// others through a side connection to the workload's database.
-    async fn resolve_types(&mut self, resp: Response, slate: &Slate, meta: &mut Option<Session>) -> Outcome {
-        let Response { mut outcome, column_oids } = resp;
-        if column_oids.is_empty() {
-            return outcome;
-        }
-        if self.types.is_none() {
-            let loaded = match self.types_loading.take() {
-                Some(p) => p.wait().await,
-                None => self.admin_exec(BUILTIN_TYPES).await,
-            };
-            let map = match loaded {
-                Ok(out) => out
-                    .rows
-                    .into_iter()
-                    .filter_map(|r| Some((r.first()?.as_ref()?.parse().ok()?, r.get(1)?.clone()?)))
-                    .collect(),
-                Err(_) => HashMap::new(),
-            };
-            self.types = Some(map);
-        }
-        let known = self.types.as_ref().expect("loaded");
-        let unknown: Vec<u32> = column_oids.iter().copied().filter(|o| !known.contains_key(o)).collect();
-        let mut extra: HashMap<u32, String> = HashMap::new();
-        if !unknown.is_empty() {
-            if meta.is_none() {
-                let params = match slate.strategy {
-                    Strategy::FreshDatabase => self.target.params.with_dbname(&slate.name),
-                    Strategy::FreshSchema => self.target.params.clone(),
-                };
-                if let Ok(mut m) = Session::connect(&params, CONNECT_TIMEOUT).await {
-                    if slate.strategy == Strategy::FreshSchema {
-                        m.simple_query(&format!("SET search_path TO {}", quote_ident(&slate.name)), ADMIN_TIMEOUT)
-                            .await;
-                    }
-                    *meta = Some(m);
-                }
-            }
-            if let Some(m) = meta.as_mut() {
-                let list: Vec<String> = unknown.iter().map(|o| o.to_string()).collect();
-                let sql = format!(
-                    "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({})",
-                    list.join(", ")
-                );
-                for r in m.simple_query(&sql, ADMIN_TIMEOUT).await.outcome.rows {
-                    if let (Some(Some(oid)), Some(Some(name))) = (r.first(), r.get(1)) {
-                        if let Ok(oid) = oid.parse() {
-                            extra.insert(oid, name.clone());
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(columns) = outcome.columns.as_mut() {
-            for (col, oid) in columns.iter_mut().zip(&column_oids) {
-                col.type_name = known
-                    .get(oid)
-                    .or_else(|| extra.get(oid))
-                    .cloned()
-                    // Not visible to another session yet (created in an open transaction).
-                    .unwrap_or_else(|| "(type not visible outside the transaction)".to_string());
-            }
-        }
-        outcome
-    }
+    first.close().await;
+    many
 }
 
 /// The major version in `server_version` (`15.18 (Debian …)` → 15, `18beta1` → 18).
@@ -367,32 +314,14 @@ pub fn major_version(version: &str) -> u32 {
     digits.parse().unwrap_or(0)
 }
 
-/// The database (or schema) name of a workload: deterministic, so both sides and every run
-/// see the same `current_database()`.
-pub fn slate_name(id: &str) -> String {
-    let mut name: String = format!("pgparity_{}", id)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
-    if name.len() > 63 {
-        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
-        name.truncate(46);
-        name.push_str(&format!("_{:016x}", hash));
-    }
-    name
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn versions_and_names() {
+    fn versions() {
         assert_eq!(major_version("15.18 (Debian 15.18-0+deb12u1)"), 15);
         assert_eq!(major_version("18beta1"), 18);
-        assert_eq!(slate_name("dml/Insert-returning"), "pgparity_dml_insert_returning");
-        let long = slate_name(&"x".repeat(100));
-        assert_eq!(long.len(), 63);
-        assert_ne!(long, slate_name(&"x".repeat(101)));
+        assert_eq!(major_version("9.3.duckdb"), 9);
     }
 }

@@ -3,6 +3,8 @@
 
 mod admin;
 mod live;
+mod slate;
+mod types;
 
 use std::time::Duration;
 
@@ -14,7 +16,8 @@ use crate::outcome::Pair;
 use crate::target::{Target, TargetSpec};
 use crate::workload::Workload;
 
-pub use live::{major_version, slate_name, Live, Strategy, TargetReport, PINNED_SETTINGS};
+pub use live::{major_version, Connections, Live, TargetReport, PINNED_SETTINGS};
+pub use slate::{slate_name, Strategy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -98,24 +101,10 @@ pub struct Summary {
 pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary> {
     let need_reference = plan.mode != Mode::Check;
     let need_candidate = plan.mode != Mode::Record;
-    let (reference, candidate) = tokio::join!(
-        async {
-            if need_reference {
-                Some(Target::start(&plan.reference).await)
-            } else {
-                None
-            }
-        },
-        async {
-            if need_candidate {
-                Some(Target::start(&plan.candidate).await)
-            } else {
-                None
-            }
-        },
-    );
+    let (reference, candidate) =
+        tokio::join!(start(&plan.reference, need_reference), start(&plan.candidate, need_candidate));
     let (mut reference, mut candidate) = match (reference.transpose(), candidate.transpose()) {
-        (Ok(r), Ok(c)) => (r.map(Live::new), c.map(Live::new)),
+        (Ok(r), Ok(c)) => (r, c),
         (r, c) => {
             let mut first_error = None;
             for side in [r, c] {
@@ -167,6 +156,7 @@ async fn schedule(
     let saved_reference = TargetReport {
         target: "expected/".into(),
         version: plan.expected_version.clone().unwrap_or_default(),
+        connections: Connections::Many,
         strategy: None,
         strategy_reason: None,
         refused_settings: Default::default(),
@@ -229,6 +219,17 @@ async fn schedule(
         observer.on(Event::Done { results: &results, reference: reference_report, candidate: &c.report })?;
     }
     Ok(results)
+}
+
+/// Start (or reach) a target and take it into use, when this mode needs it.
+async fn start(spec: &TargetSpec, needed: bool) -> Option<Result<Live>> {
+    if !needed {
+        return None;
+    }
+    Some(match Target::start(spec).await {
+        Ok(target) => Ok(Live::start(target).await),
+        Err(e) => Err(e),
+    })
 }
 
 /// The reference's outcome of a workload: the original statements, then the rewrite if any.

@@ -95,7 +95,7 @@ pub struct Target {
     server: Option<Server>,
 }
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_PATIENCE: Duration = Duration::from_secs(5);
 
 impl Target {
     /// Start (or reach) the target and read its version.
@@ -118,7 +118,8 @@ impl Target {
                 ))
             }
         };
-        let session = Session::connect(&params, CONNECT_TIMEOUT)
+        // Patiently: a one-connection server may still be closing the readiness probe.
+        let session = Session::connect_patiently(&params, CONNECT_PATIENCE)
             .await
             .map_err(|e| Error::target(spec, format!("cannot connect: {e}")))?;
         let version = session.server_version().unwrap_or("unknown").to_string();

@@ -107,6 +107,21 @@ impl Session {
         }
     }
 
+    /// Connect, retrying while the server resets or refuses connections for up to `patience`:
+    /// a server that takes one connection at a time may still be closing the previous one, and
+    /// a server just started may not listen yet. Other errors return at once.
+    pub async fn connect_patiently(params: &ConnectParams, patience: Duration) -> Result<Session, ConnectError> {
+        let start = std::time::Instant::now();
+        loop {
+            match Self::connect(params, Duration::from_secs(10)).await {
+                Err(ConnectError::Io(e)) if start.elapsed() < patience && transient(&e) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     async fn connect_inner(params: &ConnectParams) -> Result<Session, ConnectError> {
         let io = open(params).await?;
         let mut s = Session {
@@ -235,6 +250,11 @@ impl Session {
             let _ = tokio::time::timeout(Duration::from_secs(2), self.flush()).await;
         }
     }
+}
+
+fn transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), ConnectionReset | ConnectionRefused | ConnectionAborted | UnexpectedEof | BrokenPipe)
 }
 
 fn proto(message: &str) -> ConnectError {

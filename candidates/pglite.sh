@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# PGlite 0.5.14 (PostgreSQL 18 in WASM) behind @electric-sql/pglite-socket, in memory, on
+# 127.0.0.1:PORT. Installs into the cache on first use (npm).
+#   pgparity run --candidate 'exec:candidates/pglite.sh {port}'
+set -euo pipefail
+port="${1:?usage: candidates/pglite.sh PORT}"
+. "$(dirname "$0")/lib.sh"
+dir="$(cache_root)/pglite-0.5.14"
+install_once "$dir" sh -c "cd '$dir' && npm install --no-audit --no-fund --loglevel=error @electric-sql/pglite@0.5.14 @electric-sql/pglite-socket@0.2.17"
+exec node "$dir/node_modules/@electric-sql/pglite-socket/dist/scripts/server.js" --host 127.0.0.1 --port "$port" --db=memory://

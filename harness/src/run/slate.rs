@@ -1,0 +1,234 @@
+//! How each workload gets a clean slate on a target: a fresh database (the default), a fresh
+//! schema when databases are not usable, or — on a one-connection server the harness owns —
+//! the one session reset between workloads.
+
+use serde::Serialize;
+
+use super::live::{Live, ADMIN_TIMEOUT, CONNECT_PATIENCE, PINNED_SETTINGS};
+use crate::wire::{quote_ident, ConnectParams, Session};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// `CREATE DATABASE` per workload, dropped after it.
+    FreshDatabase,
+    /// `CREATE SCHEMA` per workload, first on the search_path, dropped after it.
+    FreshSchema,
+    /// One session for everything: after each workload ROLLBACK, DISCARD ALL, and every
+    /// non-system schema dropped and `public` created again.
+    ResetSession,
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Strategy::FreshDatabase => "fresh database per workload",
+            Strategy::FreshSchema => "fresh schema per workload",
+            Strategy::ResetSession => "one session, reset between workloads",
+        })
+    }
+}
+
+/// The clean slate a workload runs in.
+pub struct Slate {
+    pub name: String,
+    pub strategy: Strategy,
+}
+
+/// Drop every schema a workload may have made, and make `public` again as initdb does.
+const RESET_SCHEMAS: &[&str] = &[
+    "DO $pgparity$ DECLARE s text; BEGIN \
+       FOR s IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' \
+       LOOP EXECUTE format('DROP SCHEMA %I CASCADE', s); END LOOP; \
+       CREATE SCHEMA public; END $pgparity$",
+    "ALTER SCHEMA public OWNER TO pg_database_owner",
+    "GRANT USAGE ON SCHEMA public TO PUBLIC",
+];
+
+/// The database (or schema) name of a workload: deterministic, so both sides and every run
+/// see the same `current_database()`.
+pub fn slate_name(id: &str) -> String {
+    let mut name: String = format!("pgparity_{}", id)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    if name.len() > 63 {
+        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+        name.truncate(46);
+        name.push_str(&format!("_{:016x}", hash));
+    }
+    name
+}
+
+impl Live {
+    pub(super) async fn open(&mut self, name: &str) -> Result<(Session, Slate), String> {
+        if self.single() {
+            return self.open_one(name).await;
+        }
+        if self.report.strategy != Some(Strategy::FreshSchema) {
+            match self.open_database(name).await {
+                Ok(session) => {
+                    self.report.strategy = Some(Strategy::FreshDatabase);
+                    return Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshDatabase }));
+                }
+                Err(reason) if self.report.strategy.is_none() => {
+                    self.report.strategy = Some(Strategy::FreshSchema);
+                    self.report.strategy_reason = Some(reason);
+                }
+                Err(reason) => return Err(reason),
+            }
+        }
+        let params = self.target.params.clone();
+        let mut session = self.connect_pinned(&params).await?;
+        self.create_schema(&mut session, name).await?;
+        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema }))
+    }
+
+    async fn open_database(&mut self, name: &str) -> Result<Session, String> {
+        let created = match self.pending.take() {
+            Some(p) if p.name == name => match p.wait().await {
+                Ok(out) => Ok(out),
+                // E.g. the server crashed and restarted meanwhile: try once more.
+                Err(_) => self.admin.create_database(name).await,
+            },
+            other => {
+                self.pending = other;
+                self.admin.create_database(name).await
+            }
+        };
+        created.map_err(|(code, msg)| format!("CREATE DATABASE failed: {code} {msg}"))?;
+        let params = self.target.params.with_dbname(name);
+        let mut session = match self.connect_pinned(&params).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = self.admin.drop_database(name).await;
+                return Err(format!("cannot connect to a new database: {e}"));
+            }
+        };
+        if self.report.strategy.is_none() {
+            // Some servers accept CREATE DATABASE but ignore the database named at connect.
+            let out = session.simple_query("SELECT current_database()", ADMIN_TIMEOUT).await.outcome;
+            let current = out.rows.first().and_then(|r| r.first().cloned().flatten()).unwrap_or_default();
+            if current != name {
+                session.close().await;
+                let _ = self.admin.drop_database(name).await;
+                return Err(format!("the database named at connect is ignored (current_database() is '{current}')"));
+            }
+        }
+        Ok(session)
+    }
+
+    async fn create_schema(&mut self, session: &mut Session, name: &str) -> Result<(), String> {
+        let ident = quote_ident(name);
+        let _ = session.simple_query(&format!("DROP SCHEMA IF EXISTS {ident} CASCADE"), ADMIN_TIMEOUT).await;
+        let out = session.simple_query(&format!("CREATE SCHEMA {ident}"), ADMIN_TIMEOUT).await.outcome;
+        if let Some(e) = out.error {
+            return Err(format!(
+                "cannot create a fresh database or schema: CREATE SCHEMA failed: {} {}",
+                e.code, e.message
+            ));
+        }
+        session.simple_query(&format!("SET search_path TO {ident}"), ADMIN_TIMEOUT).await;
+        Ok(())
+    }
+
+    /// One-connection targets: the one session, with a fresh schema (a server the harness
+    /// does not own) or reset after each workload (one it owns, where dropping schemas is safe).
+    async fn open_one(&mut self, name: &str) -> Result<(Session, Slate), String> {
+        if self.report.strategy.is_none() {
+            let owned = self.target.owned();
+            self.report.strategy = Some(if owned { Strategy::ResetSession } else { Strategy::FreshSchema });
+            self.report.strategy_reason = Some("the target takes one connection at a time".into());
+        }
+        let strategy = self.report.strategy.expect("set");
+        self.one_session().await?;
+        let mut session = self.one.take().expect("connected");
+        self.apply_pinned(&mut session).await?;
+        if self.types.is_none() {
+            let loaded = session.simple_query(super::types::BUILTIN_TYPES, ADMIN_TIMEOUT).await.outcome;
+            self.types = Some(super::types::type_map(loaded.rows));
+        }
+        if strategy == Strategy::FreshSchema {
+            self.create_schema(&mut session, name).await?;
+        }
+        Ok((session, Slate { name: name.to_string(), strategy }))
+    }
+
+    /// Connect (patiently: a one-at-a-time server may still be closing the last connection)
+    /// and apply the pinned settings.
+    async fn connect_pinned(&mut self, params: &ConnectParams) -> Result<Session, String> {
+        let mut session = Session::connect_patiently(params, CONNECT_PATIENCE).await.map_err(|e| e.to_string())?;
+        self.apply_pinned(&mut session).await?;
+        Ok(session)
+    }
+
+    /// The pinned settings in one round trip; when that fails, one by one, so that each
+    /// refused setting is reported (not fatal).
+    async fn apply_pinned(&mut self, session: &mut Session) -> Result<(), String> {
+        let all: Vec<String> = PINNED_SETTINGS.iter().map(|(n, v)| format!("SET {n} = {v}")).collect();
+        let out = session.simple_query(&all.join("; "), ADMIN_TIMEOUT).await.outcome;
+        if let Some(f) = out.fault {
+            return Err(format!("pinned settings: {f}"));
+        }
+        if out.error.is_none() {
+            return Ok(());
+        }
+        for (name, value) in PINNED_SETTINGS {
+            let out = session.simple_query(&format!("SET {name} = {value}"), ADMIN_TIMEOUT).await.outcome;
+            if let Some(e) = out.error {
+                self.report.refused_settings.insert(format!("{name} ({} {})", e.code, e.message));
+            } else if let Some(f) = out.fault {
+                return Err(format!("SET {name}: {f}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a workload: drop what it made (in the background where possible).
+    pub(super) async fn close(&mut self, mut session: Session, slate: &Slate) {
+        let ident = quote_ident(&slate.name);
+        if !self.single() {
+            session.close().await;
+            match slate.strategy {
+                Strategy::FreshDatabase => self.admin.drop_database_later(&slate.name),
+                _ => {
+                    let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {ident} CASCADE")).await;
+                }
+            }
+            return;
+        }
+        if session.broken {
+            return;
+        }
+        if session.status != crate::outcome::TxStatus::Idle {
+            session.simple_query("ROLLBACK", ADMIN_TIMEOUT).await;
+        }
+        session.simple_query("DISCARD ALL", ADMIN_TIMEOUT).await;
+        match slate.strategy {
+            Strategy::ResetSession => {
+                for sql in RESET_SCHEMAS {
+                    session.simple_query(sql, ADMIN_TIMEOUT).await;
+                }
+            }
+            _ => {
+                session.simple_query(&format!("DROP SCHEMA IF EXISTS {ident} CASCADE"), ADMIN_TIMEOUT).await;
+            }
+        }
+        if !session.broken {
+            self.one = Some(session);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slate_names_are_deterministic_identifiers() {
+        assert_eq!(slate_name("dml/Insert-returning"), "pgparity_dml_insert_returning");
+        let long = slate_name(&"x".repeat(100));
+        assert_eq!(long.len(), 63);
+        assert_ne!(long, slate_name(&"x".repeat(101)));
+    }
+}

@@ -1,0 +1,88 @@
+//! Column type names from each target's own catalog (OIDs differ across engines): built-in
+//! types once per target, others looked up in the workload's database as they appear.
+
+use std::collections::HashMap;
+
+use super::live::{Live, ADMIN_TIMEOUT};
+use super::slate::{Slate, Strategy};
+use crate::outcome::{Outcome, TxStatus};
+use crate::wire::{quote_ident, Response, Session};
+
+pub const BUILTIN_TYPES: &str = "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";
+
+/// An OID the target's catalog does not name (or not yet: a type created in an open
+/// transaction is invisible to the lookup connection).
+pub const UNRESOLVED_TYPE: &str = "(unresolved type)";
+
+/// `oid, name` rows → a map.
+pub fn type_map(rows: Vec<Vec<Option<String>>>) -> HashMap<u32, String> {
+    rows.into_iter().filter_map(|r| Some((r.first()?.as_ref()?.parse().ok()?, r.get(1)?.clone()?))).collect()
+}
+
+impl Live {
+    /// Fill in the column type names of `resp`. Unknown OIDs are looked up through a side
+    /// connection to the workload's slate (`meta`), or on the workload's own session when the
+    /// target takes one connection at a time (unless its transaction has failed).
+    pub(super) async fn resolve_types(
+        &mut self,
+        resp: Response,
+        slate: &Slate,
+        session: &mut Session,
+        meta: &mut Option<Session>,
+    ) -> Outcome {
+        let Response { mut outcome, column_oids } = resp;
+        if column_oids.is_empty() {
+            return outcome;
+        }
+        if self.types.is_none() {
+            let loaded = match self.types_loading.take() {
+                Some(p) => p.wait().await,
+                None => self.admin_exec(BUILTIN_TYPES).await,
+            };
+            self.types = Some(loaded.map(|out| type_map(out.rows)).unwrap_or_default());
+        }
+        let known = self.types.as_ref().expect("loaded");
+        let unknown: Vec<String> =
+            column_oids.iter().filter(|o| !known.contains_key(o)).map(|o| o.to_string()).collect();
+        let mut extra = HashMap::new();
+        if !unknown.is_empty() {
+            let sql = format!(
+                "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({})",
+                unknown.join(", ")
+            );
+            let lookup = if self.single() {
+                (!session.broken && session.status != TxStatus::Failed).then_some(session)
+            } else {
+                if meta.is_none() {
+                    *meta = self.lookup_session(slate).await;
+                }
+                meta.as_mut()
+            };
+            if let Some(s) = lookup {
+                extra = type_map(s.simple_query(&sql, ADMIN_TIMEOUT).await.outcome.rows);
+            }
+        }
+        let known = self.types.as_ref().expect("loaded");
+        if let Some(columns) = outcome.columns.as_mut() {
+            for (col, oid) in columns.iter_mut().zip(&column_oids) {
+                col.type_name =
+                    known.get(oid).or_else(|| extra.get(oid)).cloned().unwrap_or_else(|| UNRESOLVED_TYPE.to_string());
+            }
+        }
+        outcome
+    }
+
+    /// A side connection that sees what the workload's session sees (same database and
+    /// search_path), so `format_type` names types the same way.
+    async fn lookup_session(&self, slate: &Slate) -> Option<Session> {
+        let params = match slate.strategy {
+            Strategy::FreshDatabase => self.target.params.with_dbname(&slate.name),
+            _ => self.target.params.clone(),
+        };
+        let mut m = Session::connect(&params, super::live::CONNECT_PATIENCE).await.ok()?;
+        if slate.strategy == Strategy::FreshSchema {
+            m.simple_query(&format!("SET search_path TO {}", quote_ident(&slate.name)), ADMIN_TIMEOUT).await;
+        }
+        Some(m)
+    }
+}
