@@ -4,12 +4,13 @@
 # through (`* =`), so a fresh database per workload works. Installs pgbouncer with apt if missing.
 #   pgparity run --candidate 'exec:candidates/pgbouncer.sh {port} {datadir}'
 set -euo pipefail
-port="${1:?usage: candidates/pgbouncer.sh PORT DATADIR}"
-datadir="${2:?usage: candidates/pgbouncer.sh PORT DATADIR}"
+port="${1:?usage: candidates/pgbouncer.sh PORT DATADIR (or --install)}"
 if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
   [ "$(id -u)" = 0 ] || { echo "pgbouncer.sh: install pgbouncer (apt-get install pgbouncer)" >&2; exit 1; }
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >&2
 fi
+[ "$port" = --install ] && exit 0
+datadir="${2:?usage: candidates/pgbouncer.sh PORT DATADIR}"
 pgbouncer_bin=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 pgbin=$(dirname "$(readlink -f "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | tail -1)")")
 # pgbouncer and initdb refuse root: run them as the postgres OS user.

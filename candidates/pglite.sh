@@ -3,8 +3,9 @@
 # 127.0.0.1:PORT. Installs into the cache on first use (npm).
 #   pgparity run --candidate 'exec:candidates/pglite.sh {port}'
 set -euo pipefail
-port="${1:?usage: candidates/pglite.sh PORT}"
+port="${1:?usage: candidates/pglite.sh PORT (or --install)}"
 . "$(dirname "$0")/lib.sh"
 dir="$(cache_root)/pglite-0.5.14"
 install_once "$dir" sh -c "cd '$dir' && npm install --no-audit --no-fund --loglevel=error @electric-sql/pglite@0.5.14 @electric-sql/pglite-socket@0.2.17"
+[ "$port" = --install ] && exit 0
 exec node "$dir/node_modules/@electric-sql/pglite-socket/dist/scripts/server.js" --host 127.0.0.1 --port "$port" --db=memory://

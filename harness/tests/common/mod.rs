@@ -155,3 +155,19 @@ impl Drop for ManualCluster {
         let _ = Command::new("sh").arg("-c").arg(script).output();
     }
 }
+
+/// How many workloads the shipped suite has (files under `workloads/`).
+pub fn suite_size() -> usize {
+    fn count(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| match p.extension().and_then(|e| e.to_str()) {
+                _ if p.is_dir() => count(&p),
+                Some("yaml" | "yml" | "sql") => 1,
+                _ => 0,
+            })
+            .sum()
+    }
+    count(&repo_root().join("workloads"))
+}

@@ -1,0 +1,147 @@
+//! Real candidate databases that differ from PostgreSQL 15, installed by `candidates/*.sh`:
+//! PostgreSQL 16 (PyPI pgserver), pgbouncer in transaction mode, PGlite (one connection, WASM),
+//! DuckDB behind buenavista (no SQLSTATEs, no tags, dropped connections).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::Value;
+
+fn run_candidate(candidate: &str, extra: &[&str]) -> (i32, Value) {
+    let dir = scratch();
+    let mut args = vec!["run", "--candidate", candidate, "--out", dir.path().to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = pgparity(&args);
+    (code(&out), results(dir.path()))
+}
+
+fn with_status(results: &Value, status: &str) -> BTreeSet<String> {
+    results["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["status"] == status)
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every mismatch kind seen on any statement.
+fn kinds(results: &Value) -> BTreeSet<String> {
+    results["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["statements"].as_array().unwrap().iter())
+        .flat_map(|s| s["kinds"].as_array().cloned().unwrap_or_default())
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// PostgreSQL 16: mismatches only where 15 and 16 really differ.
+#[test]
+fn postgres_16_differs_only_where_the_versions_do() {
+    let out = std::process::Command::new(repo_root().join("candidates/pg16.sh")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bindir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (code, results) = run_candidate(&format!("local:{bindir}"), &[]);
+    assert_eq!(code, 1);
+    assert!(results["candidate"]["version"].as_str().unwrap().starts_with("16."));
+    let expected: BTreeSet<String> = ["syntax/version_syntax", "views/views"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(with_status(&results, "blocked"), expected, "only real 15 → 16 differences");
+    let syntax = workload_result(&results, "syntax/version_syntax");
+    assert_eq!(syntax["statements"][0]["kinds"], serde_json::json!(["error_vs_success"]));
+    let views = workload_result(&results, "views/views");
+    let step = views["statements"].as_array().unwrap().iter().find(|s| s["verdict"] == "mismatch").unwrap();
+    assert!(step["sql"].as_str().unwrap().contains("pg_get_viewdef"), "{step}");
+}
+
+/// pgbouncer in transaction pooling mode with one client at a time: the suite matches, fresh
+/// databases included (passed through by `* =`, dropped WITH (FORCE)).
+#[test]
+fn pgbouncer_transaction_mode_matches_with_one_client() {
+    let (code, results) = run_candidate("exec:candidates/pgbouncer.sh {port} {datadir}", &[]);
+    assert_eq!(code, 0);
+    assert_eq!(results["summary"]["blocked"], 0);
+    assert_eq!(results["summary"]["not_tested"], 0);
+    assert_eq!(results["candidate"]["strategy"], "fresh_database");
+    assert_eq!(results["candidate"]["connections"], "many");
+}
+
+/// PGlite takes one connection at a time and ignores the database named at connect: the suite
+/// still completes, on one session reset between workloads, and finds real differences.
+#[test]
+fn pglite_suite_completes_on_one_session() {
+    let (code, results) = run_candidate("exec:candidates/pglite.sh {port}", &["--timeout", "10"]);
+    assert_eq!(code, 1, "mismatches, and no target failure");
+    let candidate = &results["candidate"];
+    assert!(candidate["version"].as_str().unwrap().starts_with("18."), "{candidate}");
+    assert_eq!(candidate["connections"], "one");
+    assert_eq!(candidate["strategy"], "reset_session");
+    assert_eq!(results["workloads"].as_array().unwrap().len(), suite_size(), "every workload has a result");
+    assert_eq!(results["summary"]["not_tested"], 0);
+    assert_eq!(
+        workload_result(&results, "syntax/version_syntax")["statements"][0]["kinds"],
+        serde_json::json!(["error_vs_success"])
+    );
+    assert_eq!(workload_result(&results, "constraints/check_violation")["status"], "works_with_rewrite");
+    // State must not leak from one workload to the next through the shared session.
+    assert_eq!(workload_result(&results, "catalog/settings")["status"], "works");
+    assert_eq!(workload_result(&results, "catalog/pg_catalog")["status"], "works");
+}
+
+/// COPY FROM STDIN breaks PGlite's connection and wedges it: recorded as a fault, and after a
+/// restart the next workload runs.
+#[test]
+fn pglite_wedged_by_copy_is_restarted_and_the_next_workload_runs() {
+    let dir = scratch();
+    let root = workload(
+        dir.path(),
+        "copy/a_copy_in.yaml",
+        "feature: COPY FROM STDIN\narea: COPY\nsetup: |\n  CREATE TABLE t (a int);\nsteps:\n  - sql: COPY t FROM STDIN\n  - sql: SELECT count(*) FROM t\n",
+    );
+    workload(
+        dir.path(),
+        "copy/b_next.sql",
+        "CREATE TABLE u (a int);\nINSERT INTO u VALUES (1), (2);\nSELECT a FROM u;\n",
+    );
+    let out_dir = dir.path().join("out");
+    let out = pgparity(&[
+        "run",
+        "--timeout",
+        "3",
+        "--candidate",
+        "exec:candidates/pglite.sh {port}",
+        "--out",
+        out_dir.to_str().unwrap(),
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 3, "a wedged candidate is a target failure");
+    let results = results(&out_dir);
+    let copy = workload_result(&results, "copy/a_copy_in");
+    let copy_step = &copy["statements"][1];
+    let fault = copy_step["outcomes"]["candidate"]["fault"]["kind"].as_str().unwrap();
+    assert!(["connection_lost", "timeout"].contains(&fault), "{copy_step}");
+    assert_eq!(workload_result(&results, "copy/b_next")["status"], "works");
+    let events = results["candidate"]["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e.as_str().unwrap().contains("restarted")), "{events:?}");
+}
+
+/// DuckDB behind buenavista: errors without SQLSTATE, statements without command tags and
+/// dropped connections are their own kinds; CREATE DATABASE is a syntax error there, so each
+/// workload gets a fresh schema; no workload's result is lost.
+#[test]
+fn duckdb_suite_completes_with_its_own_mismatch_kinds() {
+    let (code, results) = run_candidate("exec:candidates/duckdb.sh {port}", &["--timeout", "10"]);
+    assert_eq!(code, 3, "dropped connections are a target failure");
+    let candidate = &results["candidate"];
+    assert_eq!(candidate["strategy"], "fresh_schema");
+    assert!(candidate["strategy_reason"].as_str().unwrap().contains("CREATE DATABASE failed"), "{candidate}");
+    let suite = suite_size();
+    assert_eq!(results["workloads"].as_array().unwrap().len(), suite, "every workload has a result");
+    let seen = kinds(&results);
+    for kind in ["no_sqlstate", "no_command_tag", "connection_lost", "error_vs_success"] {
+        assert!(seen.contains(kind), "{kind} not among {seen:?}");
+    }
+}
