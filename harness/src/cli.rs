@@ -17,6 +17,7 @@ Targets:
   local:/path/to/bin    the same, with the server binaries of that directory
   postgres://user:pw@host:port/db   an existing server (libpq URL rules, PG* variables)
   exec:'COMMAND {port} {datadir}'   a server command the harness starts and stops
+  docker:IMAGE[:TAG][?port=N&env=K=V&cmd=ARG]   a container (testcontainers; needs a Docker engine)
 
 Examples:
   pgparity run                                        local vs local over workloads/

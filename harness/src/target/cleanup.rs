@@ -21,6 +21,16 @@ pub struct Owned {
 }
 
 static OWNED: Mutex<Vec<Owned>> = Mutex::new(Vec::new());
+/// Ids of containers the harness started (`docker:` targets).
+static CONTAINERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+pub fn register_container(id: &str) {
+    CONTAINERS.lock().unwrap_or_else(|e| e.into_inner()).push(id.to_string());
+}
+
+pub fn unregister_container(id: &str) {
+    CONTAINERS.lock().unwrap_or_else(|e| e.into_inner()).retain(|c| c != id);
+}
 
 pub fn register(owned: Owned) {
     OWNED.lock().unwrap_or_else(|e| e.into_inner()).push(owned);
@@ -75,6 +85,11 @@ pub fn stop_all() {
         if let Some(dir) = &o.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+    let containers: Vec<String> = std::mem::take(&mut *CONTAINERS.lock().unwrap_or_else(|e| e.into_inner()));
+    if !containers.is_empty() {
+        // The async runtime is being torn down: remove them with the docker CLI.
+        let _ = std::process::Command::new("docker").arg("rm").arg("-f").args(&containers).output();
     }
 }
 

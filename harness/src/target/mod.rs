@@ -2,6 +2,7 @@
 //! servers), connecting to what it does not (URLs), and stopping everything at exit.
 
 pub mod cleanup;
+pub mod docker;
 mod exec;
 pub mod local;
 
@@ -84,6 +85,7 @@ pub fn redact(url: &str) -> String {
 enum Server {
     Local(local::LocalCluster),
     Exec(exec::ExecServer),
+    Docker(Box<docker::DockerServer>),
 }
 
 /// A started (or reachable) target.
@@ -111,11 +113,9 @@ impl Target {
                 (server.params(), Some(Server::Exec(server)))
             }
             TargetSpec::Url(url) => (url_params(url).map_err(|m| Error::target(spec, m))?, None),
-            TargetSpec::Docker(_) => {
-                return Err(Error::target(
-                    spec,
-                    "docker: targets are not implemented yet (see README, \"Not done yet\")",
-                ))
+            TargetSpec::Docker(image) => {
+                let server = docker::DockerServer::start(image).await.map_err(|m| Error::target(spec, m))?;
+                (server.params(), Some(Server::Docker(Box::new(server))))
             }
         };
         // Patiently: a one-connection server may still be closing the readiness probe.
@@ -132,7 +132,8 @@ impl Target {
         match &mut self.server {
             Some(Server::Local(c)) => !c.is_running(),
             Some(Server::Exec(s)) => !s.is_running(),
-            None => false,
+            // Not watched: a container that died shows as lost connections.
+            Some(Server::Docker(_)) | None => false,
         }
     }
 
@@ -146,7 +147,8 @@ impl Target {
         match &mut self.server {
             Some(Server::Local(c)) => c.restart().await.map(|_| true),
             Some(Server::Exec(s)) => s.restart().await.map(|_| true),
-            None => Ok(false),
+            // Its host port could change on restart; not restarted.
+            Some(Server::Docker(_)) | None => Ok(false),
         }
     }
 
@@ -154,6 +156,7 @@ impl Target {
         match self.server {
             Some(Server::Local(c)) => c.stop().await,
             Some(Server::Exec(s)) => s.stop().await,
+            Some(Server::Docker(s)) => s.stop().await,
             None => {}
         }
     }
