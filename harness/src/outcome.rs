@@ -152,6 +152,8 @@ pub enum Fault {
     Protocol(String),
     /// Not run because an earlier fault in the same workload ended its session.
     NotRun,
+    /// The step's session could not connect (e.g. a second connection was refused).
+    Refused(String),
 }
 
 impl std::fmt::Display for Fault {
@@ -162,6 +164,7 @@ impl std::fmt::Display for Fault {
             Fault::ServerCrashed => f.write_str("server crashed"),
             Fault::Protocol(m) => write!(f, "protocol error: {m}"),
             Fault::NotRun => f.write_str("not run (session ended by an earlier fault)"),
+            Fault::Refused(m) => write!(f, "session could not connect: {m}"),
         }
     }
 }

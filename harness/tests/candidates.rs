@@ -57,14 +57,30 @@ fn postgres_16_differs_only_where_the_versions_do() {
     assert!(step["sql"].as_str().unwrap().contains("pg_get_viewdef"), "{step}");
 }
 
-/// pgbouncer in transaction pooling mode with one client at a time: the suite matches, fresh
-/// databases included (passed through by `* =`, dropped WITH (FORCE)).
+/// The session-state leaks a transaction-mode pooler (or a one-session server) shows to a
+/// second client: `a`'s SET, prepared statement and temp table reach `b`.
+fn assert_state_leaks_between_clients(results: &Value) {
+    let w = workload_result(results, "sessions/state_per_client");
+    assert_eq!(w["status"], "blocked");
+    let kinds_of = |i: usize| w["statements"][i]["kinds"].clone();
+    assert_eq!(w["statements"][1]["session"], "b");
+    assert_eq!(kinds_of(1), serde_json::json!(["rows"]), "b sees a's work_mem");
+    assert_eq!(w["statements"][1]["outcomes"]["candidate"]["rows"], serde_json::json!([["1234kB"]]));
+    assert_eq!(kinds_of(3), serde_json::json!(["error_vs_success"]), "b runs a's prepared statement");
+    assert_eq!(kinds_of(5), serde_json::json!(["error_vs_success"]), "b sees a's temp table");
+}
+
+/// pgbouncer in transaction pooling mode: with one client at a time every workload matches,
+/// fresh databases included (passed through by `* =`, dropped WITH (FORCE)); with two clients,
+/// session state leaks from one to the other.
 #[test]
-fn pgbouncer_transaction_mode_matches_with_one_client() {
+fn pgbouncer_transaction_mode_matches_with_one_client_and_leaks_between_two() {
     let (code, results) = run_candidate("exec:candidates/pgbouncer.sh {port} {datadir}", &[]);
-    assert_eq!(code, 0);
-    assert_eq!(results["summary"]["blocked"], 0);
+    assert_eq!(code, 1);
+    let only: BTreeSet<String> = ["sessions/state_per_client".to_string()].into();
+    assert_eq!(with_status(&results, "blocked"), only, "every single-client workload matches");
     assert_eq!(results["summary"]["not_tested"], 0);
+    assert_state_leaks_between_clients(&results);
     assert_eq!(results["candidate"]["strategy"], "fresh_database");
     assert_eq!(results["candidate"]["connections"], "many");
 }
@@ -86,7 +102,9 @@ fn pglite_suite_completes_on_one_session() {
         serde_json::json!(["error_vs_success"])
     );
     assert_eq!(workload_result(&results, "constraints/check_violation")["status"], "works_with_rewrite");
-    // State must not leak from one workload to the next through the shared session.
+    // Its one session is shared by every client…
+    assert_state_leaks_between_clients(&results);
+    // …but state must not leak from one workload to the next through it.
     assert_eq!(workload_result(&results, "catalog/settings")["status"], "works");
     assert_eq!(workload_result(&results, "catalog/pg_catalog")["status"], "works");
 }

@@ -45,6 +45,8 @@ pub enum MismatchKind {
     ProtocolError,
     /// Not run: an earlier fault ended the session on one side.
     NotRun,
+    /// A session's connection was refused on one side.
+    ConnectionRefused,
     ErrorVsSuccess,
     Sqlstate,
     /// The candidate reported an error without a SQLSTATE.
@@ -67,6 +69,7 @@ impl std::fmt::Display for MismatchKind {
             MismatchKind::ServerCrashed => "server crashed",
             MismatchKind::ProtocolError => "protocol error",
             MismatchKind::NotRun => "not run",
+            MismatchKind::ConnectionRefused => "connection refused",
             MismatchKind::ErrorVsSuccess => "error vs success",
             MismatchKind::Sqlstate => "SQLSTATE",
             MismatchKind::NoSqlstate => "no SQLSTATE",
@@ -159,6 +162,7 @@ fn fault_kind(fault: &crate::outcome::Fault) -> MismatchKind {
         Fault::ServerCrashed => MismatchKind::ServerCrashed,
         Fault::Protocol(_) => MismatchKind::ProtocolError,
         Fault::NotRun => MismatchKind::NotRun,
+        Fault::Refused(_) => MismatchKind::ConnectionRefused,
     }
 }
 
@@ -228,6 +232,16 @@ pub enum Phase {
     RewriteStep,
 }
 
+impl StepResult {
+    /// `step 3`, or `step 3 (session b)` in a multi-session workload.
+    pub fn label(&self) -> String {
+        match &self.session {
+            Some(s) => format!("{} {} (session {s})", self.phase, self.index),
+            None => format!("{} {}", self.phase, self.index),
+        }
+    }
+}
+
 impl std::fmt::Display for Phase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -245,6 +259,8 @@ pub struct StepResult {
     pub phase: Phase,
     /// 1-based within its phase.
     pub index: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
     pub location: String,
     pub sql: String,
     #[serde(flatten)]
@@ -267,6 +283,7 @@ pub fn judge_statements(phase: Phase, statements: &[Step], outcomes: Pair<&[Outc
             StepResult {
                 phase,
                 index: i + 1,
+                session: step.session.clone(),
                 location: step.location.to_string(),
                 sql: step.sql.clone(),
                 verdict,

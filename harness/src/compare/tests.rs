@@ -162,6 +162,7 @@ fn workload(steps: &[&str], rewrite: Option<&[&str]>) -> Workload {
         area: "a".into(),
         description: None,
         requires: Vec::new(),
+        sessions: Vec::new(),
         setup: Vec::new(),
         steps: steps.iter().map(|s| step(s)).collect(),
         rewrite: rewrite.map(|r| Rewrite { setup: Vec::new(), steps: r.iter().map(|s| step(s)).collect() }),

@@ -111,7 +111,7 @@ fn print_diffs(results: &[WorkloadResult], max: usize) {
     let mismatches: Vec<(&WorkloadResult, &StepResult)> =
         results.iter().flat_map(|r| r.mismatches().map(move |s| (r, s))).collect();
     for (r, s) in mismatches.iter().take(max) {
-        println!("\n── {} {} {} at {}: {}", r.id, s.phase, s.index, s.location, s.verdict);
+        println!("\n── {} {} at {}: {}", r.id, s.label(), s.location, s.verdict);
         println!("   {}", s.sql.lines().collect::<Vec<_>>().join("\n   "));
         if let Some(o) = &s.outcomes {
             print!("{}", diff(&o.reference, &o.candidate));

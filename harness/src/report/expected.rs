@@ -39,6 +39,8 @@ struct RewriteEntries {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
     sql: String,
     #[serde(flatten)]
     outcome: Outcome,
@@ -49,7 +51,11 @@ pub fn path_for(dir: &Path, w: &Workload) -> PathBuf {
 }
 
 fn entries(steps: &[Step], outcomes: &[Outcome]) -> Vec<Entry> {
-    steps.iter().zip(outcomes).map(|(s, o)| Entry { sql: s.sql.clone(), outcome: o.clone() }).collect()
+    steps
+        .iter()
+        .zip(outcomes)
+        .map(|(s, o)| Entry { session: s.session.clone(), sql: s.sql.clone(), outcome: o.clone() })
+        .collect()
 }
 
 /// Render the expected file of a workload.
@@ -130,7 +136,7 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
 fn check_same(steps: &[Step], entries: &[Entry]) -> std::result::Result<(), usize> {
     for (i, step) in steps.iter().enumerate() {
         match entries.get(i) {
-            Some(e) if e.sql == step.sql => {}
+            Some(e) if e.sql == step.sql && e.session == step.session => {}
             _ => return Err(i + 1),
         }
     }

@@ -114,7 +114,7 @@ pub fn render_markdown(
         for r in blocked {
             out.push_str(&format!("\n### {} / {} (`{}`)\n\n", r.area, r.feature, r.id));
             for s in r.mismatches() {
-                out.push_str(&format!("- {} {} at `{}`: {}\n", s.phase, s.index, s.location, s.verdict));
+                out.push_str(&format!("- {} at `{}`: {}\n", s.label(), s.location, s.verdict));
                 out.push_str(&format!("  - SQL: `{}`\n", inline_code(&s.sql)));
                 if let Some(o) = &s.outcomes {
                     out.push_str(&format!("  - reference: {}\n", short(&o.reference)));
@@ -233,6 +233,7 @@ mod tests {
         StepResult {
             phase: Phase::Step,
             index,
+            session: None,
             location: format!("workloads/x.yaml:{}:10", index + 4),
             sql: sql.into(),
             verdict,

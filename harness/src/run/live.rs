@@ -237,6 +237,7 @@ impl Live {
         next: Option<&str>,
         setup: &[Step],
         steps: &[Step],
+        sessions: &[String],
         timeout: Duration,
     ) -> Result<Recording, String> {
         self.recover().await;
@@ -260,11 +261,34 @@ impl Live {
             }
         }
         let mut meta: Option<Session> = None;
+        // Sessions other than the first, opened on first use. A one-connection target has only
+        // one session for all of them (as it really does).
+        let mut others: HashMap<String, Session> = HashMap::new();
         let mut rec = Recording::default();
         for (group, out) in [(setup, &mut rec.setup), (steps, &mut rec.steps)] {
             for step in group {
-                let resp = session.simple_query(&step.sql, timeout).await;
-                let mut outcome = self.resolve_types(resp, &slate, &mut session, &mut meta).await;
+                let other = match (&step.session, sessions.first()) {
+                    (Some(s), Some(first)) if s != first && !self.single() => Some(s.clone()),
+                    _ => None,
+                };
+                if let Some(s) = other.as_ref().filter(|s| !others.contains_key(*s)) {
+                    match self.open_extra(&slate).await {
+                        Ok(extra) => {
+                            others.insert(s.clone(), extra);
+                        }
+                        Err(e) => {
+                            out.push(crate::outcome::Outcome::faulted(Fault::Refused(e)));
+                            continue;
+                        }
+                    }
+                }
+                let on = match &other {
+                    Some(s) => others.get_mut(s).expect("opened"),
+                    None => &mut session,
+                };
+                let resp = on.simple_query(&step.sql, timeout).await;
+                let broken = on.broken;
+                let mut outcome = self.resolve_types(resp, &slate, on, &mut meta).await;
                 if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.server_died().await
                 {
                     outcome.fault = Some(Fault::ServerCrashed);
@@ -275,7 +299,7 @@ impl Live {
                         let fault = outcome.fault.as_ref().expect("set");
                         self.report.events.push(format!("{name}: {fault} at {}", step.location));
                     }
-                    Some(Fault::Timeout) if session.broken => {
+                    Some(Fault::Timeout) if broken => {
                         self.wedged = true;
                         self.report.events.push(format!("{name}: cancel ignored at {}", step.location));
                     }
@@ -284,8 +308,8 @@ impl Live {
                 out.push(outcome);
             }
         }
-        if let Some(m) = meta {
-            m.close().await;
+        for s in meta.into_iter().chain(others.into_values()) {
+            s.close().await;
         }
         self.recover().await;
         self.close(session, &slate).await;

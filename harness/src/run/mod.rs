@@ -175,7 +175,7 @@ async fn schedule(
                 None => {
                     let (rr, cr) = tokio::join!(
                         reference_run(r, w, &name, next, plan.timeout),
-                        c.record(&name, next, &w.setup, &w.steps, plan.timeout)
+                        c.record(&name, next, &w.setup, &w.steps, &w.sessions, plan.timeout)
                     );
                     (rr, Some(cr))
                 }
@@ -183,7 +183,7 @@ async fn schedule(
             (Mode::Check, _, Some(c)) => {
                 let saved = plan.expected[i].clone();
                 let cr = if saved.not_tested.is_none() {
-                    Some(c.record(&name, next, &w.setup, &w.steps, plan.timeout).await)
+                    Some(c.record(&name, next, &w.setup, &w.steps, &w.sessions, plan.timeout).await)
                 } else {
                     None
                 };
@@ -237,14 +237,14 @@ async fn reference_run(r: &mut Live, w: &Workload, name: &str, next: Option<&str
     if let Some(reason) = r.unmet(&w.requires).await {
         return ReferenceRun { not_tested: Some(reason), ..Default::default() };
     }
-    let original = match r.record(name, next, &w.setup, &w.steps, timeout).await {
+    let original = match r.record(name, next, &w.setup, &w.steps, &w.sessions, timeout).await {
         Ok(rec) => rec,
         Err(e) => {
             return ReferenceRun { not_tested: Some(format!("reference unreachable: {e}")), ..Default::default() }
         }
     };
     let rewrite = match &w.rewrite {
-        Some(rw) => r.record(name, None, &rw.setup, &rw.steps, timeout).await.ok(),
+        Some(rw) => r.record(name, None, &rw.setup, &rw.steps, &w.sessions, timeout).await.ok(),
         None => None,
     };
     ReferenceRun { not_tested: None, original, rewrite }
@@ -278,7 +278,7 @@ async fn evaluate(
     let mut result = judge(w, Pair::new(&reference.original, &candidate), None);
     if result.status == Status::Blocked {
         if let (Some(spec), Some(ref_rw)) = (&w.rewrite, &reference.rewrite) {
-            if let Ok(cand_rw) = c.record(name, None, &spec.setup, &spec.steps, timeout).await {
+            if let Ok(cand_rw) = c.record(name, None, &spec.setup, &spec.steps, &w.sessions, timeout).await {
                 result = judge(w, Pair::new(&reference.original, &candidate), Some(Pair::new(ref_rw, &cand_rw)));
             }
         }

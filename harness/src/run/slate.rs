@@ -154,6 +154,19 @@ impl Live {
         Ok((session, Slate { name: name.to_string(), strategy }))
     }
 
+    /// Another session of a multi-session workload, on the same slate.
+    pub(super) async fn open_extra(&mut self, slate: &Slate) -> Result<Session, String> {
+        let params = match slate.strategy {
+            Strategy::FreshDatabase => self.target.params.with_dbname(&slate.name),
+            _ => self.target.params.clone(),
+        };
+        let mut session = self.connect_pinned(&params).await?;
+        if slate.strategy == Strategy::FreshSchema {
+            session.simple_query(&format!("SET search_path TO {}", quote_ident(&slate.name)), ADMIN_TIMEOUT).await;
+        }
+        Ok(session)
+    }
+
     /// Connect (patiently: a one-at-a-time server may still be closing the last connection)
     /// and apply the pinned settings.
     async fn connect_pinned(&mut self, params: &ConnectParams) -> Result<Session, String> {

@@ -20,6 +20,9 @@ pub struct Workload {
     pub area: String,
     pub description: Option<String>,
     pub requires: Vec<Requirement>,
+    /// Named sessions, each its own connection on each side; empty for a single session.
+    /// Setup runs on the first.
+    pub sessions: Vec<String>,
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
     pub rewrite: Option<Rewrite>,
@@ -36,6 +39,8 @@ pub struct Rewrite {
 pub struct Step {
     pub sql: String,
     pub order: Order,
+    /// The session (connection) it runs on, in a multi-session workload; `None`: the first.
+    pub session: Option<String>,
     /// Read from the parse tree: the statement's top level has ORDER BY.
     pub has_order_by: bool,
     pub location: Location,
@@ -44,7 +49,7 @@ pub struct Step {
 impl Step {
     pub fn new(sql: String, order: Order, location: Location) -> Self {
         let has_order_by = sql::has_top_level_order_by(&sql);
-        Step { sql, order, has_order_by, location }
+        Step { sql, order, session: None, has_order_by, location }
     }
 
     /// Is row order part of this step's result?
@@ -265,6 +270,7 @@ fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
         area,
         description,
         requires,
+        sessions: Vec::new(),
         setup: Vec::new(),
         steps,
         rewrite: None,

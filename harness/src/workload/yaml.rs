@@ -18,6 +18,8 @@ struct RawWorkload {
     #[serde(default)]
     requires: Vec<String>,
     #[serde(default)]
+    sessions: Vec<String>,
+    #[serde(default)]
     setup: Option<String>,
     #[serde(default)]
     steps: Vec<RawStep>,
@@ -31,6 +33,8 @@ struct RawStep {
     sql: String,
     #[serde(default)]
     order: Order,
+    #[serde(default)]
+    session: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -66,7 +70,14 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
             message: "a workload needs at least one step under `steps:`".into(),
         });
     }
-    let steps = convert_steps(file, &raw.steps, &mut finder)?;
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(dup) = raw.sessions.iter().find(|s| !seen.insert(s.as_str())) {
+        return Err(Error::Workload {
+            location: finder.locate_key("sessions", file),
+            message: format!("session `{dup}` is named twice"),
+        });
+    }
+    let steps = convert_steps(file, &raw.steps, &raw.sessions, &mut finder)?;
     let rewrite = match &raw.rewrite {
         Some(rw) => {
             let setup = match &rw.setup {
@@ -79,7 +90,7 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
                     message: "a rewrite needs at least one step".into(),
                 });
             }
-            Some(Rewrite { setup, steps: convert_steps(file, &rw.steps, &mut finder)? })
+            Some(Rewrite { setup, steps: convert_steps(file, &rw.steps, &raw.sessions, &mut finder)? })
         }
         None => None,
     };
@@ -90,13 +101,14 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
         area: raw.area,
         description: raw.description,
         requires,
+        sessions: raw.sessions,
         setup,
         steps,
         rewrite,
     })
 }
 
-fn convert_steps(file: &Path, raw: &[RawStep], finder: &mut Finder) -> Result<Vec<Step>, Error> {
+fn convert_steps(file: &Path, raw: &[RawStep], sessions: &[String], finder: &mut Finder) -> Result<Vec<Step>, Error> {
     let mut steps = Vec::new();
     for r in raw {
         let base = finder.locate_block(&r.sql)?;
@@ -106,6 +118,8 @@ fn convert_steps(file: &Path, raw: &[RawStep], finder: &mut Finder) -> Result<Ve
             1 => {
                 let mut step = found.remove(0);
                 step.order = r.order;
+                step.session = check_session(r.session.as_deref(), sessions)
+                    .map_err(|message| Error::Workload { location: location.clone(), message })?;
                 steps.push(step);
             }
             0 => return Err(Error::Workload { location, message: "this step has no SQL statement".into() }),
@@ -118,6 +132,20 @@ fn convert_steps(file: &Path, raw: &[RawStep], finder: &mut Finder) -> Result<Ve
         }
     }
     Ok(steps)
+}
+
+/// A step names one of the declared sessions, and only when sessions are declared.
+fn check_session(named: Option<&str>, sessions: &[String]) -> Result<Option<String>, String> {
+    match (named, sessions.is_empty()) {
+        (None, true) => Ok(None),
+        (Some(s), true) => Err(format!("`session: {s}` needs the sessions declared at the top: `sessions: [{s}, …]`")),
+        (None, false) => Err(format!("name this step's session: `session:` one of {}", sessions.join(", "))),
+        (Some(s), false) if sessions.iter().any(|d| d == s) => Ok(Some(s.to_string())),
+        (Some(s), false) => match super::yaml::nearest(s, &sessions.iter().map(String::as_str).collect::<Vec<_>>()) {
+            Some(n) => Err(format!("session `{s}` is not declared; did you mean `{n}`?")),
+            None => Err(format!("session `{s}` is not declared (sessions: {})", sessions.join(", "))),
+        },
+    }
 }
 
 /// Finds where scalar values sit in the file, in document order (serde does not keep spans).
@@ -172,7 +200,7 @@ fn explain(message: &str) -> String {
     message.to_string()
 }
 
-fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub(super) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::levenshtein(word, c), *c))
@@ -231,6 +259,22 @@ mod tests {
     fn a_step_holds_exactly_one_statement() {
         let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1; SELECT 2\n");
         assert_eq!(msg, "w/dml/x.yaml:4:10: this step holds 2 statements; give each its own step");
+    }
+
+    #[test]
+    fn sessions_are_declared_and_named_by_every_step() {
+        let ok = parse("feature: f\narea: a\nsessions: [a, b]\nsteps:\n  - session: a\n    sql: SELECT 1\n  - session: b\n    sql: SELECT 2\n").unwrap();
+        assert_eq!(ok.sessions, vec!["a", "b"]);
+        assert_eq!(ok.steps[1].session.as_deref(), Some("b"));
+        let msg =
+            error_of("feature: f\narea: a\nsessions: [alpha, b]\nsteps:\n  - session: alpah\n    sql: SELECT 1\n");
+        assert!(msg.starts_with("w/dml/x.yaml:6:10: session `alpah` is not declared; did you mean `alpha`?"), "{msg}");
+        let msg = error_of("feature: f\narea: a\nsessions: [a, b]\nsteps:\n  - sql: SELECT 1\n");
+        assert!(msg.contains("name this step's session"), "{msg}");
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - session: a\n    sql: SELECT 1\n");
+        assert!(msg.contains("needs the sessions declared"), "{msg}");
+        let msg = error_of("feature: f\narea: a\nsessions: [a, a]\nsteps:\n  - session: a\n    sql: SELECT 1\n");
+        assert!(msg.contains("session `a` is named twice"), "{msg}");
     }
 
     #[test]
