@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod error;
 pub mod outcome;
+pub mod reduce;
 pub mod report;
 pub mod run;
 pub mod target;

@@ -13,6 +13,9 @@ impl<T> Pair<T> {
     pub fn new(reference: T, candidate: T) -> Self {
         Pair { reference, candidate }
     }
+    pub fn as_ref(&self) -> Pair<&T> {
+        Pair::new(&self.reference, &self.candidate)
+    }
 }
 
 /// The outcome of one statement: everything the wire reported, nothing flattened.

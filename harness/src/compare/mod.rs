@@ -34,7 +34,7 @@ impl std::fmt::Display for Normaliser {
 }
 
 /// What kind of mismatch a step shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MismatchKind {
     /// No answer within the timeout on one side (or only on one side).

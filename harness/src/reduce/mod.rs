@@ -1,0 +1,7 @@
+//! Reduction of mismatches to minimal standalone repros (pure parts): delta debugging behind
+//! an oracle trait, the mismatch signature a reduction must keep, clustering by root cause, and
+//! the repro files. The oracle that replays trials on live targets is in `run::reduce`.
+
+pub mod ddmin;
+pub mod repro;
+pub mod signature;

@@ -1,0 +1,277 @@
+//! Clustering mismatches by root cause, and the repro files: a standalone `.sql` (a `.yaml`
+//! when the statements need several sessions) that `psql -f` and `pgparity run` both replay,
+//! and a markdown body ready to paste as a bug report (pure).
+
+use serde::Serialize;
+
+use super::signature::Signature;
+use crate::compare::{Phase, WorkloadResult};
+use crate::outcome::{Outcome, Pair};
+use crate::workload::{Step, Workload};
+
+/// Where a mismatch occurs: workload, statement (index into setup ++ steps) and location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Occurrence {
+    pub workload: String,
+    /// Index into the workload's setup followed by its steps.
+    #[serde(skip)]
+    pub statement: usize,
+    pub label: String,
+    pub location: String,
+}
+
+/// Mismatches with one root cause: the same signature and the same statement fingerprint.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub signature: Signature,
+    pub fingerprint: String,
+    /// The first is the one reduced.
+    pub occurrences: Vec<Occurrence>,
+    pub outcomes: Pair<Outcome>,
+}
+
+/// pg_query's fingerprint of a statement (literals and whitespace do not count); the text
+/// itself when it does not parse.
+pub fn fingerprint(sql: &str) -> String {
+    pg_query::fingerprint(sql, 0, 0)
+        .map(|f| f.hex)
+        .unwrap_or_else(|_| sql.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Group the mismatches of original setup and steps (not rewrites) by root cause, in
+/// workload order.
+pub fn clusters(workloads: &[Workload], results: &[WorkloadResult]) -> Vec<Cluster> {
+    let mut out: Vec<Cluster> = Vec::new();
+    for r in results {
+        let Some(w) = workloads.iter().find(|w| w.id == r.id) else { continue };
+        for s in r.mismatches() {
+            let statement = match s.phase {
+                Phase::Setup => s.index - 1,
+                Phase::Step => w.setup.len() + s.index - 1,
+                _ => continue,
+            };
+            let Some(outcomes) = &s.outcomes else { continue };
+            let Some(signature) = Signature::of(outcomes.as_ref(), &s.verdict) else { continue };
+            let fingerprint = fingerprint(&s.sql);
+            let occurrence =
+                Occurrence { workload: r.id.clone(), statement, label: s.label(), location: s.location.clone() };
+            match out.iter_mut().find(|c| c.signature == signature && c.fingerprint == fingerprint) {
+                Some(c) => c.occurrences.push(occurrence),
+                None => out.push(Cluster {
+                    signature,
+                    fingerprint,
+                    occurrences: vec![occurrence],
+                    outcomes: outcomes.clone(),
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// Everything a repro file says.
+#[derive(Debug, Clone, Serialize)]
+pub struct Repro {
+    pub id: String,
+    /// The kept statements, the mismatching one last.
+    #[serde(skip)]
+    pub statements: Vec<Step>,
+    pub signature: Signature,
+    pub reference: String,
+    pub candidate: String,
+    #[serde(skip)]
+    pub outcomes: Pair<Outcome>,
+    pub occurrences: Vec<Occurrence>,
+    pub original_statements: usize,
+    pub trials: usize,
+    pub minimal: bool,
+    /// Set when the reduced file did not reproduce and the original statements were kept.
+    pub not_reducible: bool,
+    pub path: String,
+}
+
+impl Repro {
+    pub fn id_for(occurrence: &Occurrence) -> String {
+        let label = occurrence.label.split(" (").next().unwrap_or("").replace(' ', "");
+        format!("{}-{}", occurrence.workload.replace('/', "-"), label)
+    }
+
+    /// Does it need the YAML form (several sessions)?
+    pub fn needs_sessions(statements: &[Step]) -> bool {
+        statements.iter().any(|s| s.session.is_some())
+    }
+
+    pub fn file_name(&self) -> String {
+        format!("{}.{}", self.id, if Self::needs_sessions(&self.statements) { "yaml" } else { "sql" })
+    }
+
+    fn header(&self, comment: &str) -> String {
+        let mut h = Vec::new();
+        h.push(format!("mismatch: {}", self.signature));
+        h.push(format!(
+            "reference: {} → {}",
+            self.reference,
+            super::super::report::scorecard::short(&self.outcomes.reference)
+        ));
+        h.push(format!(
+            "candidate: {} → {}",
+            self.candidate,
+            super::super::report::scorecard::short(&self.outcomes.candidate)
+        ));
+        h.push("normalisers in force: multiset order (no top-level ORDER BY), float tolerance 1e-12, error message text, notices".into());
+        h.push(if self.not_reducible {
+            format!(
+                "not reducible: the reduced statements did not reproduce; these are the original {}",
+                self.original_statements
+            )
+        } else {
+            format!(
+                "reduced from {} to {} statements in {} trials{}",
+                self.original_statements,
+                self.statements.len(),
+                self.trials,
+                if self.minimal { " (1-minimal)" } else { " (budget ran out before 1-minimal)" }
+            )
+        });
+        for o in &self.occurrences {
+            h.push(format!("occurs at: {} ({} {})", o.location, o.workload, o.label));
+        }
+        h.push(format!(
+            "replay: psql -X -f repros/{0}   or   pgparity run --candidate TARGET repros/{0}",
+            self.file_name()
+        ));
+        h.iter().map(|l| format!("{comment} {l}\n")).collect()
+    }
+
+    /// The repro as a file pgparity and (for `.sql`) psql both run.
+    pub fn render(&self) -> String {
+        let feature = format!("Repro of {} {}", self.occurrences[0].workload, self.occurrences[0].label);
+        if !Self::needs_sessions(&self.statements) {
+            let mut out = format!("-- feature: {feature}\n-- area: Repros\n{}", self.header("--"));
+            for s in &self.statements {
+                out.push_str(&s.sql);
+                out.push_str(";\n");
+            }
+            return out;
+        }
+        let mut sessions: Vec<&str> = Vec::new();
+        for s in self.statements.iter().filter_map(|s| s.session.as_deref()) {
+            if !sessions.contains(&s) {
+                sessions.push(s);
+            }
+        }
+        let mut out = self.header("#");
+        out.push_str(&format!(
+            "feature: {}\narea: Repros\nsessions: [{}]\nsteps:\n",
+            yaml_str(&feature),
+            sessions.join(", ")
+        ));
+        for s in &self.statements {
+            out.push_str(&format!("  - session: {}\n    sql: |\n", s.session.as_deref().unwrap_or(sessions[0])));
+            for line in s.sql.lines() {
+                out.push_str(&format!("      {line}\n"));
+            }
+        }
+        out
+    }
+
+    /// A bug report body in markdown.
+    pub fn render_markdown(&self) -> String {
+        let first_line = self.statements.last().and_then(|s| s.sql.lines().next()).unwrap_or("");
+        let mut out = format!("# {}: {}\n\n", self.candidate, self.signature);
+        out.push_str(&format!("Statement: `{}`\n\n", first_line.replace('`', "'")));
+        out.push_str("## Environment\n\n");
+        out.push_str(&format!("- expected behaviour from: {}\n- observed on: {}\n\n", self.reference, self.candidate));
+        out.push_str("## Steps to reproduce\n\n");
+        let lang = if Self::needs_sessions(&self.statements) { "yaml" } else { "sql" };
+        out.push_str(&format!("```{lang}\n{}```\n\n", self.render()));
+        out.push_str(&format!("Run it with `psql -X -f {}` on each server.\n\n", self.file_name()));
+        out.push_str("## Expected (reference)\n\n```\n");
+        out.push_str(&crate::report::console::render(&self.outcomes.reference));
+        out.push_str("```\n\n## Actual (candidate)\n\n```\n");
+        out.push_str(&crate::report::console::render(&self.outcomes.candidate));
+        out.push_str("```\n\nFound by [pgparity](https://github.com/) in:\n\n");
+        for o in &self.occurrences {
+            out.push_str(&format!("- `{}` {} ({})\n", o.workload, o.label, o.location));
+        }
+        out
+    }
+}
+
+fn yaml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Location;
+    use crate::workload::Order;
+
+    fn step(sql: &str, session: Option<&str>) -> Step {
+        let mut s = Step::new(sql.into(), Order::Auto, Location { file: "w.yaml".into(), line: 1, column: 1 });
+        s.session = session.map(str::to_string);
+        s
+    }
+
+    fn repro(statements: Vec<Step>) -> Repro {
+        let signature = Signature {
+            kinds: vec![crate::compare::MismatchKind::ErrorVsSuccess],
+            reference: super::super::signature::Shape::Error { sqlstate: "42601".into() },
+            candidate: super::super::signature::Shape::Ok { command: "SELECT".into(), columns: vec![] },
+        };
+        Repro {
+            id: "syntax-literals-step1".into(),
+            statements,
+            signature,
+            reference: "15.18 (local)".into(),
+            candidate: "18.4 (local:/pg18/bin)".into(),
+            outcomes: Pair::default(),
+            occurrences: vec![Occurrence {
+                workload: "syntax/literals".into(),
+                statement: 3,
+                label: "step 1".into(),
+                location: "workloads/syntax/literals.yaml:5:10".into(),
+            }],
+            original_statements: 4,
+            trials: 3,
+            minimal: true,
+            not_reducible: false,
+            path: String::new(),
+        }
+    }
+
+    #[test]
+    fn sql_repros_parse_back_as_workloads_with_the_same_statements() {
+        let r = repro(vec![step("CREATE TABLE t (a int)", None), step("SELECT $$;$$, 0x1F", None)]);
+        assert_eq!(r.file_name(), "syntax-literals-step1.sql");
+        let text = r.render();
+        assert!(text.starts_with(
+            "-- feature: Repro of syntax/literals step 1\n-- area: Repros\n-- mismatch: error vs success"
+        ));
+        let pieces = crate::workload::sql::split(&text).unwrap();
+        let sqls: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(sqls, vec!["CREATE TABLE t (a int)", "SELECT $$;$$, 0x1F"], "unparse is the inverse of parse");
+    }
+
+    #[test]
+    fn multi_session_repros_are_yaml_workloads() {
+        let r = repro(vec![step("SET work_mem = '1MB'", Some("a")), step("SHOW work_mem", Some("b"))]);
+        assert_eq!(r.file_name(), "syntax-literals-step1.yaml");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(r.file_name());
+        std::fs::write(&path, r.render()).unwrap();
+        let w = crate::workload::load_all(&[path]).unwrap().remove(0);
+        assert_eq!(w.sessions, vec!["a", "b"]);
+        assert_eq!(
+            w.steps.iter().map(|s| (s.session.clone().unwrap(), s.sql.clone())).collect::<Vec<_>>(),
+            vec![("a".to_string(), "SET work_mem = '1MB'".to_string()), ("b".to_string(), "SHOW work_mem".to_string())]
+        );
+    }
+
+    #[test]
+    fn fingerprints_ignore_literals() {
+        assert_eq!(fingerprint("SELECT 0x1F"), fingerprint("SELECT 0x2A"));
+        assert_ne!(fingerprint("SELECT a FROM t"), fingerprint("SELECT b FROM t"));
+    }
+}
