@@ -6,8 +6,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::Error;
+use crate::reduce::ddmin::Budget;
 use crate::report::{expected, Files};
-use crate::run::{Mode, Plan};
+use crate::run::{Mode, Plan, ReduceOptions};
 use crate::target::TargetSpec;
 use crate::workload;
 
@@ -51,6 +52,8 @@ pub enum Command {
         #[arg(long, default_value = "local", value_parser = parse_target)]
         candidate: TargetSpec,
         #[command(flatten)]
+        reduce: ReduceArgs,
+        #[command(flatten)]
         common: Common,
     },
     /// Run workloads on the reference only and write its outcomes to expected/.
@@ -72,6 +75,29 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+}
+
+/// Reduction of mismatches to repros (in `run`).
+#[derive(Args, Debug)]
+pub struct ReduceArgs {
+    /// Do not reduce mismatches to repros.
+    #[arg(long)]
+    pub no_reduce: bool,
+    /// Most trials (replays on both sides) per distinct mismatch.
+    #[arg(long, default_value_t = 400)]
+    pub reduce_trials: usize,
+    /// Most seconds per distinct mismatch.
+    #[arg(long, default_value_t = 60.0, value_parser = parse_seconds)]
+    pub reduce_seconds: f64,
+}
+
+impl ReduceArgs {
+    fn options(&self, out: &std::path::Path) -> Option<ReduceOptions> {
+        (!self.no_reduce).then(|| ReduceOptions {
+            budget: Budget { trials: self.reduce_trials, time: Duration::from_secs_f64(self.reduce_seconds) },
+            dir: out.join("repros"),
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -106,10 +132,15 @@ pub struct Prepared {
 
 /// Validate everything (workloads, saved outcomes) into a plan. All workload errors at once.
 pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
-    let (mode, reference, candidate, common, expected_dir) = match command {
-        Command::Run { reference, candidate, common } => (Mode::Run, reference, candidate, common, None),
-        Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None),
-        Command::Check { candidate, expected, common } => (Mode::Check, candidate.clone(), candidate, common, expected),
+    let (mode, reference, candidate, common, expected_dir, reduce) = match command {
+        Command::Run { reference, candidate, reduce, common } => {
+            let options = reduce.options(&common.out);
+            (Mode::Run, reference, candidate, common, None, options)
+        }
+        Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None, None),
+        Command::Check { candidate, expected, common } => {
+            (Mode::Check, candidate.clone(), candidate, common, expected, None)
+        }
     };
     let workloads = workload::load_all(&common.workloads)?;
     let expected_dir = expected_dir.unwrap_or_else(|| Files::expected_dir(&common.out));
@@ -138,6 +169,7 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         expected: saved,
         expected_version,
         timeout: Duration::from_secs_f64(common.timeout),
+        reduce,
     };
     let files = Files::new(common.out, mode != Mode::Check);
     Ok(Prepared { plan, files })

@@ -330,6 +330,9 @@ pub struct WorkloadResult {
     pub statements: Vec<StepResult>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rewrite: Vec<StepResult>,
+    /// Repro files (under the output folder) for this workload's mismatches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repros: Vec<String>,
 }
 
 impl WorkloadResult {
@@ -345,6 +348,7 @@ impl WorkloadResult {
             total: w.setup.len() + w.steps.len(),
             statements: Vec::new(),
             rewrite: Vec::new(),
+            repros: Vec::new(),
         }
     }
 
@@ -387,6 +391,7 @@ pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Rec
         total,
         statements,
         rewrite: Vec::new(),
+        repros: Vec::new(),
     };
     if result.status == Status::Works {
         return result;

@@ -85,6 +85,21 @@ impl Observer for Console {
                     bar.set_position(index as u64);
                 }
             }
+            Event::Reduced { repro, elapsed } => {
+                let how = if repro.not_reducible {
+                    "not reducible: original statements kept".to_string()
+                } else {
+                    format!(
+                        "{} of {} statements, {} trials, {:.1} s{}",
+                        repro.statements.len(),
+                        repro.original_statements,
+                        repro.trials,
+                        elapsed.as_secs_f64(),
+                        if repro.minimal { ", 1-minimal" } else { "" }
+                    )
+                };
+                self.line(&format!("repro {}: {how} ({} occurrence(s))", repro.path, repro.occurrences.len()));
+            }
             Event::Done { results, reference, candidate } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();

@@ -52,6 +52,14 @@ impl Observer for Files {
                 let json = scorecard::render_json(&self.results, reference, candidate, &self.date);
                 write_atomically(&self.out.join("results.json"), &json)
             }
+            // The final results carry the repro links.
+            Event::Done { results, reference, candidate } => {
+                self.results = results.to_vec();
+                let md = scorecard::render_markdown(&self.results, reference, candidate, &self.date);
+                write_atomically(&self.out.join("scorecard.md"), &md)?;
+                let json = scorecard::render_json(&self.results, reference, candidate, &self.date);
+                write_atomically(&self.out.join("results.json"), &json)
+            }
             _ => Ok(()),
         }
     }

@@ -62,7 +62,11 @@ fn sorted(results: &[WorkloadResult]) -> Vec<&WorkloadResult> {
 }
 
 fn notes(r: &WorkloadResult) -> String {
-    r.reason.clone().unwrap_or_default()
+    let mut notes = r.reason.clone().unwrap_or_default();
+    for repro in &r.repros {
+        notes.push_str(&format!("; repro: {repro}"));
+    }
+    notes
 }
 
 /// The feature table; `markdown` picks the preset (the terminal gets box drawing).
@@ -226,6 +230,7 @@ mod tests {
             total: statements.len(),
             statements,
             rewrite: Vec::new(),
+            repros: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod admin;
 mod live;
+mod reduce;
 mod slate;
 mod types;
 
@@ -17,6 +18,7 @@ use crate::target::{Target, TargetSpec};
 use crate::workload::Workload;
 
 pub use live::{major_version, Connections, Live, TargetReport, PINNED_SETTINGS};
+pub use reduce::ReduceOptions;
 pub use slate::{slate_name, Strategy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub struct Plan {
     /// The reference version recorded in expected/ (for `check`).
     pub expected_version: Option<String>,
     pub timeout: Duration,
+    /// Reduce every distinct mismatch to a repro (`run` only: it needs both sides live).
+    pub reduce: Option<ReduceOptions>,
 }
 
 /// What happened, in order; reporters render these.
@@ -79,6 +83,11 @@ pub enum Event<'a> {
         result: &'a WorkloadResult,
         reference: &'a TargetReport,
         candidate: &'a TargetReport,
+    },
+    /// A mismatch reduced to a repro, written under repros/.
+    Reduced {
+        repro: &'a crate::reduce::repro::Repro,
+        elapsed: Duration,
     },
     Done {
         results: &'a [WorkloadResult],
@@ -213,6 +222,9 @@ async fn schedule(
             candidate: &c.report,
         })?;
         results.push(result);
+    }
+    if let (Some(options), Some(r), Some(c)) = (&plan.reduce, reference.as_deref_mut(), candidate.as_deref_mut()) {
+        reduce::reduce_all(r, c, &plan.workloads, &mut results, options, plan.timeout, observer).await?;
     }
     if let Some(c) = candidate.as_deref() {
         let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);

@@ -1,0 +1,163 @@
+//! Reduction on real servers (PostgreSQL 15 reference, PostgreSQL 18 candidate): a difference
+//! buried in a long workload reduces to a 1-minimal repro, mismatches with one root cause
+//! share one repro, and the written repro replays through psql and through pgparity.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::Value;
+
+/// 64 statements: unrelated tables, rows and queries around the one thing that differs
+/// (PostgreSQL 18 lists a NOT NULL constraint in pg_constraint; 15 does not).
+fn buried_workload() -> String {
+    let mut sql = String::from("-- feature: Buried difference\n-- area: Reduce\n");
+    for i in 0..20 {
+        sql.push_str(&format!("CREATE TABLE noise_{i} (id int PRIMARY KEY, v text);\n"));
+        sql.push_str(&format!("INSERT INTO noise_{i} VALUES ({i}, 'row {i}'), ({}, NULL);\n", i + 100));
+        if i == 9 {
+            sql.push_str("CREATE TABLE target (id int, name text NOT NULL);\n");
+        }
+        sql.push_str(&format!("SELECT count(*) FROM noise_{i};\n"));
+    }
+    sql.push_str("SELECT n.nspname FROM pg_namespace n WHERE n.nspname = 'public';\n");
+    sql.push_str("SELECT count(*) FROM pg_constraint WHERE conrelid = 'target'::regclass;\n");
+    sql.push_str("SELECT 1;\n");
+    sql
+}
+
+fn run(args: &[&str]) -> (i32, std::process::Output) {
+    let out = pgparity(args);
+    (code(&out), out)
+}
+
+fn repro_files(out_dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(out_dir.join("repros"))
+        .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "sql")).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// The last step of a `pgparity run` over one repro file: its verdict and kinds.
+fn last_step(results: &Value) -> (String, Value) {
+    let statements = results["workloads"][0]["statements"].as_array().unwrap();
+    let last = statements.last().unwrap();
+    (last["verdict"].as_str().unwrap().to_string(), last["kinds"].clone())
+}
+
+#[test]
+fn a_buried_difference_reduces_to_a_one_minimal_repro() {
+    let candidate = format!("local:{}", pg18_bindir());
+    let dir = scratch();
+    let root = workload(dir.path(), "reduce/buried.sql", &buried_workload());
+    let out_dir = dir.path().join("out");
+    let (code, _) =
+        run(&["run", "--candidate", &candidate, "--out", out_dir.to_str().unwrap(), root.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let first_run = results(&out_dir);
+    let w = &first_run["workloads"][0];
+    assert!(w["total"].as_u64().unwrap() >= 60, "a workload of at least 60 statements");
+    let files = repro_files(&out_dir);
+    assert_eq!(files.len(), 1, "one difference, one repro: {files:?}");
+    assert_eq!(w["repros"], serde_json::json!([format!("repros/{}", files[0].file_name().unwrap().to_string_lossy())]));
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("(1-minimal)"), "{text}");
+    let statements = pgparity::workload::sql::split(&text).unwrap();
+    let sqls: Vec<&str> = statements.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(
+        sqls,
+        vec![
+            "CREATE TABLE target (id int, name text NOT NULL)",
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'target'::regclass"
+        ]
+    );
+    // The repro itself reproduces: same kinds on its last step.
+    let replay = dir.path().join("replay");
+    let (code, _) = run(&[
+        "run",
+        "--no-reduce",
+        "--candidate",
+        &candidate,
+        "--out",
+        replay.to_str().unwrap(),
+        files[0].to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let (verdict, kinds) = last_step(&results(&replay));
+    assert_eq!((verdict.as_str(), kinds.clone()), ("mismatch", serde_json::json!(["rows"])));
+    // 1-minimal: removing any one statement before the last loses the mismatch.
+    for skip in 0..sqls.len() - 1 {
+        let kept: Vec<&str> = sqls.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, s)| *s).collect();
+        let smaller = dir.path().join(format!("smaller{skip}/w.sql"));
+        std::fs::create_dir_all(smaller.parent().unwrap()).unwrap();
+        std::fs::write(&smaller, kept.iter().map(|s| format!("{s};\n")).collect::<String>()).unwrap();
+        let out = dir.path().join(format!("smaller{skip}/out"));
+        run(&[
+            "run",
+            "--no-reduce",
+            "--candidate",
+            &candidate,
+            "--out",
+            out.to_str().unwrap(),
+            smaller.to_str().unwrap(),
+        ]);
+        let (verdict, k) = last_step(&results(&out));
+        assert!(verdict != "mismatch" || k != kinds, "removing statement {skip} keeps the mismatch: not 1-minimal");
+    }
+}
+
+/// Two workloads hitting the same root cause (same signature, same statement fingerprint):
+/// one repro that lists both, linked from both.
+#[test]
+fn one_root_cause_in_two_workloads_gives_one_repro() {
+    let candidate = format!("local:{}", pg18_bindir());
+    let dir = scratch();
+    let root = workload(dir.path(), "hex/a.sql", "SELECT 1;\nSELECT 0x10;\n");
+    workload(dir.path(), "hex/b.sql", "CREATE TABLE t (a int);\nSELECT 0xFF;\n");
+    let out_dir = dir.path().join("out");
+    let (code, _) =
+        run(&["run", "--candidate", &candidate, "--out", out_dir.to_str().unwrap(), root.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let files = repro_files(&out_dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("occurs at:") && text.contains("hex/a step 2") && text.contains("hex/b step 2"), "{text}");
+    let results = results(&out_dir);
+    let link = format!("repros/{}", files[0].file_name().unwrap().to_string_lossy());
+    for id in ["hex/a", "hex/b"] {
+        assert_eq!(workload_result(&results, id)["repros"], serde_json::json!([link.clone()]));
+    }
+    let scorecard = std::fs::read_to_string(out_dir.join("scorecard.md")).unwrap();
+    assert!(scorecard.contains(&format!("repro: {link}")), "the scorecard links Blocked features to their repro");
+    let md = std::fs::read_to_string(files[0].with_extension("md")).unwrap();
+    assert!(md.contains("## Expected (reference)") && md.contains("error: ERROR 42601"), "{md}");
+}
+
+/// The written .sql runs as-is under psql: an error on 15, a row on 18.
+#[test]
+fn a_repro_replays_through_psql() {
+    let candidate_bin = pg18_bindir();
+    let dir = scratch();
+    let root = workload(dir.path(), "hex/c.sql", "CREATE TABLE t (a int);\nSELECT 0x1F AS v;\n");
+    let out_dir = dir.path().join("out");
+    run(&[
+        "run",
+        "--candidate",
+        &format!("local:{candidate_bin}"),
+        "--out",
+        out_dir.to_str().unwrap(),
+        root.to_str().unwrap(),
+    ]);
+    let files = repro_files(&out_dir);
+    assert_eq!(files.len(), 1);
+    let cluster = ManualCluster::start("trust", "unused");
+    let psql = std::process::Command::new("psql")
+        .args(["-X", "-h", "127.0.0.1", "-p", &cluster.port.to_string(), "-U", "postgres", "-d", "postgres", "-f"])
+        .arg(&files[0])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&psql.stderr);
+    assert!(stderr.contains("trailing junk after numeric literal"), "PostgreSQL 15 shows the expected error: {stderr}");
+}
