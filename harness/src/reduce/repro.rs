@@ -136,10 +136,14 @@ impl Repro {
         for o in &self.occurrences {
             h.push(format!("occurs at: {} ({} {})", o.location, o.workload, o.label));
         }
-        h.push(format!(
-            "replay: psql -X -f repros/{0}   or   pgparity run --candidate TARGET repros/{0}",
-            self.file_name()
-        ));
+        h.push(if Self::needs_sessions(&self.statements) {
+            format!(
+                "replay: pgparity run --candidate TARGET repros/{} (several sessions: not a psql script)",
+                self.file_name()
+            )
+        } else {
+            format!("replay: psql -X -f repros/{0}   or   pgparity run --candidate TARGET repros/{0}", self.file_name())
+        });
         h.iter().map(|l| format!("{comment} {l}\n")).collect()
     }
 
@@ -185,7 +189,14 @@ impl Repro {
         out.push_str("## Steps to reproduce\n\n");
         let lang = if Self::needs_sessions(&self.statements) { "yaml" } else { "sql" };
         out.push_str(&format!("```{lang}\n{}```\n\n", self.render()));
-        out.push_str(&format!("Run it with `psql -X -f {}` on each server.\n\n", self.file_name()));
+        out.push_str(&if Self::needs_sessions(&self.statements) {
+            format!(
+                "Run it with `pgparity run --candidate TARGET {}`: its steps run on separate connections.\n\n",
+                self.file_name()
+            )
+        } else {
+            format!("Run it with `psql -X -f {}` on each server.\n\n", self.file_name())
+        });
         out.push_str("## Expected (reference)\n\n```\n");
         out.push_str(&crate::report::console::render(&self.outcomes.reference));
         out.push_str("```\n\n## Actual (candidate)\n\n```\n");
