@@ -64,6 +64,28 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Reduce the mismatches of one workload (or of one of its steps) to repros, on demand.
+    #[command(after_help = AFTER_HELP)]
+    Reduce {
+        /// The workload file.
+        workload: PathBuf,
+        /// Only the mismatch at this step (1-based, as in the scorecard).
+        #[arg(long)]
+        step: Option<usize>,
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        reference: TargetSpec,
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        candidate: TargetSpec,
+        #[arg(long, default_value_t = 400)]
+        reduce_trials: usize,
+        #[arg(long, default_value_t = 60.0, value_parser = parse_seconds)]
+        reduce_seconds: f64,
+        /// Where repros/, scorecard.md and results.json are written.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
+        timeout: f64,
+    },
     /// Compare a candidate against the saved expected/, with no reference server.
     #[command(after_help = AFTER_HELP)]
     Check {
@@ -96,6 +118,7 @@ impl ReduceArgs {
         (!self.no_reduce).then(|| ReduceOptions {
             budget: Budget { trials: self.reduce_trials, time: Duration::from_secs_f64(self.reduce_seconds) },
             dir: out.join("repros"),
+            only_step: None,
         })
     }
 }
@@ -141,8 +164,25 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         Command::Check { candidate, expected, common } => {
             (Mode::Check, candidate.clone(), candidate, common, expected, None)
         }
+        Command::Reduce { workload, step, reference, candidate, reduce_trials, reduce_seconds, out, timeout } => {
+            let args = ReduceArgs { no_reduce: false, reduce_trials, reduce_seconds };
+            let mut options = args.options(&out).expect("reduction is on");
+            options.only_step = step;
+            let common = Common { workloads: vec![workload], out, timeout };
+            (Mode::Reduce, reference, candidate, common, None, Some(options))
+        }
     };
     let workloads = workload::load_all(&common.workloads)?;
+    if let (Mode::Reduce, Some(step)) = (mode, reduce.as_ref().and_then(|r| r.only_step)) {
+        let w = &workloads[0];
+        if workloads.len() != 1 || step == 0 || step > w.steps.len() {
+            return Err(vec![Error::Usage(format!(
+                "{}: has no step {step} (it has {})",
+                w.path.display(),
+                w.steps.len()
+            ))]);
+        }
+    }
     let expected_dir = expected_dir.unwrap_or_else(|| Files::expected_dir(&common.out));
     let mut saved = Vec::new();
     let mut expected_version = None;
@@ -171,6 +211,6 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         timeout: Duration::from_secs_f64(common.timeout),
         reduce,
     };
-    let files = Files::new(common.out, mode != Mode::Check);
+    let files = Files::new(common.out, matches!(mode, Mode::Run | Mode::Record));
     Ok(Prepared { plan, files })
 }

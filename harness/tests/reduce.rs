@@ -161,3 +161,32 @@ fn a_repro_replays_through_psql() {
     let stderr = String::from_utf8_lossy(&psql.stderr);
     assert!(stderr.contains("trailing junk after numeric literal"), "PostgreSQL 15 shows the expected error: {stderr}");
 }
+
+/// `pgparity reduce FILE --step N` reduces only that step's mismatch; a step that does not
+/// exist is a usage error.
+#[test]
+fn the_reduce_subcommand_reduces_one_step_on_demand() {
+    let candidate = format!("local:{}", pg18_bindir());
+    let dir = scratch();
+    let root = workload(dir.path(), "two/both.sql", "CREATE TABLE t (a int NOT NULL);\nSELECT 0x1F;\nSELECT count(*) FROM pg_constraint WHERE conrelid = 't'::regclass;\n");
+    let file = root.join("two/both.sql");
+    let out_dir = dir.path().join("out");
+    let (code, _) = run(&[
+        "reduce",
+        "--candidate",
+        &candidate,
+        "--step",
+        "3",
+        "--out",
+        out_dir.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let files = repro_files(&out_dir);
+    assert_eq!(files.len(), 1, "only step 3's mismatch: {files:?}");
+    assert!(files[0].ends_with("two-both-step3.sql"), "{files:?}");
+    assert!(!out_dir.join("expected").exists(), "reduce writes no expected/");
+    let (code, out) = run(&["reduce", "--step", "7", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr(&out).contains("has no step 7"), "{}", stderr(&out));
+}

@@ -29,6 +29,8 @@ pub enum Mode {
     Record,
     /// Candidate against saved expected/.
     Check,
+    /// Like `Run` for one workload, to reduce its mismatches on demand (writes no expected/).
+    Reduce,
 }
 
 /// What the reference did for one workload: exactly what `expected/` stores.
@@ -179,7 +181,7 @@ async fn schedule(
         let next = next_name.as_deref();
         let (reference_run, candidate_run) = match (plan.mode, reference.as_deref_mut(), candidate.as_deref_mut()) {
             (Mode::Record, Some(r), _) => (reference_run(r, w, &name, next, plan.timeout).await, None),
-            (Mode::Run, Some(r), Some(c)) => match r.unmet(&w.requires).await {
+            (Mode::Run | Mode::Reduce, Some(r), Some(c)) => match r.unmet(&w.requires).await {
                 Some(reason) => (ReferenceRun { not_tested: Some(reason), ..Default::default() }, None),
                 None => {
                     let (rr, cr) = tokio::join!(

@@ -20,6 +20,8 @@ use crate::workload::{Step, Workload};
 pub struct ReduceOptions {
     pub budget: Budget,
     pub dir: PathBuf,
+    /// `pgparity reduce --step N`: only the mismatch at step N (1-based) of the first workload.
+    pub only_step: Option<usize>,
 }
 
 struct Trial<'a> {
@@ -80,6 +82,9 @@ pub async fn reduce_all(
     for cluster in clusters(workloads, results) {
         let first = &cluster.occurrences[0];
         let Some(w) = workloads.iter().find(|w| w.id == first.workload) else { continue };
+        if options.only_step.is_some_and(|n| first.statement + 1 != w.setup.len() + n) {
+            continue;
+        }
         let all: Vec<Step> = w.setup.iter().chain(&w.steps).cloned().collect();
         let (before, failing) = (&all[..first.statement], &all[first.statement]);
         let started = Instant::now();
