@@ -111,6 +111,9 @@ pub struct ReduceArgs {
     /// Most seconds per distinct mismatch.
     #[arg(long, default_value_t = 60.0, value_parser = parse_seconds)]
     pub reduce_seconds: f64,
+    /// Most seconds of reduction in the whole run; mismatches left are listed, not reduced.
+    #[arg(long, default_value_t = 600.0, value_parser = parse_seconds)]
+    pub reduce_total_seconds: f64,
 }
 
 impl ReduceArgs {
@@ -119,6 +122,7 @@ impl ReduceArgs {
             budget: Budget { trials: self.reduce_trials, time: Duration::from_secs_f64(self.reduce_seconds) },
             dir: out.join("repros"),
             only_step: None,
+            total: Duration::from_secs_f64(self.reduce_total_seconds),
         })
     }
 }
@@ -165,7 +169,8 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
             (Mode::Check, candidate.clone(), candidate, common, expected, None)
         }
         Command::Reduce { workload, step, reference, candidate, reduce_trials, reduce_seconds, out, timeout } => {
-            let args = ReduceArgs { no_reduce: false, reduce_trials, reduce_seconds };
+            let args =
+                ReduceArgs { no_reduce: false, reduce_trials, reduce_seconds, reduce_total_seconds: reduce_seconds };
             let mut options = args.options(&out).expect("reduction is on");
             options.only_step = step;
             let common = Common { workloads: vec![workload], out, timeout };

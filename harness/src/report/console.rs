@@ -100,6 +100,11 @@ impl Observer for Console {
                 };
                 self.line(&format!("repro {}: {how} ({} occurrence(s))", repro.path, repro.occurrences.len()));
             }
+            Event::ReductionSkipped { count } => {
+                self.line(&format!(
+                    "{count} more distinct mismatch(es) not reduced: the run's reduction time (--reduce-total-seconds) is spent"
+                ));
+            }
             Event::Done { results, reference, candidate } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();

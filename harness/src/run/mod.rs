@@ -91,6 +91,10 @@ pub enum Event<'a> {
         repro: &'a crate::reduce::repro::Repro,
         elapsed: Duration,
     },
+    /// Distinct mismatches left unreduced because the run's reduction time was spent.
+    ReductionSkipped {
+        count: usize,
+    },
     Done {
         results: &'a [WorkloadResult],
         reference: &'a TargetReport,

@@ -22,6 +22,8 @@ pub struct ReduceOptions {
     pub dir: PathBuf,
     /// `pgparity reduce --step N`: only the mismatch at step N (1-based) of the first workload.
     pub only_step: Option<usize>,
+    /// For the whole run: distinct mismatches left when it is spent are reported, not reduced.
+    pub total: Duration,
 }
 
 struct Trial<'a> {
@@ -79,7 +81,14 @@ pub async fn reduce_all(
     observer: &mut dyn Observer,
 ) -> Result<Vec<Repro>> {
     let mut repros = Vec::new();
+    let run_start = Instant::now();
+    let mut skipped = 0;
     for cluster in clusters(workloads, results) {
+        let Some(left) = options.total.checked_sub(run_start.elapsed()).filter(|l| !l.is_zero()) else {
+            skipped += 1;
+            continue;
+        };
+        let budget = Budget { time: options.budget.time.min(left), ..options.budget };
         let first = &cluster.occurrences[0];
         let Some(w) = workloads.iter().find(|w| w.id == first.workload) else { continue };
         if options.only_step.is_some_and(|n| first.statement + 1 != w.setup.len() + n) {
@@ -98,7 +107,7 @@ pub async fn reduce_all(
             signature: &cluster.signature,
             timeout,
         };
-        let reduced = ddmin(before.len(), &mut trial, options.budget).await;
+        let reduced = ddmin(before.len(), &mut trial, budget).await;
         let mut repro = Repro {
             id: Repro::id_for(first),
             statements: trial.with(&reduced.kept),
@@ -137,6 +146,9 @@ pub async fn reduce_all(
         }
         observer.on(Event::Reduced { repro: &repro, elapsed })?;
         repros.push(repro);
+    }
+    if skipped > 0 {
+        observer.on(Event::ReductionSkipped { count: skipped })?;
     }
     Ok(repros)
 }
