@@ -98,6 +98,7 @@ pub struct Supervised {
     child: tokio::process::Child,
     owned: Owned,
     grace: Duration,
+    stopped: bool,
 }
 
 impl Supervised {
@@ -106,7 +107,7 @@ impl Supervised {
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
         let owned = Owned { pid, group, signal, dir: Some(dir) };
         register(owned.clone());
-        Supervised { child, owned, grace }
+        Supervised { child, owned, grace, stopped: false }
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -150,8 +151,24 @@ impl Supervised {
     /// Stop it for good; remove its directory unless `keep_dir`.
     pub async fn stop(mut self, keep_dir: bool) {
         self.kill().await;
+        self.stopped = true;
         unregister(self.owned.pid);
         if let (false, Some(dir)) = (keep_dir, &self.owned.dir) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A backstop for error paths that drop a server without stopping it: SIGKILL, no wait.
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        if self.stopped || !self.is_running() {
+            return;
+        }
+        let pid = Pid::from_raw(self.owned.pid);
+        let _ = if self.owned.group { killpg(pid, Signal::SIGKILL) } else { kill(pid, Signal::SIGKILL) };
+        unregister(self.owned.pid);
+        if let Some(dir) = &self.owned.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
     }

@@ -118,13 +118,20 @@ impl Target {
                 (server.params(), Some(Server::Docker(Box::new(server))))
             }
         };
+        let mut target = Target { spec: spec.clone(), params, version: String::new(), server };
         // Patiently: a one-connection server may still be closing the readiness probe.
-        let session = Session::connect_patiently(&params, CONNECT_PATIENCE)
-            .await
-            .map_err(|e| Error::target(spec, format!("cannot connect: {e}")))?;
-        let version = session.server_version().unwrap_or("unknown").to_string();
-        session.close().await;
-        Ok(Target { spec: spec.clone(), params, version, server })
+        match Session::connect_patiently(&target.params, CONNECT_PATIENCE).await {
+            Ok(session) => {
+                target.version = session.server_version().unwrap_or("unknown").to_string();
+                session.close().await;
+                Ok(target)
+            }
+            Err(e) => {
+                // Stop what was started: an error must not leave a server behind.
+                target.stop().await;
+                Err(Error::target(spec, format!("cannot connect: {e}")))
+            }
+        }
     }
 
     /// Did the harness start this server, and is it gone?
