@@ -190,3 +190,28 @@ fn the_reduce_subcommand_reduces_one_step_on_demand() {
     assert_eq!(code, 2);
     assert!(stderr(&out).contains("has no step 7"), "{}", stderr(&out));
 }
+
+/// After the statements, the rows of multi-row INSERTs are reduced: of 29 rows only the one
+/// PostgreSQL 18 reads differently ('0x1F'::int) stays.
+#[test]
+fn rows_of_a_multi_row_insert_are_reduced_too() {
+    let candidate = format!("local:{}", pg18_bindir());
+    let dir = scratch();
+    let rows: Vec<String> =
+        (1..30).map(|i| if i == 17 { "('0x1F')".to_string() } else { format!("('{i}')") }).collect();
+    let text = format!(
+        "CREATE TABLE t (v text);\nINSERT INTO t VALUES {};\nCREATE TABLE other (x int);\nSELECT sum(v::int) FROM t;\n",
+        rows.join(", ")
+    );
+    let root = workload(dir.path(), "rows/sum.sql", &text);
+    let out_dir = dir.path().join("out");
+    let (code, _) =
+        run(&["run", "--candidate", &candidate, "--out", out_dir.to_str().unwrap(), root.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let files = repro_files(&out_dir);
+    assert_eq!(files.len(), 1);
+    let repro = std::fs::read_to_string(&files[0]).unwrap();
+    let sqls: Vec<String> = pgparity::workload::sql::split(&repro).unwrap().into_iter().map(|p| p.text).collect();
+    assert_eq!(sqls, vec!["CREATE TABLE t (v text)", "INSERT INTO t VALUES ('0x1F')", "SELECT sum(v::int) FROM t"]);
+    assert!(repro.contains("(1-minimal)"), "{repro}");
+}

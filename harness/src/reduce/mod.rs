@@ -4,4 +4,5 @@
 
 pub mod ddmin;
 pub mod repro;
+pub mod rows;
 pub mod signature;

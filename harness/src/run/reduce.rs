@@ -61,6 +61,33 @@ impl Trial<'_> {
     }
 }
 
+/// The rows pass: which rows of the multi-row INSERT at `position` are needed.
+struct RowsPass<'t, 'a> {
+    trial: &'t mut Trial<'a>,
+    statements: Vec<Step>,
+    position: usize,
+}
+
+impl RowsPass<'_, '_> {
+    fn with(&self, rows: &[usize]) -> Option<Vec<Step>> {
+        let old = &self.statements[self.position];
+        let sql = crate::reduce::rows::with_rows(&old.sql, rows)?;
+        let mut step = Step::new(sql, old.order, old.location.clone());
+        step.session = old.session.clone();
+        let mut statements = self.statements.clone();
+        statements[self.position] = step;
+        Some(statements)
+    }
+}
+
+impl Oracle for RowsPass<'_, '_> {
+    async fn test(&mut self, subset: &[usize]) -> bool {
+        let Some(statements) = self.with(subset) else { return false };
+        let sessions = self.trial.sessions;
+        self.trial.keeps(&statements, sessions).await.0
+    }
+}
+
 impl Oracle for Trial<'_> {
     async fn test(&mut self, subset: &[usize]) -> bool {
         let statements = self.with(subset);
@@ -108,17 +135,31 @@ pub async fn reduce_all(
             timeout,
         };
         let reduced = ddmin(before.len(), &mut trial, budget).await;
+        let (mut statements, mut trials, mut minimal) = (trial.with(&reduced.kept), reduced.trials, reduced.minimal);
+        // Then the rows of each multi-row INSERT that is left.
+        for position in 0..statements.len() {
+            let Some(n) = crate::reduce::rows::insert_rows(&statements[position].sql).filter(|n| *n > 1) else {
+                continue;
+            };
+            let mut pass = RowsPass { trial: &mut trial, statements: statements.clone(), position };
+            let rows = ddmin(n, &mut pass, budget).await;
+            trials += rows.trials;
+            minimal &= rows.minimal;
+            if let Some(fewer) = pass.with(&rows.kept).filter(|_| rows.kept.len() < n) {
+                statements = fewer;
+            }
+        }
         let mut repro = Repro {
             id: Repro::id_for(first),
-            statements: trial.with(&reduced.kept),
+            statements,
             signature: cluster.signature.clone(),
             reference: format!("{} ({})", trial.reference.report.version, trial.reference.report.target),
             candidate: format!("{} ({})", trial.candidate.report.version, trial.candidate.report.target),
             outcomes: cluster.outcomes.clone(),
             occurrences: cluster.occurrences.clone(),
             original_statements: before.len() + 1,
-            trials: reduced.trials,
-            minimal: reduced.minimal,
+            trials,
+            minimal,
             not_reducible: false,
             path: String::new(),
         };
