@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::compare::WorkloadResult;
 use crate::error::{Error, Result};
-use crate::run::{Event, Observer};
+use crate::run::{Event, Observer, TargetReport};
 
 /// Write through a temporary file and rename, so a reader never sees half a file.
 pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
@@ -36,6 +36,15 @@ impl Files {
     pub fn expected_dir(out: &Path) -> PathBuf {
         out.join("expected")
     }
+
+    /// scorecard.md and results.json for the results so far.
+    fn write_reports(&self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
+        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        let md = scorecard::render_markdown(&self.results, reference, candidate, &self.date);
+        write_atomically(&self.out.join("scorecard.md"), &md)?;
+        let json = scorecard::render_json(&self.results, reference, candidate, &self.date);
+        write_atomically(&self.out.join("results.json"), &json)
+    }
 }
 
 impl Observer for Files {
@@ -46,19 +55,12 @@ impl Observer for Files {
             }
             Event::Finished { result, reference, candidate, .. } => {
                 self.results.push(result.clone());
-                std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
-                let md = scorecard::render_markdown(&self.results, reference, candidate, &self.date);
-                write_atomically(&self.out.join("scorecard.md"), &md)?;
-                let json = scorecard::render_json(&self.results, reference, candidate, &self.date);
-                write_atomically(&self.out.join("results.json"), &json)
+                self.write_reports(reference, candidate)
             }
             // The final results carry the repro links.
             Event::Done { results, reference, candidate } => {
                 self.results = results.to_vec();
-                let md = scorecard::render_markdown(&self.results, reference, candidate, &self.date);
-                write_atomically(&self.out.join("scorecard.md"), &md)?;
-                let json = scorecard::render_json(&self.results, reference, candidate, &self.date);
-                write_atomically(&self.out.join("results.json"), &json)
+                self.write_reports(reference, candidate)
             }
             _ => Ok(()),
         }

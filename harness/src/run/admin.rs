@@ -9,11 +9,21 @@ use tokio::task::JoinHandle;
 use crate::outcome::Outcome;
 use crate::wire::{quote_ident, ConnectParams, Session};
 
+use super::live::ADMIN_TIMEOUT;
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// An admin statement's result; Err carries the SQLSTATE (empty when there is none) and a message.
 pub type AdminResult = Result<Outcome, (String, String)>;
+
+/// An admin statement's outcome as a result: its error or fault is the Err.
+pub fn admin_result(out: Outcome) -> AdminResult {
+    match (&out.error, &out.fault) {
+        (Some(e), _) => Err((e.code.clone(), e.message.clone())),
+        (None, Some(f)) => Err((String::new(), f.to_string())),
+        (None, None) => Ok(out),
+    }
+}
 
 enum Job {
     Exec(String),
@@ -118,12 +128,7 @@ impl Worker {
             self.session = Some(s);
         }
         let session = self.session.as_mut().expect("connected");
-        let out = session.simple_query(sql, ADMIN_TIMEOUT).await.outcome;
-        match (&out.error, &out.fault) {
-            (Some(e), _) => Err((e.code.clone(), e.message.clone())),
-            (None, Some(f)) => Err((String::new(), f.to_string())),
-            (None, None) => Ok(out),
-        }
+        admin_result(session.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
     }
 
     async fn run(&mut self, job: Job) -> AdminResult {

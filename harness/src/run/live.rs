@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::admin::{Admin, AdminResult, Pending};
+use super::admin::{admin_result, Admin, AdminResult, Pending};
 use super::slate::Strategy;
 use crate::compare::Recording;
 use crate::outcome::Fault;
@@ -154,12 +154,7 @@ impl Live {
             return self.admin.exec(sql).await;
         }
         let session = self.one_session().await.map_err(|e| (String::new(), e))?;
-        let out = session.simple_query(sql, ADMIN_TIMEOUT).await.outcome;
-        match (&out.error, &out.fault) {
-            (Some(e), _) => Err((e.code.clone(), e.message.clone())),
-            (None, Some(f)) => Err((String::new(), f.to_string())),
-            (None, None) => Ok(out),
-        }
+        admin_result(session.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
     }
 
     /// Before a workload: restart a server the harness owns if it crashed or wedged.
