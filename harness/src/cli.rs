@@ -80,6 +80,8 @@ pub enum Command {
         reduce_trials: usize,
         #[arg(long, default_value_t = 60.0, value_parser = parse_seconds)]
         reduce_seconds: f64,
+        #[arg(long, default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
+        reduce_jobs: u16,
         /// Where repros/, scorecard.md and results.json are written.
         #[arg(long, default_value = ".")]
         out: PathBuf,
@@ -114,6 +116,13 @@ pub struct ReduceArgs {
     /// Most seconds of reduction in the whole run; mismatches left are listed, not reduced.
     #[arg(long, default_value_t = 600.0, value_parser = parse_seconds)]
     pub reduce_total_seconds: f64,
+    /// Trials run at once, each on its own pair of databases (default: the number of cores).
+    #[arg(long, default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub reduce_jobs: u16,
+}
+
+fn default_jobs() -> u16 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(64) as u16)
 }
 
 impl ReduceArgs {
@@ -123,6 +132,7 @@ impl ReduceArgs {
             dir: out.join("repros"),
             only_step: None,
             total: Duration::from_secs_f64(self.reduce_total_seconds),
+            jobs: self.reduce_jobs.into(),
         })
     }
 }
@@ -168,9 +178,24 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         Command::Check { candidate, expected, common } => {
             (Mode::Check, candidate.clone(), candidate, common, expected, None)
         }
-        Command::Reduce { workload, step, reference, candidate, reduce_trials, reduce_seconds, out, timeout } => {
-            let args =
-                ReduceArgs { no_reduce: false, reduce_trials, reduce_seconds, reduce_total_seconds: reduce_seconds };
+        Command::Reduce {
+            workload,
+            step,
+            reference,
+            candidate,
+            reduce_trials,
+            reduce_seconds,
+            reduce_jobs,
+            out,
+            timeout,
+        } => {
+            let args = ReduceArgs {
+                no_reduce: false,
+                reduce_trials,
+                reduce_seconds,
+                reduce_total_seconds: reduce_seconds,
+                reduce_jobs,
+            };
             let mut options = args.options(&out).expect("reduction is on");
             options.only_step = step;
             let common = Common { workloads: vec![workload], out, timeout };

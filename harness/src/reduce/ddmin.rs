@@ -5,9 +5,15 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// Answers "does the failure still show with only these items?" (indices into the input).
+/// Answers "does the failure still show with only these items?" (indices into the input),
+/// for several subsets at once when it can run trials concurrently.
 pub(crate) trait Oracle {
-    async fn test(&mut self, subset: &[usize]) -> bool;
+    /// One answer per subset, in order.
+    async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool>;
+    /// How many subsets it answers at once.
+    fn width(&self) -> usize {
+        1
+    }
 }
 
 /// Limits on one reduction.
@@ -41,19 +47,64 @@ impl<O: Oracle> Run<'_, O> {
         self.trials >= self.budget.trials || self.start.elapsed() >= self.budget.time
     }
 
-    /// None when the budget is exhausted before the question could be asked.
-    async fn test(&mut self, subset: &[usize]) -> Option<bool> {
-        if let Some(answer) = self.cache.get(subset) {
-            return Some(*answer);
+    /// The first of `candidates` (in order) the oracle accepts: `Some(None)` when it accepts
+    /// none, `None` when the budget ran out first. Up to `width` uncached candidates are tested
+    /// at once; with concurrency the answer is the same as one by one, at the cost of the
+    /// trials after the winner in its batch.
+    async fn first(&mut self, candidates: &[Vec<usize>]) -> Option<Option<Vec<usize>>> {
+        let mut next = 0;
+        while next < candidates.len() {
+            let mut batch: Vec<usize> = Vec::new();
+            while next < candidates.len() && batch.len() < self.oracle.width().max(1) {
+                match self.cache.get(&candidates[next]) {
+                    // Known to pass, and nothing before it is unanswered: the winner.
+                    Some(true) if batch.is_empty() => return Some(Some(candidates[next].clone())),
+                    Some(true) => break,
+                    Some(false) => {}
+                    None => batch.push(next),
+                }
+                next += 1;
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            if self.exhausted() {
+                return None;
+            }
+            // Never more trials than the budget has left: what is left out is asked next round.
+            let room = self.budget.trials - self.trials;
+            if batch.len() > room {
+                batch.truncate(room);
+                next = batch[room - 1] + 1;
+            }
+            let subsets: Vec<Vec<usize>> = batch.iter().map(|&i| candidates[i].clone()).collect();
+            self.trials += subsets.len();
+            let answers = self.oracle.test_all(&subsets).await;
+            for (subset, answer) in subsets.iter().zip(&answers) {
+                self.cache.insert(subset.clone(), *answer);
+            }
+            if let Some(i) = answers.iter().position(|a| *a) {
+                return Some(Some(subsets[i].clone()));
+            }
         }
-        if self.exhausted() {
-            return None;
-        }
-        self.trials += 1;
-        let answer = self.oracle.test(subset).await;
-        self.cache.insert(subset.to_vec(), answer);
-        Some(answer)
+        Some(None)
     }
+}
+
+/// The first of `n` candidates the oracle accepts, each asked as the subset `[i]`, and the
+/// trials used; `complete` is false when the budget ran out before every candidate was asked.
+pub(crate) async fn first_accepted<O: Oracle>(n: usize, oracle: &mut O, budget: Budget) -> FirstAccepted {
+    let mut run = Run { oracle, cache: HashMap::new(), trials: 0, budget, start: Instant::now() };
+    let candidates: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    let found = run.first(&candidates).await;
+    FirstAccepted { found: found.clone().flatten().map(|s| s[0]), trials: run.trials, complete: found.is_some() }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FirstAccepted {
+    pub found: Option<usize>,
+    pub trials: usize,
+    pub complete: bool,
 }
 
 /// Reduce `0..n` to a small subset the oracle still accepts. The oracle is assumed to accept
@@ -62,9 +113,9 @@ pub(crate) async fn ddmin<O: Oracle>(n: usize, oracle: &mut O, budget: Budget) -
     let mut run = Run { oracle, cache: HashMap::new(), trials: 0, budget, start: Instant::now() };
     let mut current: Vec<usize> = (0..n).collect();
     // The empty set first: often the failing item alone is the answer.
-    match run.test(&[]).await {
-        Some(true) => return Reduced { kept: Vec::new(), trials: run.trials, minimal: true },
-        Some(false) => {}
+    match run.first(&[Vec::new()]).await {
+        Some(Some(_)) => return Reduced { kept: Vec::new(), trials: run.trials, minimal: true },
+        Some(None) => {}
         None => return Reduced { kept: current, trials: run.trials, minimal: false },
     }
     let mut granularity = 2usize;
@@ -74,33 +125,20 @@ pub(crate) async fn ddmin<O: Oracle>(n: usize, oracle: &mut O, budget: Budget) -
             return Reduced { kept: current, trials: run.trials, minimal: true };
         }
         let chunks = split(&current, granularity.min(current.len()));
-        let mut next = None;
         // Reduce to a subset (with two chunks, the subsets are the complements)…
-        if chunks.len() > 2 {
-            for chunk in &chunks {
-                match run.test(chunk).await {
-                    Some(true) => {
-                        next = Some((chunk.clone(), 2));
-                        break;
-                    }
-                    Some(false) => {}
-                    None => return Reduced { kept: current, trials: run.trials, minimal: false },
-                }
-            }
-        }
+        let subsets = if chunks.len() > 2 { chunks.clone() } else { Vec::new() };
+        let mut next = match run.first(&subsets).await {
+            Some(found) => found.map(|s| (s, 2)),
+            None => return Reduced { kept: current, trials: run.trials, minimal: false },
+        };
         // …or to a complement.
         if next.is_none() {
-            for chunk in &chunks {
-                let complement: Vec<usize> = current.iter().copied().filter(|i| !chunk.contains(i)).collect();
-                match run.test(&complement).await {
-                    Some(true) => {
-                        next = Some((complement, (granularity - 1).max(2)));
-                        break;
-                    }
-                    Some(false) => {}
-                    None => return Reduced { kept: current, trials: run.trials, minimal: false },
-                }
-            }
+            let complements: Vec<Vec<usize>> =
+                chunks.iter().map(|chunk| current.iter().copied().filter(|i| !chunk.contains(i)).collect()).collect();
+            next = match run.first(&complements).await {
+                Some(found) => found.map(|s| (s, (granularity - 1).max(2))),
+                None => return Reduced { kept: current, trials: run.trials, minimal: false },
+            };
         }
         match next {
             Some((smaller, g)) => {
@@ -134,13 +172,17 @@ fn split(items: &[usize], n: usize) -> Vec<Vec<usize>> {
 mod tests {
     use super::*;
 
-    /// A predicate over subsets, counting its calls.
-    struct Pred<F: FnMut(&[usize]) -> bool>(F, usize);
+    /// A predicate over subsets, counting its calls, answering `width` at a time.
+    struct Pred<F: FnMut(&[usize]) -> bool>(F, usize, usize);
 
     impl<F: FnMut(&[usize]) -> bool> Oracle for Pred<F> {
-        async fn test(&mut self, subset: &[usize]) -> bool {
-            self.1 += 1;
-            (self.0)(subset)
+        async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool> {
+            assert!(subsets.len() <= self.2, "at most width at once");
+            self.1 += subsets.len();
+            subsets.iter().map(|s| (self.0)(s)).collect()
+        }
+        fn width(&self) -> usize {
+            self.2
         }
     }
 
@@ -148,7 +190,7 @@ mod tests {
 
     fn reduce(n: usize, f: impl FnMut(&[usize]) -> bool) -> Reduced {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let mut pred = Pred(f, 0);
+        let mut pred = Pred(f, 0, 1);
         let r = rt.block_on(ddmin(n, &mut pred, PLENTY));
         assert_eq!(r.trials, pred.1, "trials are the oracle's calls");
         r
@@ -192,11 +234,41 @@ mod tests {
     #[test]
     fn stops_at_the_trial_budget() {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let mut pred = Pred(|s: &[usize]| s.contains(&5) && s.contains(&90), 0);
+        let mut pred = Pred(|s: &[usize]| s.contains(&5) && s.contains(&90), 0, 1);
         let r = rt.block_on(ddmin(100, &mut pred, Budget { trials: 3, time: Duration::from_secs(60) }));
         assert_eq!(r.trials, 3);
         assert!(!r.minimal);
         assert!(r.kept.contains(&5) && r.kept.contains(&90), "what is kept still fails");
+    }
+
+    #[test]
+    fn concurrent_trials_give_the_same_answer() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let test = |s: &[usize]| [7, 41, 42, 88].iter().all(|i| s.contains(i));
+        let one = reduce(120, test);
+        for width in [2, 3, 8] {
+            let mut pred = Pred(test, 0, width);
+            let r = rt.block_on(ddmin(120, &mut pred, PLENTY));
+            assert_eq!(r.kept, one.kept, "width {width}");
+            assert_eq!(r.trials, pred.1);
+            assert!(r.minimal);
+            assert!(r.trials >= one.trials, "concurrency spends trials, not fewer: {} < {}", r.trials, one.trials);
+        }
+        // A budget that ends mid-batch still counts every call.
+        let mut pred = Pred(test, 0, 4);
+        let r = rt.block_on(ddmin(120, &mut pred, Budget { trials: 6, time: Duration::from_secs(60) }));
+        assert_eq!((r.trials, pred.1, r.minimal), (6, 6, false));
+    }
+
+    #[test]
+    fn the_first_accepted_candidate_in_order() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let mut pred = Pred(|s: &[usize]| s[0] % 5 == 3, 0, 2);
+        let r = rt.block_on(first_accepted(10, &mut pred, PLENTY));
+        assert_eq!(r, FirstAccepted { found: Some(3), trials: 4, complete: true });
+        let mut none = Pred(|_: &[usize]| false, 0, 3);
+        let r = rt.block_on(first_accepted(10, &mut none, Budget { trials: 7, time: Duration::from_secs(60) }));
+        assert_eq!(r, FirstAccepted { found: None, trials: 7, complete: false });
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub enum Shape {
         fault: String,
     },
     /// Success: the command (first word of its tag, or none), and the result columns
-    /// (`name type`) when the mismatch is about columns.
+    /// (`name type`) that differ from the other side's when the mismatch is about columns
+    /// (so the columns that agree may be reduced away).
     Ok {
         command: String,
         columns: Vec<String>,
@@ -27,7 +28,7 @@ pub enum Shape {
 }
 
 impl Shape {
-    fn of(o: &Outcome, with_columns: bool) -> Shape {
+    fn of(o: &Outcome, other: &Outcome, with_columns: bool) -> Shape {
         if let Some(f) = &o.fault {
             let kind = serde_json::to_value(f).ok().and_then(|v| v["kind"].as_str().map(str::to_string));
             return Shape::Fault { fault: kind.unwrap_or_default() };
@@ -37,7 +38,14 @@ impl Shape {
         }
         let command = o.tag.as_deref().and_then(|t| t.split_whitespace().next()).unwrap_or("").to_string();
         let columns = match (&o.columns, with_columns) {
-            (Some(cols), true) => cols.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect(),
+            (Some(cols), true) => {
+                let theirs = other.columns.as_deref().unwrap_or_default();
+                let differs = |i: usize, c: &crate::outcome::Column| {
+                    theirs.get(i).is_none_or(|t| t.name != c.name || t.type_name != c.type_name)
+                };
+                let differing = cols.iter().enumerate().filter(|(i, c)| differs(*i, c));
+                differing.map(|(_, c)| format!("{} {}", c.name, c.type_name)).collect()
+            }
             _ => Vec::new(),
         };
         Shape::Ok { command, columns }
@@ -78,8 +86,53 @@ impl Signature {
         let with_columns = kinds.iter().any(|k| matches!(k, MismatchKind::Columns | MismatchKind::ColumnTypes));
         Some(Signature {
             kinds: kinds.clone(),
-            reference: Shape::of(outcomes.reference, with_columns),
-            candidate: Shape::of(outcomes.candidate, with_columns),
+            reference: Shape::of(outcomes.reference, outcomes.candidate, with_columns),
+            candidate: Shape::of(outcomes.candidate, outcomes.reference, with_columns),
+        })
+    }
+}
+
+/// The cells of the rows one side returned and the other did not (as multisets).
+fn differing_cells(outcomes: Pair<&Outcome>) -> Vec<Option<&str>> {
+    let (mut r, mut c): (Vec<_>, Vec<_>) =
+        (outcomes.reference.rows.iter().collect(), outcomes.candidate.rows.iter().collect());
+    r.sort();
+    c.sort();
+    let (mut only, mut i, mut j) = (Vec::new(), 0, 0);
+    while i < r.len() || j < c.len() {
+        match (r.get(i), c.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), b) if b.is_none_or(|b| a < b) => {
+                only.push(*a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                only.push(*b);
+                j += 1;
+            }
+            (_, None) => break,
+        }
+    }
+    only.into_iter().flatten().map(|cell| cell.as_deref()).collect()
+}
+
+impl Signature {
+    /// Has a simplified statement drifted to another difference in the rows? Any difference in
+    /// the rows keeps a `rows` signature, so a statement simplified through its syntax tree
+    /// (a WHERE clause removed from a catalog query, say) could show an unrelated one. Guard:
+    /// every cell of the rows that now differ must be part of (a substring of) a cell that
+    /// differed originally.
+    pub fn drifted(original: Pair<&Outcome>, trial: Pair<&Outcome>) -> bool {
+        let before = differing_cells(original);
+        differing_cells(trial).iter().any(|cell| {
+            !before.iter().any(|b| match (cell, b) {
+                (None, None) => true,
+                (Some(cell), Some(b)) => b.contains(cell),
+                _ => false,
+            })
         })
     }
 }
@@ -150,6 +203,41 @@ mod tests {
         let b = sig(&ok("SELECT 1", 1, "integer"), &ok("SELECT 1", 1, "numeric")).unwrap();
         assert_ne!(a, b);
         assert_eq!(a.to_string(), "column types: reference SELECT (a integer), candidate SELECT (a bigint)");
+    }
+
+    #[test]
+    fn columns_that_agree_are_not_part_of_it() {
+        let two = |ty: &str| Outcome {
+            columns: Some(vec![
+                Column { name: "same".into(), type_name: "text".into(), typmod: -1 },
+                Column { name: "a".into(), type_name: ty.into(), typmod: -1 },
+            ]),
+            ..ok("SELECT 1", 1, ty)
+        };
+        let a = sig(&two("integer"), &two("bigint")).unwrap();
+        let b = sig(&ok("SELECT 1", 1, "integer"), &ok("SELECT 1", 1, "bigint")).unwrap();
+        assert_eq!(a, b, "dropping the column both sides agree on keeps the signature");
+    }
+
+    #[test]
+    fn rows_that_differ_must_come_from_the_original_difference() {
+        let rows = |cells: &[&str]| Outcome {
+            rows: cells.iter().map(|c| vec![Some(c.to_string()), None]).collect(),
+            ..ok("SELECT 1", 0, "text")
+        };
+        let original = Pair::new(rows(&["a", "ÉTÉ", "b"]), rows(&["a", "été", "b"]));
+        let narrower = Pair::new(rows(&["ÉT"]), rows(&["ét"]));
+        assert!(
+            !Signature::drifted(original.as_ref(), narrower.as_ref()),
+            "fewer and shorter values: the same difference"
+        );
+        let same = Pair::new(rows(&["x"]), rows(&["x"]));
+        assert!(!Signature::drifted(original.as_ref(), same.as_ref()));
+        let other = Pair::new(rows(&["37"]), rows(&["137"]));
+        assert!(Signature::drifted(original.as_ref(), other.as_ref()), "another difference altogether");
+        let count = Pair::new(rows(&["0"]), rows(&["1"]));
+        let wider = Pair::new(rows(&["109"]), rows(&["204"]));
+        assert!(Signature::drifted(count.as_ref(), wider.as_ref()), "a count over a whole catalog is not the bug");
     }
 
     #[test]

@@ -122,6 +122,27 @@ impl Live {
         }
     }
 
+    /// Another way into the same target, with its own admin connection, for trials that run
+    /// beside this one's work; `None` where that is not possible (one connection at a time, or
+    /// no fresh database per workload).
+    pub fn extra_lane(&self) -> Option<Live> {
+        if self.single() || self.report.strategy != Some(Strategy::FreshDatabase) {
+            return None;
+        }
+        let target = self.target.attach();
+        Some(Live {
+            admin: Admin::spawn(target.params.clone()),
+            target,
+            one: None,
+            pending: None,
+            types_loading: None,
+            types: self.types.clone(),
+            report: self.report.clone(),
+            failed: false,
+            wedged: false,
+        })
+    }
+
     pub fn single(&self) -> bool {
         self.report.connections == Connections::One
     }

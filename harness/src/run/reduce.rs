@@ -6,13 +6,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{Event, Live, Observer};
-use crate::compare::{compare, WorkloadResult};
+use super::{slate_name, Event, Live, Observer};
+use crate::compare::{compare, MismatchKind, WorkloadResult};
 use crate::error::{Error, Result};
 use crate::outcome::{Outcome, Pair};
-use crate::reduce::ddmin::{ddmin, Budget, Oracle};
+use crate::reduce::ddmin::{ddmin, first_accepted, Budget, Oracle};
+use crate::reduce::lists::{self, List};
 use crate::reduce::repro::{clusters, Repro};
-use crate::reduce::signature::Signature;
+use crate::reduce::signature::{Shape, Signature};
+use crate::reduce::tree;
 use crate::workload::{Step, Workload};
 
 /// How much reduction a run does, and where repros go.
@@ -24,76 +26,345 @@ pub struct ReduceOptions {
     pub only_step: Option<usize>,
     /// For the whole run: distinct mismatches left when it is spent are reported, not reduced.
     pub total: Duration,
+    /// Trials run at once (each on its own pair of databases); 1 where a target takes one
+    /// connection at a time or the signature is a crash or a hang.
+    pub jobs: usize,
 }
 
-struct Trial<'a> {
-    reference: &'a mut Live,
-    candidate: &'a mut Live,
-    name: String,
-    before: &'a [Step],
-    failing: &'a Step,
-    sessions: &'a [String],
-    signature: &'a Signature,
-    timeout: Duration,
+/// A target as trials use it: the run's own (which can restart a crashed server) or an extra
+/// lane to the same server.
+enum Side<'a> {
+    Run(&'a mut Live),
+    Extra(Box<Live>),
 }
 
-impl Trial<'_> {
-    /// Replay `statements` on both sides; the last statement's outcomes.
-    async fn replay(&mut self, statements: &[Step], sessions: &[String]) -> Option<Pair<Outcome>> {
+impl std::ops::Deref for Side<'_> {
+    type Target = Live;
+    fn deref(&self) -> &Live {
+        match self {
+            Side::Run(l) => l,
+            Side::Extra(l) => l,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Side<'_> {
+    fn deref_mut(&mut self) -> &mut Live {
+        match self {
+            Side::Run(l) => l,
+            Side::Extra(l) => l,
+        }
+    }
+}
+
+/// A pair of connections trials run on, one database per side, alternating between two names
+/// so the next trial's database is created while this one runs.
+struct Lane<'a> {
+    sides: Pair<Side<'a>>,
+    names: [String; 2],
+    turn: usize,
+}
+
+impl Lane<'_> {
+    async fn replay(&mut self, statements: &[Step], sessions: &[String], timeout: Duration) -> Option<Pair<Outcome>> {
+        let (name, next) = (&self.names[self.turn], &self.names[1 - self.turn]);
+        self.turn = 1 - self.turn;
+        let Pair { reference, candidate } = &mut self.sides;
         let (r, c) = tokio::join!(
-            self.reference.record(&self.name, None, &[], statements, sessions, self.timeout),
-            self.candidate.record(&self.name, None, &[], statements, sessions, self.timeout),
+            reference.record(name, Some(next), &[], statements, sessions, timeout),
+            candidate.record(name, Some(next), &[], statements, sessions, timeout),
         );
         let (r, c) = (r.ok()?, c.ok()?);
         Some(Pair::new(r.steps.last()?.clone(), c.steps.last()?.clone()))
     }
 
-    /// Does the last statement still show the signature? With the outcomes it showed.
-    async fn keeps(&mut self, statements: &[Step], sessions: &[String]) -> (bool, Option<Pair<Outcome>>) {
-        let Some(outcomes) = self.replay(statements, sessions).await else { return (false, None) };
-        let verdict = compare(&outcomes.reference, &outcomes.candidate, self.failing.ordered());
-        let same = Signature::of(outcomes.as_ref(), &verdict).as_ref() == Some(self.signature);
-        (same, Some(outcomes))
+    async fn stop(self) {
+        let Pair { reference, candidate } = self.sides;
+        for side in [reference, candidate] {
+            if let Side::Extra(live) = side {
+                (*live).stop().await;
+            }
+        }
+    }
+}
+
+/// Replays candidate statement lists (the mismatching statement last) on the lanes,
+/// concurrently, and tells which still show the signature.
+struct Trials<'a> {
+    lanes: Vec<Lane<'a>>,
+    sessions: Vec<String>,
+    ordered: bool,
+    signature: Signature,
+    timeout: Duration,
+    /// While a statement is simplified through its syntax tree: the original outcomes, whose
+    /// differing rows a trial's may not stray from (see `Signature::drifted`).
+    guard: Option<Pair<Outcome>>,
+}
+
+impl Trials<'_> {
+    /// For each candidate: does its last statement show the signature, with what outcomes.
+    async fn keep_all(&mut self, candidates: &[Vec<Step>]) -> Vec<(bool, Option<Pair<Outcome>>)> {
+        let mut out = Vec::with_capacity(candidates.len());
+        for batch in candidates.chunks(self.lanes.len()) {
+            let (sessions, timeout) = (&self.sessions, self.timeout);
+            let replays =
+                self.lanes.iter_mut().zip(batch).map(|(lane, statements)| lane.replay(statements, sessions, timeout));
+            for outcomes in futures_util::future::join_all(replays).await {
+                let same = outcomes.as_ref().is_some_and(|o| {
+                    let verdict = compare(&o.reference, &o.candidate, self.ordered);
+                    Signature::of(o.as_ref(), &verdict).as_ref() == Some(&self.signature)
+                        && !self.guard.as_ref().is_some_and(|g| Signature::drifted(g.as_ref(), o.as_ref()))
+                });
+                out.push((same, outcomes));
+            }
+        }
+        out
     }
 
+    async fn keeps(&mut self, statements: Vec<Step>) -> (bool, Option<Pair<Outcome>>) {
+        self.keep_all(&[statements]).await.remove(0)
+    }
+
+    async fn stop(self) {
+        for lane in self.lanes {
+            lane.stop().await;
+        }
+    }
+}
+
+/// Which of the statements before the mismatching one are needed.
+struct StatementsPass<'t, 'a> {
+    trials: &'t mut Trials<'a>,
+    before: &'t [Step],
+    failing: &'t Step,
+}
+
+impl StatementsPass<'_, '_> {
     fn with(&self, subset: &[usize]) -> Vec<Step> {
         subset.iter().map(|&i| self.before[i].clone()).chain(std::iter::once(self.failing.clone())).collect()
     }
 }
 
-/// The rows pass: which rows of the multi-row INSERT at `position` are needed.
-struct RowsPass<'t, 'a> {
-    trial: &'t mut Trial<'a>,
+impl Oracle for StatementsPass<'_, '_> {
+    async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool> {
+        let candidates: Vec<Vec<Step>> = subsets.iter().map(|s| self.with(s)).collect();
+        self.trials.keep_all(&candidates).await.into_iter().map(|(same, _)| same).collect()
+    }
+    fn width(&self) -> usize {
+        self.trials.lanes.len()
+    }
+}
+
+/// Which of the variants (`None`: could not be made) keep the signature.
+async fn keep_variants(trials: &mut Trials<'_>, variants: Vec<Option<Vec<Step>>>) -> Vec<bool> {
+    let runnable: Vec<Vec<Step>> = variants.iter().flatten().cloned().collect();
+    let mut answers = trials.keep_all(&runnable).await.into_iter();
+    variants.iter().map(|v| v.is_some() && answers.next().is_some_and(|(same, _)| same)).collect()
+}
+
+/// Candidate statement lists, each one statement different from the current ones; subset
+/// `[i]` asks about variant i (the syntax-tree pass).
+struct Variants<'t, 'a> {
+    trials: &'t mut Trials<'a>,
+    variants: Vec<Vec<Step>>,
+}
+
+impl Oracle for Variants<'_, '_> {
+    async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool> {
+        let picked = subsets.iter().map(|s| s.first().and_then(|&i| self.variants.get(i)).cloned()).collect();
+        keep_variants(self.trials, picked).await
+    }
+    fn width(&self) -> usize {
+        self.trials.lanes.len()
+    }
+}
+
+/// `statements` with the one at `position` replaced by `sql`.
+fn replaced(statements: &[Step], position: usize, sql: String) -> Vec<Step> {
+    let old = &statements[position];
+    let mut step = Step::new(sql, old.order, old.location.clone());
+    step.session = old.session.clone();
+    let mut out = statements.to_vec();
+    out[position] = step;
+    out
+}
+
+/// What a cluster's reduction has used and reached so far.
+struct Progress {
+    trials: usize,
+    minimal: bool,
+    budget: Budget,
+    started: Instant,
+}
+
+impl Progress {
+    fn left(&self) -> Budget {
+        Budget {
+            trials: self.budget.trials.saturating_sub(self.trials),
+            time: self.budget.time.saturating_sub(self.started.elapsed()),
+        }
+    }
+
+    fn spent(&self) -> bool {
+        let left = self.left();
+        left.trials == 0 || left.time.is_zero()
+    }
+}
+
+/// ddmin over the statements before the mismatching one; the kept statements, mismatch last.
+async fn statements_pass(trials: &mut Trials<'_>, statements: &[Step], progress: &mut Progress) -> Vec<Step> {
+    let (failing, before) = statements.split_last().expect("the mismatching statement");
+    let mut pass = StatementsPass { trials, before, failing };
+    let reduced = ddmin(before.len(), &mut pass, progress.left()).await;
+    progress.trials += reduced.trials;
+    progress.minimal &= reduced.minimal;
+    pass.with(&reduced.kept)
+}
+
+/// ddmin over the items of one list (INSERT rows, SELECT columns) of the statement at `position`.
+async fn list_pass(
+    trials: &mut Trials<'_>,
     statements: Vec<Step>,
     position: usize,
-}
-
-impl RowsPass<'_, '_> {
-    fn with(&self, rows: &[usize]) -> Option<Vec<Step>> {
-        let old = &self.statements[self.position];
-        let sql = crate::reduce::rows::with_rows(&old.sql, rows)?;
-        let mut step = Step::new(sql, old.order, old.location.clone());
-        step.session = old.session.clone();
-        let mut statements = self.statements.clone();
-        statements[self.position] = step;
-        Some(statements)
+    list: List,
+    progress: &mut Progress,
+) -> Vec<Step> {
+    let sql = &statements[position].sql;
+    let Some(n) = lists::len(sql, list).filter(|n| *n > 1) else { return statements };
+    let mut pass = ListOracle { trials, statements: &statements, position, list };
+    let reduced = ddmin(n, &mut pass, progress.left()).await;
+    progress.trials += reduced.trials;
+    progress.minimal &= reduced.minimal;
+    match lists::keep(sql, list, &reduced.kept).filter(|_| reduced.kept.len() < n) {
+        Some(fewer) => replaced(&statements, position, fewer),
+        None => statements,
     }
 }
 
-impl Oracle for RowsPass<'_, '_> {
-    async fn test(&mut self, subset: &[usize]) -> bool {
-        let Some(statements) = self.with(subset) else { return false };
-        let sessions = self.trial.sessions;
-        self.trial.keeps(&statements, sessions).await.0
+/// Subsets are the items of one list to keep.
+struct ListOracle<'t, 'a> {
+    trials: &'t mut Trials<'a>,
+    statements: &'t [Step],
+    position: usize,
+    list: List,
+}
+
+impl Oracle for ListOracle<'_, '_> {
+    async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool> {
+        let sql = &self.statements[self.position].sql;
+        let variants = subsets
+            .iter()
+            .map(|s| lists::keep(sql, self.list, s).map(|fewer| replaced(self.statements, self.position, fewer)))
+            .collect();
+        keep_variants(self.trials, variants).await
+    }
+    fn width(&self) -> usize {
+        self.trials.lanes.len()
     }
 }
 
-impl Oracle for Trial<'_> {
-    async fn test(&mut self, subset: &[usize]) -> bool {
-        let statements = self.with(subset);
-        let sessions = self.sessions;
-        self.keeps(&statements, sessions).await.0
+/// Greedy syntax-tree simplification of the statement at `position`: take the first (shortest)
+/// one-edit simplification that keeps the signature, again and again, until none does.
+async fn tree_pass(
+    trials: &mut Trials<'_>,
+    statements: Vec<Step>,
+    position: usize,
+    progress: &mut Progress,
+) -> Vec<Step> {
+    let mut current = statements;
+    let sql = &current[position].sql;
+    // The deparser's spelling must keep the signature (`0x1F` deparses as `31`): else skip.
+    let Some(deparsed) = tree::deparse(sql) else { return current };
+    if deparsed != *sql {
+        if progress.spent() {
+            progress.minimal = false;
+            return current;
+        }
+        let variant = replaced(&current, position, deparsed);
+        progress.trials += 1;
+        if !trials.keeps(variant.clone()).await.0 {
+            return current;
+        }
+        current = variant;
     }
+    loop {
+        let candidates = tree::simplifications(&current[position].sql);
+        if candidates.is_empty() {
+            return current;
+        }
+        let variants: Vec<Vec<Step>> = candidates.into_iter().map(|sql| replaced(&current, position, sql)).collect();
+        let n = variants.len();
+        let mut oracle = Variants { trials: &mut *trials, variants };
+        let first = first_accepted(n, &mut oracle, progress.left()).await;
+        progress.trials += first.trials;
+        match first.found {
+            Some(i) => current = oracle.variants.swap_remove(i),
+            None => {
+                progress.minimal &= first.complete;
+                return current;
+            }
+        }
+    }
+}
+
+/// Every pass, in order, within the cluster's budget: statements, INSERT rows, SELECT columns
+/// and the syntax tree of the mismatching statement, the syntax trees of the others, and the
+/// statements once more when anything changed (so the result stays 1-minimal).
+async fn reduce_statements(
+    trials: &mut Trials<'_>,
+    all: Vec<Step>,
+    original: &Pair<Outcome>,
+    progress: &mut Progress,
+) -> Vec<Step> {
+    let mut statements = statements_pass(trials, &all, progress).await;
+    let after_statements = statements.clone();
+    for position in 0..statements.len() {
+        statements = list_pass(trials, statements, position, List::InsertRows, progress).await;
+    }
+    let last = statements.len() - 1;
+    statements = list_pass(trials, statements, last, List::SelectColumns, progress).await;
+    if trials.signature.kinds.contains(&MismatchKind::Rows) {
+        trials.guard = Some(original.clone());
+    }
+    statements = tree_pass(trials, statements, last, progress).await;
+    for position in 0..last {
+        statements = tree_pass(trials, statements, position, progress).await;
+    }
+    trials.guard = None;
+    let changed = statements.iter().map(|s| &s.sql).ne(after_statements.iter().map(|s| &s.sql));
+    if changed && statements.len() > 1 {
+        statements = statements_pass(trials, &statements, progress).await;
+    }
+    statements
+}
+
+/// The lanes a cluster's trials run on: the run's own targets first, then extra lanes up to
+/// `jobs` when both targets allow them and the signature is not a crash or a hang (those need
+/// the run's own targets, which can restart the server).
+fn lanes<'a>(
+    reference: &'a mut Live,
+    candidate: &'a mut Live,
+    workload: &str,
+    jobs: usize,
+    signature: &Signature,
+) -> Vec<Lane<'a>> {
+    let names = |k: usize| [slate_name(&format!("{workload}~{k}a")), slate_name(&format!("{workload}~{k}b"))];
+    let is_fault = |s: &Shape| matches!(s, Shape::Fault { .. });
+    let mut extra = Vec::new();
+    if !is_fault(&signature.reference) && !is_fault(&signature.candidate) {
+        for k in 1..jobs {
+            match (reference.extra_lane(), candidate.extra_lane()) {
+                (Some(r), Some(c)) => extra.push(Lane {
+                    sides: Pair::new(Side::Extra(Box::new(r)), Side::Extra(Box::new(c))),
+                    names: names(k),
+                    turn: 0,
+                }),
+                _ => break,
+            }
+        }
+    }
+    let first = Lane { sides: Pair::new(Side::Run(reference), Side::Run(candidate)), names: names(0), turn: 0 };
+    std::iter::once(first).chain(extra).collect()
 }
 
 /// Reduce every distinct mismatch (one per root cause), write its repro, and link it from the
@@ -115,66 +386,54 @@ pub async fn reduce_all(
             skipped += 1;
             continue;
         };
-        let budget = Budget { time: options.budget.time.min(left), ..options.budget };
         let first = &cluster.occurrences[0];
         let Some(w) = workloads.iter().find(|w| w.id == first.workload) else { continue };
         if options.only_step.is_some_and(|n| first.statement + 1 != w.setup.len() + n) {
             continue;
         }
-        let all: Vec<Step> = w.setup.iter().chain(&w.steps).cloned().collect();
-        let (before, failing) = (&all[..first.statement], &all[first.statement]);
+        let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(first.statement + 1).cloned().collect();
+        let failing = all.last().expect("the mismatching statement");
         let started = Instant::now();
-        let mut trial = Trial {
-            reference: &mut *reference,
-            candidate: &mut *candidate,
-            name: super::slate_name(&w.id),
-            before,
-            failing,
-            sessions: &w.sessions,
-            signature: &cluster.signature,
+        let mut trials = Trials {
+            lanes: lanes(&mut *reference, &mut *candidate, &w.id, options.jobs, &cluster.signature),
+            sessions: w.sessions.clone(),
+            ordered: failing.ordered(),
+            signature: cluster.signature.clone(),
             timeout,
+            guard: None,
         };
-        let reduced = ddmin(before.len(), &mut trial, budget).await;
-        let (mut statements, mut trials, mut minimal) = (trial.with(&reduced.kept), reduced.trials, reduced.minimal);
-        // Then the rows of each multi-row INSERT that is left.
-        for position in 0..statements.len() {
-            let Some(n) = crate::reduce::rows::insert_rows(&statements[position].sql).filter(|n| *n > 1) else {
-                continue;
-            };
-            let mut pass = RowsPass { trial: &mut trial, statements: statements.clone(), position };
-            let rows = ddmin(n, &mut pass, budget).await;
-            trials += rows.trials;
-            minimal &= rows.minimal;
-            if let Some(fewer) = pass.with(&rows.kept).filter(|_| rows.kept.len() < n) {
-                statements = fewer;
-            }
-        }
+        let budget = Budget { time: options.budget.time.min(left), ..options.budget };
+        let mut progress = Progress { trials: 0, minimal: true, budget, started };
+        let statements = reduce_statements(&mut trials, all.clone(), &cluster.outcomes, &mut progress).await;
+        let versions = |l: &Live| format!("{} ({})", l.report.version, l.report.target);
+        let sides = &trials.lanes[0].sides;
         let mut repro = Repro {
             id: Repro::id_for(first),
             statements,
             signature: cluster.signature.clone(),
-            reference: format!("{} ({})", trial.reference.report.version, trial.reference.report.target),
-            candidate: format!("{} ({})", trial.candidate.report.version, trial.candidate.report.target),
+            reference: versions(&sides.reference),
+            candidate: versions(&sides.candidate),
             outcomes: cluster.outcomes.clone(),
             occurrences: cluster.occurrences.clone(),
-            original_statements: before.len() + 1,
-            trials,
-            minimal,
+            original_statements: all.len(),
+            trials: progress.trials,
+            minimal: progress.minimal,
             not_reducible: false,
             path: String::new(),
         };
         // Validation: replay the written file; if it does not show the signature, keep the
         // original statements instead.
-        match validate(&mut trial, &repro, options).await? {
+        match validate(&mut trials, &repro, options).await? {
             Some(outcomes) => repro.outcomes = outcomes,
             None => {
-                repro.statements = trial.with(&(0..before.len()).collect::<Vec<_>>());
+                repro.statements = all;
                 repro.not_reducible = true;
-                if let Some(outcomes) = validate(&mut trial, &repro, options).await? {
+                if let Some(outcomes) = validate(&mut trials, &repro, options).await? {
                     repro.outcomes = outcomes;
                 }
             }
         }
+        trials.stop().await;
         let elapsed = started.elapsed();
         repro.path = format!("repros/{}", repro.file_name());
         write(&options.dir.join(format!("{}.md", repro.id)), &repro.render_markdown())?;
@@ -196,13 +455,14 @@ pub async fn reduce_all(
 
 /// Write the repro, load it back as a workload, replay it: the outcomes when the signature
 /// shows, `None` when it does not.
-async fn validate(trial: &mut Trial<'_>, repro: &Repro, options: &ReduceOptions) -> Result<Option<Pair<Outcome>>> {
+async fn validate(trials: &mut Trials<'_>, repro: &Repro, options: &ReduceOptions) -> Result<Option<Pair<Outcome>>> {
     let path = options.dir.join(repro.file_name());
     write(&path, &repro.render())?;
     let loaded =
         crate::workload::load_all(std::slice::from_ref(&path)).map_err(|mut errors| errors.remove(0))?.remove(0);
     let statements: Vec<Step> = loaded.setup.iter().chain(&loaded.steps).cloned().collect();
-    let (same, outcomes) = trial.keeps(&statements, &loaded.sessions).await;
+    trials.sessions = loaded.sessions.clone();
+    let (same, outcomes) = trials.keeps(statements).await;
     Ok(outcomes.filter(|_| same))
 }
 

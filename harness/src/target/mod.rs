@@ -144,6 +144,12 @@ impl Target {
         }
     }
 
+    /// The same server, reached again: for extra connections that must not stop or restart
+    /// it (crashes show there as lost connections).
+    pub fn attach(&self) -> Target {
+        Target { spec: self.spec.clone(), params: self.params.clone(), version: self.version.clone(), server: None }
+    }
+
     /// Did the harness start this server itself?
     pub fn owned(&self) -> bool {
         self.server.is_some()
