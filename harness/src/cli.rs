@@ -116,13 +116,15 @@ pub struct ReduceArgs {
     /// Most seconds of reduction in the whole run; mismatches left are listed, not reduced.
     #[arg(long, default_value_t = 600.0, value_parser = parse_seconds)]
     pub reduce_total_seconds: f64,
-    /// Trials run at once, each on its own pair of databases (default: the number of cores).
+    /// Trials run at once, each on its own pair of databases (default: half the cores, since
+    /// each trial keeps a server on each side busy). From 2, reduction also starts beside the
+    /// run as soon as a workload shows a new mismatch.
     #[arg(long, default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
     pub reduce_jobs: u16,
 }
 
 fn default_jobs() -> u16 {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(64) as u16)
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).clamp(1, 64) as u16)
 }
 
 impl ReduceArgs {

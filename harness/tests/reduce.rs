@@ -258,3 +258,46 @@ fn the_mismatching_statement_is_simplified_through_its_syntax_tree() {
     let results: Value = serde_json::from_str(&std::fs::read_to_string(again.join("results.json")).unwrap()).unwrap();
     assert_eq!(last_step(&results), ("mismatch".to_string(), serde_json::json!(["command_tag", "rows"])));
 }
+
+/// With `--reduce-jobs 3`, root causes are reduced beside the run on extra connections (two
+/// trials at a time) as soon as a workload shows them, and give the same repros as one trial
+/// at a time after the run. A run whose workloads read what all databases share (pg_database)
+/// keeps reduction after the run.
+#[test]
+fn reduction_beside_the_run_gives_the_same_repros() {
+    let candidate = format!("local:{}", pg18_bindir());
+    let dir = scratch();
+    let root = workload(dir.path(), "beside/a.sql", &buried_workload());
+    workload(
+        dir.path(),
+        "beside/b.sql",
+        "CREATE TABLE t (v text);\nINSERT INTO t VALUES ('1'), ('0x1F'), ('2');\nSELECT v::int FROM t;\n",
+    );
+    for i in 0..4 {
+        workload(dir.path(), &format!("beside/later{i}.sql"), "CREATE TABLE x (a int);\nSELECT count(*) FROM x;\n");
+    }
+    let repros = |jobs: &str| {
+        let out_dir = dir.path().join(format!("out{jobs}"));
+        let args = ["run", "--reduce-jobs", jobs, "--candidate", &candidate, "--out", out_dir.to_str().unwrap()];
+        let (code, out) = run(&[&args[..], &[root.to_str().unwrap()]].concat());
+        assert_eq!(code, 1, "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let texts: Vec<String> = repro_files(&out_dir)
+            .iter()
+            .map(|f| pgparity::workload::sql::split(&std::fs::read_to_string(f).unwrap()).unwrap())
+            .map(|parts| parts.into_iter().map(|p| p.text).collect::<Vec<_>>().join(";\n"))
+            .collect();
+        (texts, stdout)
+    };
+    let (after, stdout) = repros("1");
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(!stdout.contains("beside the run"), "{stdout}");
+    let (beside, stdout) = repros("3");
+    assert_eq!(stdout.matches("beside the run").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("1-minimal").count(), 2, "{stdout}");
+    assert_eq!(beside, after);
+    // Reading pg_database: trials beside the run would show there, so they wait for its end.
+    workload(dir.path(), "beside/shared.sql", "SELECT count(*) > 0 FROM pg_database;\n");
+    let (_, stdout) = repros("3");
+    assert!(!stdout.contains("beside the run") && stdout.matches("1-minimal").count() == 2, "{stdout}");
+}

@@ -87,6 +87,8 @@ pub struct Repro {
     pub minimal: bool,
     /// Set when the reduced file did not reproduce and the original statements were kept.
     pub not_reducible: bool,
+    /// Reduced beside the run (on extra connections while later workloads ran).
+    pub beside_run: bool,
     pub path: String,
 }
 
@@ -248,6 +250,7 @@ mod tests {
             trials: 3,
             minimal: true,
             not_reducible: false,
+            beside_run: false,
             path: String::new(),
         }
     }

@@ -96,7 +96,7 @@ impl Observer for Console {
                         repro.trials,
                         elapsed.as_secs_f64(),
                         if repro.minimal { ", 1-minimal" } else { "" }
-                    )
+                    ) + if repro.beside_run { ", beside the run" } else { "" }
                 };
                 self.line(&format!("repro {}: {how} ({} occurrence(s))", repro.path, repro.occurrences.len()));
             }

@@ -177,6 +177,7 @@ async fn schedule(
         refused_settings: Default::default(),
         events: Vec::new(),
     };
+    let (mut background, mut background_tried) = (None, false);
     for (i, w) in plan.workloads.iter().enumerate() {
         let index = i + 1;
         observer.on(Event::Started { index, total, workload: w })?;
@@ -227,10 +228,23 @@ async fn schedule(
             reference: reference_report,
             candidate: &c.report,
         })?;
+        // Root causes go to reduction beside the run as soon as they show, where there is room.
+        if let (Some(options), Some(r), true) =
+            (&plan.reduce, reference.as_deref(), result.mismatches().next().is_some())
+        {
+            if !background_tried {
+                background_tried = true;
+                background = reduce::Background::start(r, c, &plan.workloads, options, plan.timeout);
+            }
+            if let Some(b) = background.as_mut() {
+                b.offer(w, &result);
+            }
+        }
         results.push(result);
     }
     if let (Some(options), Some(r), Some(c)) = (&plan.reduce, reference.as_deref_mut(), candidate.as_deref_mut()) {
-        reduce::reduce_all(r, c, &plan.workloads, &mut results, options, plan.timeout, observer).await?;
+        let b = background.take();
+        reduce::reduce_all(r, c, b, &plan.workloads, &mut results, options, plan.timeout, observer).await?;
     }
     if let Some(c) = candidate.as_deref() {
         let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);

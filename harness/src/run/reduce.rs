@@ -3,8 +3,11 @@
 //! subset when the last statement still shows the same signature. The repro written is
 //! replayed once more from the file before it counts.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
 
 use super::{slate_name, Event, Live, Observer};
 use crate::compare::{compare, MismatchKind, WorkloadResult};
@@ -12,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::outcome::{Outcome, Pair};
 use crate::reduce::ddmin::{ddmin, first_accepted, Budget, Oracle};
 use crate::reduce::lists::{self, List};
-use crate::reduce::repro::{clusters, Repro};
+use crate::reduce::repro::{clusters, Cluster, Repro};
 use crate::reduce::signature::{Shape, Signature};
 use crate::reduce::tree;
 use crate::workload::{Step, Workload};
@@ -348,94 +351,234 @@ fn lanes<'a>(
     jobs: usize,
     signature: &Signature,
 ) -> Vec<Lane<'a>> {
-    let names = |k: usize| [slate_name(&format!("{workload}~{k}a")), slate_name(&format!("{workload}~{k}b"))];
-    let is_fault = |s: &Shape| matches!(s, Shape::Fault { .. });
     let mut extra = Vec::new();
-    if !is_fault(&signature.reference) && !is_fault(&signature.candidate) {
+    if !is_fault(signature) {
         for k in 1..jobs {
             match (reference.extra_lane(), candidate.extra_lane()) {
                 (Some(r), Some(c)) => extra.push(Lane {
                     sides: Pair::new(Side::Extra(Box::new(r)), Side::Extra(Box::new(c))),
-                    names: names(k),
+                    names: lane_names(workload, k),
                     turn: 0,
                 }),
                 _ => break,
             }
         }
     }
-    let first = Lane { sides: Pair::new(Side::Run(reference), Side::Run(candidate)), names: names(0), turn: 0 };
+    let first =
+        Lane { sides: Pair::new(Side::Run(reference), Side::Run(candidate)), names: lane_names(workload, 0), turn: 0 };
     std::iter::once(first).chain(extra).collect()
 }
 
-/// Reduce every distinct mismatch (one per root cause), write its repro, and link it from the
-/// results of every workload where it occurs.
+/// The two database names lane `k` alternates between.
+fn lane_names(workload: &str, k: usize) -> [String; 2] {
+    [slate_name(&format!("{workload}~{k}a")), slate_name(&format!("{workload}~{k}b"))]
+}
+
+/// Reduce one cluster's first occurrence on `trials`: the repro, validated (written and replayed
+/// from the file), with every occurrence known so far.
+async fn reduce_cluster(
+    trials: &mut Trials<'_>,
+    w: &Workload,
+    cluster: &Cluster,
+    options: &ReduceOptions,
+    budget: Budget,
+) -> Result<Repro> {
+    let first = &cluster.occurrences[0];
+    let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(first.statement + 1).cloned().collect();
+    let mut progress = Progress { trials: 0, minimal: true, budget, started: Instant::now() };
+    let statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
+    let versions = |l: &Live| format!("{} ({})", l.report.version, l.report.target);
+    let sides = &trials.lanes[0].sides;
+    let mut repro = Repro {
+        id: Repro::id_for(first),
+        statements,
+        signature: cluster.signature.clone(),
+        reference: versions(&sides.reference),
+        candidate: versions(&sides.candidate),
+        outcomes: cluster.outcomes.clone(),
+        occurrences: cluster.occurrences.clone(),
+        original_statements: all.len(),
+        trials: progress.trials,
+        minimal: progress.minimal,
+        not_reducible: false,
+        beside_run: false,
+        path: String::new(),
+    };
+    // Validation: replay the written file; if it does not show the signature, keep the
+    // original statements instead.
+    match validate(trials, &repro, options).await? {
+        Some(outcomes) => repro.outcomes = outcomes,
+        None => {
+            repro.statements = all;
+            repro.not_reducible = true;
+            if let Some(outcomes) = validate(trials, &repro, options).await? {
+                repro.outcomes = outcomes;
+            }
+        }
+    }
+    repro.path = format!("repros/{}", repro.file_name());
+    Ok(repro)
+}
+
+/// A cluster's identity: its signature and statement fingerprint.
+type Key = (Signature, String);
+
+fn key(cluster: &Cluster) -> Key {
+    (cluster.signature.clone(), cluster.fingerprint.clone())
+}
+
+/// Reduction beside the rest of the run: a task with its own lanes to both targets takes each
+/// new root cause as soon as a workload shows it, while the next workloads run.
+pub struct Background {
+    tx: mpsc::UnboundedSender<(Workload, Cluster)>,
+    task: tokio::task::JoinHandle<Vec<(Key, Result<Repro>, Duration)>>,
+    seen: HashSet<Key>,
+}
+
+impl Background {
+    /// Only when there is room for it: `jobs` ≥ 2 (one for the run, the rest for reduction)
+    /// and both targets take extra connections to fresh databases.
+    /// Nor when any workload of the run touches what all databases of a server share (roles,
+    /// pg_database, pg_locks…): trials beside the run would show through there.
+    pub fn start(
+        reference: &Live,
+        candidate: &Live,
+        workloads: &[Workload],
+        options: &ReduceOptions,
+        timeout: Duration,
+    ) -> Option<Self> {
+        if options.jobs < 2 || options.only_step.is_some() {
+            return None;
+        }
+        let mut statements = workloads.iter().flat_map(|w| {
+            let rewrite = w.rewrite.iter().flat_map(|r| r.setup.iter().chain(&r.steps));
+            w.setup.iter().chain(&w.steps).chain(rewrite)
+        });
+        if statements.any(|s| tree::touches_shared_state(&s.sql)) {
+            return None;
+        }
+        let mut lanes = Vec::new();
+        for k in 1..options.jobs {
+            let (r, c) = (reference.extra_lane()?, candidate.extra_lane()?);
+            lanes.push((k, r, c));
+        }
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Workload, Cluster)>();
+        let options = options.clone();
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let mut done = Vec::new();
+            let mut lanes: Vec<Lane<'static>> = lanes
+                .into_iter()
+                .map(|(k, r, c)| Lane {
+                    sides: Pair::new(Side::Extra(Box::new(r)), Side::Extra(Box::new(c))),
+                    names: lane_names("background", k),
+                    turn: 0,
+                })
+                .collect();
+            while let Some((w, cluster)) = rx.recv().await {
+                let Some(left) = options.total.checked_sub(started.elapsed()).filter(|l| !l.is_zero()) else {
+                    continue;
+                };
+                let budget = Budget { time: options.budget.time.min(left), ..options.budget };
+                let mut trials = Trials {
+                    lanes: std::mem::take(&mut lanes),
+                    sessions: w.sessions.clone(),
+                    ordered: true,
+                    signature: cluster.signature.clone(),
+                    timeout,
+                    guard: None,
+                };
+                let failing = w.setup.iter().chain(&w.steps).nth(cluster.occurrences[0].statement);
+                trials.ordered = failing.is_some_and(|s| s.ordered());
+                let clock = Instant::now();
+                let repro = reduce_cluster(&mut trials, &w, &cluster, &options, budget).await;
+                let repro = repro.map(|r| Repro { beside_run: true, ..r });
+                done.push((key(&cluster), repro, clock.elapsed()));
+                lanes = trials.lanes;
+            }
+            for lane in lanes {
+                lane.stop().await;
+            }
+            done
+        });
+        Some(Background { tx, task, seen: HashSet::new() })
+    }
+
+    /// Hand over the root causes a finished workload shows that no earlier one did (crashes and
+    /// hangs stay for the run's own targets, after the run).
+    pub fn offer(&mut self, w: &Workload, result: &WorkloadResult) {
+        for cluster in clusters(std::slice::from_ref(w), std::slice::from_ref(result)) {
+            if is_fault(&cluster.signature) || !self.seen.insert(key(&cluster)) {
+                continue;
+            }
+            let _ = self.tx.send((w.clone(), cluster));
+        }
+    }
+
+    async fn finish(self) -> Vec<(Key, Result<Repro>, Duration)> {
+        drop(self.tx);
+        self.task.await.unwrap_or_default()
+    }
+}
+
+fn is_fault(signature: &Signature) -> bool {
+    matches!(signature.reference, Shape::Fault { .. }) || matches!(signature.candidate, Shape::Fault { .. })
+}
+
+/// Reduce every distinct mismatch (one per root cause) not reduced in the background yet,
+/// write every repro with all the places it occurs, and link it from those workloads' results.
+#[allow(clippy::too_many_arguments)]
 pub async fn reduce_all(
     reference: &mut Live,
     candidate: &mut Live,
+    background: Option<Background>,
     workloads: &[Workload],
     results: &mut [WorkloadResult],
     options: &ReduceOptions,
     timeout: Duration,
     observer: &mut dyn Observer,
 ) -> Result<Vec<Repro>> {
-    let mut repros = Vec::new();
     let run_start = Instant::now();
+    let mut done = match background {
+        Some(b) => b.finish().await,
+        None => Vec::new(),
+    };
+    let mut repros = Vec::new();
     let mut skipped = 0;
     for cluster in clusters(workloads, results) {
-        let Some(left) = options.total.checked_sub(run_start.elapsed()).filter(|l| !l.is_zero()) else {
-            skipped += 1;
-            continue;
-        };
         let first = &cluster.occurrences[0];
         let Some(w) = workloads.iter().find(|w| w.id == first.workload) else { continue };
         if options.only_step.is_some_and(|n| first.statement + 1 != w.setup.len() + n) {
             continue;
         }
-        let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(first.statement + 1).cloned().collect();
-        let failing = all.last().expect("the mismatching statement");
-        let started = Instant::now();
-        let mut trials = Trials {
-            lanes: lanes(&mut *reference, &mut *candidate, &w.id, options.jobs, &cluster.signature),
-            sessions: w.sessions.clone(),
-            ordered: failing.ordered(),
-            signature: cluster.signature.clone(),
-            timeout,
-            guard: None,
-        };
-        let budget = Budget { time: options.budget.time.min(left), ..options.budget };
-        let mut progress = Progress { trials: 0, minimal: true, budget, started };
-        let statements = reduce_statements(&mut trials, all.clone(), &cluster.outcomes, &mut progress).await;
-        let versions = |l: &Live| format!("{} ({})", l.report.version, l.report.target);
-        let sides = &trials.lanes[0].sides;
-        let mut repro = Repro {
-            id: Repro::id_for(first),
-            statements,
-            signature: cluster.signature.clone(),
-            reference: versions(&sides.reference),
-            candidate: versions(&sides.candidate),
-            outcomes: cluster.outcomes.clone(),
-            occurrences: cluster.occurrences.clone(),
-            original_statements: all.len(),
-            trials: progress.trials,
-            minimal: progress.minimal,
-            not_reducible: false,
-            path: String::new(),
-        };
-        // Validation: replay the written file; if it does not show the signature, keep the
-        // original statements instead.
-        match validate(&mut trials, &repro, options).await? {
-            Some(outcomes) => repro.outcomes = outcomes,
-            None => {
-                repro.statements = all;
-                repro.not_reducible = true;
-                if let Some(outcomes) = validate(&mut trials, &repro, options).await? {
-                    repro.outcomes = outcomes;
-                }
+        let (repro, elapsed) = match done.iter().position(|(k, _, _)| *k == key(&cluster)) {
+            Some(i) => {
+                let (_, repro, elapsed) = done.swap_remove(i);
+                (repro?, elapsed)
             }
-        }
-        trials.stop().await;
-        let elapsed = started.elapsed();
-        repro.path = format!("repros/{}", repro.file_name());
+            None => {
+                let Some(left) = options.total.checked_sub(run_start.elapsed()).filter(|l| !l.is_zero()) else {
+                    skipped += 1;
+                    continue;
+                };
+                let budget = Budget { time: options.budget.time.min(left), ..options.budget };
+                let clock = Instant::now();
+                let mut trials = Trials {
+                    lanes: lanes(&mut *reference, &mut *candidate, &w.id, options.jobs, &cluster.signature),
+                    sessions: w.sessions.clone(),
+                    ordered: w.setup.iter().chain(&w.steps).nth(first.statement).is_some_and(|s| s.ordered()),
+                    signature: cluster.signature.clone(),
+                    timeout,
+                    guard: None,
+                };
+                let repro = reduce_cluster(&mut trials, w, &cluster, options, budget).await;
+                trials.stop().await;
+                (repro?, clock.elapsed())
+            }
+        };
+        // Every occurrence, now that the run is over.
+        let repro = Repro { occurrences: cluster.occurrences.clone(), ..repro };
+        write(&options.dir.join(repro.file_name()), &repro.render())?;
         write(&options.dir.join(format!("{}.md", repro.id)), &repro.render_markdown())?;
         for occurrence in &repro.occurrences {
             if let Some(r) = results.iter_mut().find(|r| r.id == occurrence.workload) {
