@@ -301,3 +301,23 @@ fn reduction_beside_the_run_gives_the_same_repros() {
     let (_, stdout) = repros("3");
     assert!(!stdout.contains("beside the run") && stdout.matches("1-minimal").count() == 2, "{stdout}");
 }
+
+/// Two root causes in one workload: their reductions use the same trial database names one
+/// after the other, and the second must not lose its database to the first's clean-up (it did:
+/// a prefetched database was queued for dropping after being queued for creation again).
+#[test]
+fn two_root_causes_in_one_workload_reduce_one_after_the_other() {
+    let candidate = format!("local:{}", pg18_bindir());
+    let dir = scratch();
+    let text = "CREATE TABLE target (id int, name text NOT NULL);\nSELECT 0x1F;\nSELECT 2;\n\
+                SELECT count(*) FROM pg_constraint WHERE conrelid = 'target'::regclass;\n";
+    let root = workload(dir.path(), "two/causes.sql", text);
+    let out_dir = dir.path().join("out");
+    let (code, out) =
+        run(&["run", "--candidate", &candidate, "--out", out_dir.to_str().unwrap(), root.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code, 1, "no target failure: {stdout}");
+    assert_eq!(repro_files(&out_dir).len(), 2, "{stdout}");
+    assert_eq!(stdout.matches("1-minimal").count(), 2, "{stdout}");
+    assert!(!stdout.contains("unreachable") && !stdout.contains("restarted"), "{stdout}");
+}

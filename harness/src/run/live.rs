@@ -272,8 +272,16 @@ impl Live {
             other => other.inspect_err(|_| self.failed = true)?,
         };
         if let (Some(next), Strategy::FreshDatabase) = (next, slate.strategy) {
-            if let Some(stale) = self.pending.replace(self.admin.prepare_database(next)) {
-                self.admin.drop_database_later(&stale.name);
+            match self.pending.take() {
+                // Already being prepared: dropping it after queueing it again would drop the
+                // new one.
+                Some(p) if p.name == next => self.pending = Some(p),
+                stale => {
+                    if let Some(stale) = stale {
+                        self.admin.drop_database_later(&stale.name);
+                    }
+                    self.pending = Some(self.admin.prepare_database(next));
+                }
             }
         }
         let mut meta: Option<Session> = None;

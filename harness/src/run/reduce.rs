@@ -274,7 +274,8 @@ async fn tree_pass(
     position: usize,
     progress: &mut Progress,
 ) -> Vec<Step> {
-    let mut current = statements;
+    let original = statements;
+    let mut current = original.clone();
     let sql = &current[position].sql;
     // The deparser's spelling must keep the signature (`0x1F` deparses as `31`): else skip.
     let Some(deparsed) = tree::deparse(sql) else { return current };
@@ -283,17 +284,19 @@ async fn tree_pass(
             progress.minimal = false;
             return current;
         }
-        let variant = replaced(&current, position, deparsed);
+        let variant = replaced(&current, position, deparsed.clone());
         progress.trials += 1;
         if !trials.keeps(variant.clone()).await.0 {
             return current;
         }
         current = variant;
     }
+    // Nothing simpler: the statement as the user wrote it, not as the deparser spells it.
+    let done = |current: Vec<Step>| if current[position].sql == deparsed { original.clone() } else { current };
     loop {
         let candidates = tree::simplifications(&current[position].sql);
         if candidates.is_empty() {
-            return current;
+            return done(current);
         }
         let variants: Vec<Vec<Step>> = candidates.into_iter().map(|sql| replaced(&current, position, sql)).collect();
         let n = variants.len();
@@ -304,7 +307,7 @@ async fn tree_pass(
             Some(i) => current = oracle.variants.swap_remove(i),
             None => {
                 progress.minimal &= first.complete;
-                return current;
+                return done(current);
             }
         }
     }

@@ -4,7 +4,7 @@
 -- reference: 15.18 (Debian 15.18-0+deb12u1) (local) → ERROR 42601: trailing junk after numeric literal at or near "0x1F"
 -- candidate: 18.6 (exec:candidates/pglite.sh {port}) → SELECT 1 (1 row)
 -- normalisers in force: multiset order (no top-level ORDER BY), float tolerance 1e-12, error message text, notices
--- reduced from 1 to 1 statements in 1 trials (1-minimal)
+-- reduced from 1 to 1 statements in 2 trials (1-minimal)
 -- occurs at: workloads/syntax/version_syntax.yaml:5:10 (syntax/version_syntax step 1)
 -- occurs at: workloads/syntax/version_syntax.yaml:6:10 (syntax/version_syntax step 2)
 -- occurs at: workloads/syntax/version_syntax.yaml:7:10 (syntax/version_syntax step 3)
