@@ -150,6 +150,10 @@ pub struct Common {
     /// Per-statement timeout in seconds; a statement still running is cancelled and recorded.
     #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
     pub timeout: f64,
+    /// In a multi-session workload, a statement still running after this many seconds is
+    /// waiting (blocked): the schedule goes on with the other sessions.
+    #[arg(long, default_value_t = 0.5, value_parser = parse_seconds)]
+    pub wait_bound: f64,
 }
 
 fn parse_target(s: &str) -> Result<TargetSpec, String> {
@@ -200,7 +204,7 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
             };
             let mut options = args.options(&out).expect("reduction is on");
             options.only_step = step;
-            let common = Common { workloads: vec![workload], out, timeout };
+            let common = Common { workloads: vec![workload], out, timeout, wait_bound: 0.5 };
             (Mode::Reduce, reference, candidate, common, None, Some(options))
         }
     };
@@ -241,6 +245,7 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         expected: saved,
         expected_version,
         timeout: Duration::from_secs_f64(common.timeout),
+        wait_bound: Duration::from_secs_f64(common.wait_bound),
         reduce,
     };
     let files = Files::new(common.out, matches!(mode, Mode::Run | Mode::Record));

@@ -39,12 +39,62 @@ pub struct Outcome {
     /// Set when the statement did not complete normally on the wire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<Fault>,
+    /// In a multi-session workload: the statement did not complete within the wait bound
+    /// (it waited, on a lock most likely), and how the wait ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+}
+
+/// How a statement that waited stopped waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "until")]
+pub enum Wait {
+    /// It completed as soon as step `by` (1-based, among the workload's steps) completed.
+    Released { by: usize },
+    /// It completed on its own while the schedule waited for it (its session's next step was
+    /// due, or the workload ended): a deadlock detected, say.
+    Finished,
+    /// Still waiting when the workload ended: cancelled.
+    Cancelled,
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Wait::Released { by } => write!(f, "waited until step {by}"),
+            Wait::Finished => f.write_str("waited, then finished on its own"),
+            Wait::Cancelled => f.write_str("still waiting at the end: cancelled"),
+        }
+    }
 }
 
 impl Outcome {
     /// An outcome for a statement that never reached the server.
     pub fn faulted(fault: Fault) -> Self {
         Outcome { status: TxStatus::Unknown, fault: Some(fault), ..Outcome::default() }
+    }
+
+    /// A deadlock's DETAIL names backend PIDs and transaction ids, new on every run: they are
+    /// masked (`Process N waits for ShareLock on transaction N`), so expected/ stays byte-stable.
+    pub fn mask_volatile(&mut self) {
+        if let Some(e) = self.error.as_mut().filter(|e| e.code == "40P01") {
+            if let Some(detail) = e.detail.as_mut() {
+                let mut masked = String::with_capacity(detail.len());
+                let mut in_number = false;
+                for ch in detail.chars() {
+                    if ch.is_ascii_digit() {
+                        if !in_number {
+                            masked.push('N');
+                        }
+                        in_number = true;
+                    } else {
+                        masked.push(ch);
+                        in_number = false;
+                    }
+                }
+                *detail = masked;
+            }
+        }
     }
 
     /// A one-line description: `SELECT 3`, `ERROR 42601`, `timeout`.

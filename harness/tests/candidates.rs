@@ -90,8 +90,20 @@ fn pgbouncer_transaction_mode_matches_with_one_client_and_leaks_between_two() {
 #[test]
 fn pglite_suite_completes_on_one_session() {
     let (code, results) = run_candidate("exec:candidates/pglite.sh {port}", &["--timeout", "10"]);
-    assert_eq!(code, 1, "mismatches, and no target failure");
     let candidate = &results["candidate"];
+    // COPY FROM STDIN with data drops PGlite's connection (its socket server does not take
+    // CopyData): a target failure, so exit 3 — and the only connection it loses.
+    assert_eq!(code, 3, "{candidate}");
+    let events: Vec<&str> = candidate["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert!(
+        events[0].starts_with("pgparity_copy_copy_stdin: connection lost at workloads/copy/copy_stdin.sql:5:1"),
+        "{events:?}"
+    );
+    assert!(events.iter().filter(|e| e.contains("connection lost")).all(|e| e.contains("copy")), "{events:?}");
+    assert_eq!(
+        workload_result(&results, "copy/copy_stdin")["statements"][1]["kinds"],
+        serde_json::json!(["connection_lost"])
+    );
     assert!(candidate["version"].as_str().unwrap().starts_with("18."), "{candidate}");
     assert_eq!(candidate["connections"], "one");
     assert_eq!(candidate["strategy"], "reset_session");

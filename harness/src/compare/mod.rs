@@ -59,6 +59,8 @@ pub enum MismatchKind {
     Rows,
     RowOrder,
     TransactionStatus,
+    /// It waited (was blocked) on one side and not the other, or stopped waiting differently.
+    Blocking,
 }
 
 impl std::fmt::Display for MismatchKind {
@@ -80,6 +82,7 @@ impl std::fmt::Display for MismatchKind {
             MismatchKind::Rows => "rows",
             MismatchKind::RowOrder => "row order",
             MismatchKind::TransactionStatus => "transaction status",
+            MismatchKind::Blocking => "blocking",
         })
     }
 }
@@ -117,6 +120,9 @@ impl std::fmt::Display for Verdict {
 pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdict {
     let mut kinds = Vec::new();
     let mut soft = Vec::new();
+    if reference.wait != candidate.wait {
+        kinds.push(MismatchKind::Blocking);
+    }
     if reference.fault.is_some() || candidate.fault.is_some() {
         if reference.fault != candidate.fault {
             // Name the candidate's fault; the reference's when only it faulted.

@@ -205,3 +205,14 @@ fn a_rewrite_must_match_on_both_sides_and_reproduce_the_original_result() {
     let result = judge(&w, Pair::new(&reference, &candidate), Some(Pair::new(&rw, &candidate)));
     assert_eq!(result.status, Status::Blocked);
 }
+
+#[test]
+fn waiting_on_one_side_only_is_a_blocking_mismatch() {
+    use crate::outcome::Wait;
+    let done = Outcome { tag: Some("UPDATE 1".into()), status: TxStatus::InTransaction, ..Outcome::default() };
+    let waited = Outcome { wait: Some(Wait::Released { by: 6 }), ..done.clone() };
+    assert_eq!(kinds(compare(&waited, &done, false)), vec![MismatchKind::Blocking]);
+    let other = Outcome { wait: Some(Wait::Released { by: 7 }), ..done.clone() };
+    assert_eq!(kinds(compare(&waited, &other, false)), vec![MismatchKind::Blocking], "released by another step");
+    assert!(matches!(compare(&waited, &waited.clone(), false), Verdict::Match));
+}

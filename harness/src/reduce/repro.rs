@@ -52,6 +52,10 @@ pub fn clusters(workloads: &[Workload], results: &[WorkloadResult]) -> Vec<Clust
             };
             let Some(outcomes) = &s.outcomes else { continue };
             let Some(signature) = Signature::of(outcomes.as_ref(), &s.verdict) else { continue };
+            // Not run because an earlier statement ended the session: that one is the cause.
+            if signature.kinds == [crate::compare::MismatchKind::NotRun] {
+                continue;
+            }
             let fingerprint = fingerprint(&s.sql);
             let occurrence =
                 Occurrence { workload: r.id.clone(), statement, label: s.label(), location: s.location.clone() };
@@ -157,6 +161,14 @@ impl Repro {
             for s in &self.statements {
                 out.push_str(&s.sql);
                 out.push_str(";\n");
+                // psql's form: the data lines, then `\.`.
+                if let Some(data) = &s.copy_data {
+                    out.push_str(data);
+                    if !data.is_empty() && !data.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push_str("\\.\n");
+                }
             }
             return out;
         }
@@ -176,6 +188,10 @@ impl Repro {
             out.push_str(&format!("  - session: {}\n    sql: |\n", s.session.as_deref().unwrap_or(sessions[0])));
             for line in s.sql.lines() {
                 out.push_str(&format!("      {line}\n"));
+            }
+            if let Some(data) = &s.copy_data {
+                // A JSON string is a YAML double-quoted scalar: tabs and newlines stay exact.
+                out.push_str(&format!("    copy_data: {}\n", serde_json::Value::String(data.clone())));
             }
         }
         out
@@ -281,6 +297,26 @@ mod tests {
             w.steps.iter().map(|s| (s.session.clone().unwrap(), s.sql.clone())).collect::<Vec<_>>(),
             vec![("a".to_string(), "SET work_mem = '1MB'".to_string()), ("b".to_string(), "SHOW work_mem".to_string())]
         );
+    }
+
+    #[test]
+    fn copy_data_survives_both_forms() {
+        let data = "1\tit's\n2\t\\N\n";
+        let mut copy = step("COPY t FROM STDIN", None);
+        copy.copy_data = Some(data.into());
+        let sql = repro(vec![step("CREATE TABLE t (a int, b text)", None), copy.clone(), step("SELECT 0x1F", None)]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(sql.file_name());
+        std::fs::write(&path, sql.render()).unwrap();
+        let w = crate::workload::load_all(&[path]).unwrap().remove(0);
+        assert_eq!(w.steps[1].copy_data.as_deref(), Some(data), "psql form: data lines and \\.");
+        assert_eq!(w.steps[2].sql, "SELECT 0x1F");
+        copy.session = Some("a".into());
+        let yaml = repro(vec![copy, step("SELECT 1", Some("b"))]);
+        let path = dir.path().join(yaml.file_name());
+        std::fs::write(&path, yaml.render()).unwrap();
+        let w = crate::workload::load_all(&[path]).unwrap().remove(0);
+        assert_eq!(w.steps[0].copy_data.as_deref(), Some(data), "yaml form: copy_data");
     }
 
     #[test]

@@ -157,6 +157,9 @@ pub fn render(o: &Outcome) -> String {
     if let Some(f) = &o.fault {
         out.push_str(&format!("fault: {f}\n"));
     }
+    if let Some(w) = &o.wait {
+        out.push_str(&format!("{w}\n"));
+    }
     if let Some(cols) = &o.columns {
         let list: Vec<String> = cols.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect();
         out.push_str(&format!("columns: {}\n", list.join(", ")));

@@ -147,6 +147,9 @@ pub fn short(o: &Outcome) -> String {
         let n = o.rows.len();
         s.push_str(&format!(" ({n} row{})", if n == 1 { "" } else { "s" }));
     }
+    if let Some(w) = &o.wait {
+        s.push_str(&format!(" [{w}]"));
+    }
     s.replace('\n', " ")
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::admin::{admin_result, Admin, AdminResult, Pending};
 use super::slate::Strategy;
 use crate::compare::Recording;
-use crate::outcome::Fault;
+use crate::outcome::{Fault, Outcome};
 use crate::target::Target;
 use crate::wire::{quote_literal, Session};
 use crate::workload::{Requirement, Step};
@@ -92,7 +92,13 @@ pub struct Live {
     pub failed: bool,
     /// A statement timed out and the server ignored the cancel: restart before going on.
     wedged: bool,
+    /// In a multi-session workload, a statement still running after this long is waiting.
+    pub wait_bound: Duration,
 }
+
+/// The default `wait_bound`: short, but far above what an unblocked statement of a schedule
+/// takes on a loaded 2-core machine.
+pub const WAIT_BOUND: Duration = Duration::from_millis(500);
 
 impl Live {
     /// Take a started target into use: find out how many connections it takes.
@@ -119,6 +125,7 @@ impl Live {
             report,
             failed: false,
             wedged: false,
+            wait_bound: WAIT_BOUND,
         }
     }
 
@@ -140,6 +147,7 @@ impl Live {
             report: self.report.clone(),
             failed: false,
             wedged: false,
+            wait_bound: self.wait_bound,
         })
     }
 
@@ -285,59 +293,66 @@ impl Live {
             }
         }
         let mut meta: Option<Session> = None;
-        // Sessions other than the first, opened on first use. A one-connection target has only
-        // one session for all of them (as it really does).
-        let mut others: HashMap<String, Session> = HashMap::new();
         let mut rec = Recording::default();
-        for (group, out) in [(setup, &mut rec.setup), (steps, &mut rec.steps)] {
-            for step in group {
-                let other = match (&step.session, sessions.first()) {
-                    (Some(s), Some(first)) if s != first && !self.single() => Some(s.clone()),
-                    _ => None,
-                };
-                if let Some(s) = other.as_ref().filter(|s| !others.contains_key(*s)) {
-                    match self.open_extra(&slate).await {
-                        Ok(extra) => {
-                            others.insert(s.clone(), extra);
-                        }
-                        Err(e) => {
-                            out.push(crate::outcome::Outcome::faulted(Fault::Refused(e)));
-                            continue;
-                        }
-                    }
+        let schedule = sessions.len() > 1 && !self.single();
+        if schedule {
+            for step in setup {
+                let resp = session.query_with_copy(&step.sql, step.copy_data.as_deref(), timeout).await;
+                let outcome = self.settle(name, step, resp, &mut session, &slate, &mut meta).await;
+                rec.setup.push(outcome);
+            }
+            session =
+                self.record_schedule(name, session, &slate, steps, sessions, timeout, &mut meta, &mut rec.steps).await;
+        } else {
+            // One session (or one connection for all of them, as a one-connection target has).
+            for (group, out) in [(setup, &mut rec.setup), (steps, &mut rec.steps)] {
+                for step in group {
+                    let resp = session.query_with_copy(&step.sql, step.copy_data.as_deref(), timeout).await;
+                    let outcome = self.settle(name, step, resp, &mut session, &slate, &mut meta).await;
+                    out.push(outcome);
                 }
-                let on = match &other {
-                    Some(s) => others.get_mut(s).expect("opened"),
-                    None => &mut session,
-                };
-                let resp = on.simple_query(&step.sql, timeout).await;
-                let broken = on.broken;
-                let mut outcome = self.resolve_types(resp, &slate, on, &mut meta).await;
-                if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.server_died().await
-                {
-                    outcome.fault = Some(Fault::ServerCrashed);
-                }
-                match &outcome.fault {
-                    Some(Fault::ConnectionLost | Fault::ServerCrashed) => {
-                        self.failed = true;
-                        let fault = outcome.fault.as_ref().expect("set");
-                        self.report.events.push(format!("{name}: {fault} at {}", step.location));
-                    }
-                    Some(Fault::Timeout) if broken => {
-                        self.wedged = true;
-                        self.report.events.push(format!("{name}: cancel ignored at {}", step.location));
-                    }
-                    _ => {}
-                }
-                out.push(outcome);
             }
         }
-        for s in meta.into_iter().chain(others.into_values()) {
-            s.close().await;
+        if let Some(m) = meta {
+            m.close().await;
         }
         self.recover().await;
         self.close(session, &slate).await;
         Ok(rec)
+    }
+}
+
+impl Live {
+    /// A statement's response as its outcome: type names resolved, a lost connection checked
+    /// for a crash, and what the target's report must say.
+    pub(super) async fn settle(
+        &mut self,
+        name: &str,
+        step: &Step,
+        resp: crate::wire::Response,
+        session: &mut Session,
+        slate: &super::slate::Slate,
+        meta: &mut Option<Session>,
+    ) -> Outcome {
+        let broken = session.broken;
+        let mut outcome = self.resolve_types(resp, slate, session, meta).await;
+        outcome.mask_volatile();
+        if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.server_died().await {
+            outcome.fault = Some(Fault::ServerCrashed);
+        }
+        match &outcome.fault {
+            Some(Fault::ConnectionLost | Fault::ServerCrashed) => {
+                self.failed = true;
+                let fault = outcome.fault.as_ref().expect("set");
+                self.report.events.push(format!("{name}: {fault} at {}", step.location));
+            }
+            Some(Fault::Timeout) if broken => {
+                self.wedged = true;
+                self.report.events.push(format!("{name}: cancel ignored at {}", step.location));
+            }
+            _ => {}
+        }
+        outcome
     }
 }
 

@@ -4,6 +4,7 @@
 mod admin;
 mod live;
 mod reduce;
+mod schedule;
 mod slate;
 mod types;
 
@@ -55,6 +56,8 @@ pub struct Plan {
     /// The reference version recorded in expected/ (for `check`).
     pub expected_version: Option<String>,
     pub timeout: Duration,
+    /// In a multi-session workload, a statement still running after this long is waiting.
+    pub wait_bound: Duration,
     /// Reduce every distinct mismatch to a repro (`run` only: it needs both sides live).
     pub reduce: Option<ReduceOptions>,
 }
@@ -146,6 +149,9 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
             }
             return Err(err);
         }
+    }
+    for live in [reference.as_mut(), candidate.as_mut()].into_iter().flatten() {
+        live.wait_bound = plan.wait_bound;
     }
     let result = schedule(&plan, reference.as_mut(), candidate.as_mut(), observer).await;
     let target_failed = reference.as_ref().is_some_and(|r| r.failed) || candidate.as_ref().is_some_and(|c| c.failed);

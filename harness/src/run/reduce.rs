@@ -187,6 +187,7 @@ fn replaced(statements: &[Step], position: usize, sql: String) -> Vec<Step> {
     let old = &statements[position];
     let mut step = Step::new(sql, old.order, old.location.clone());
     step.session = old.session.clone();
+    step.copy_data = old.copy_data.clone();
     let mut out = statements.to_vec();
     out[position] = step;
     out
@@ -323,6 +324,11 @@ async fn reduce_statements(
     progress: &mut Progress,
 ) -> Vec<Step> {
     let mut statements = statements_pass(trials, &all, progress).await;
+    // A crash, a hang or a lost connection: every trial that keeps it costs the target a
+    // restart (PGlite: seconds each), so the statements pass is all.
+    if is_fault(&trials.signature) {
+        return statements;
+    }
     let after_statements = statements.clone();
     for position in 0..statements.len() {
         statements = list_pass(trials, statements, position, List::InsertRows, progress).await;

@@ -84,6 +84,30 @@ async fn open(params: &ConnectParams) -> std::io::Result<Box<dyn Io>> {
     })
 }
 
+/// Cancels a session's running statement from elsewhere (BackendKeyData and where to send it).
+#[derive(Debug, Clone)]
+pub struct Canceller {
+    params: ConnectParams,
+    key: Option<(i32, i32)>,
+}
+
+impl Canceller {
+    pub async fn cancel(&self) -> std::io::Result<()> {
+        let Some((pid, secret)) = self.key else {
+            return Ok(());
+        };
+        let mut io = open(&self.params).await?;
+        let mut buf = BytesMut::new();
+        frontend::cancel_request(pid, secret, &mut buf);
+        io.write_all(&buf).await?;
+        io.flush().await?;
+        // The server closes the connection once it has read the request.
+        let mut sink = [0u8; 1];
+        let _ = tokio::time::timeout(Duration::from_secs(2), io.read(&mut sink)).await;
+        Ok(())
+    }
+}
+
 /// A live connection. After a fault (`broken`), it must be dropped.
 pub struct Session {
     io: Box<dyn Io>,
@@ -96,6 +120,8 @@ pub struct Session {
     pub server_params: BTreeMap<String, String>,
     pub status: TxStatus,
     pub broken: bool,
+    /// Data for a `COPY … FROM STDIN` the running statement may start.
+    copy_data: Option<Vec<u8>>,
 }
 
 impl Session {
@@ -133,6 +159,7 @@ impl Session {
             server_params: BTreeMap::new(),
             status: TxStatus::Unknown,
             broken: false,
+            copy_data: None,
         };
         let startup = [
             ("user", params.user.as_str()),
@@ -225,18 +252,13 @@ impl Session {
 
     /// Send a protocol CancelRequest on a new connection, as libpq's PQcancel does.
     pub async fn cancel(&self) -> std::io::Result<()> {
-        let Some((pid, secret)) = self.key else {
-            return Ok(());
-        };
-        let mut io = open(&self.params).await?;
-        let mut buf = BytesMut::new();
-        frontend::cancel_request(pid, secret, &mut buf);
-        io.write_all(&buf).await?;
-        io.flush().await?;
-        // The server closes the connection once it has read the request.
-        let mut sink = [0u8; 1];
-        let _ = tokio::time::timeout(Duration::from_secs(2), io.read(&mut sink)).await;
-        Ok(())
+        self.canceller().cancel().await
+    }
+
+    /// What cancelling this session's running statement takes, usable while the session itself
+    /// is busy elsewhere.
+    pub fn canceller(&self) -> Canceller {
+        Canceller { params: self.params.clone(), key: self.key }
     }
 
     pub fn server_version(&self) -> Option<&str> {

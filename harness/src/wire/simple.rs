@@ -26,6 +26,19 @@ impl Session {
     /// or a protocol violation becomes the outcome's `fault` (and marks the session broken when
     /// it cannot be used again).
     pub async fn simple_query(&mut self, sql: &str, timeout: Duration) -> Response {
+        self.query_with_copy(sql, None, timeout).await
+    }
+
+    /// Like `simple_query`; when the server asks for `COPY … FROM STDIN` data, `copy_data` is
+    /// sent (without it, the COPY is refused with CopyFail so the session does not wedge).
+    pub async fn query_with_copy(&mut self, sql: &str, copy_data: Option<&str>, timeout: Duration) -> Response {
+        self.copy_data = copy_data.map(|d| d.as_bytes().to_vec());
+        let resp = self.query_inner(sql, timeout).await;
+        self.copy_data = None;
+        resp
+    }
+
+    async fn query_inner(&mut self, sql: &str, timeout: Duration) -> Response {
         let mut resp = Response::default();
         if self.broken {
             resp.outcome = Outcome::faulted(Fault::NotRun);
@@ -122,11 +135,17 @@ impl Session {
             Message::ParameterStatus(body) => {
                 self.server_params.insert(body.name()?.to_string(), body.value()?.to_string());
             }
-            Message::CopyInResponse(_) => {
-                // Inline COPY data is not supported yet: refuse cleanly rather than wedge.
-                // (The caller flushes what was written to `wbuf`.)
-                frontend::copy_fail("pgparity: COPY FROM STDIN data is not supported yet", &mut self.wbuf)?;
-            }
+            Message::CopyInResponse(_) => match self.copy_data.take() {
+                // The step's data, then CopyDone. (The caller flushes `wbuf`.)
+                Some(data) => {
+                    if !data.is_empty() {
+                        frontend::CopyData::new(&data[..])?.write(&mut self.wbuf);
+                    }
+                    frontend::copy_done(&mut self.wbuf);
+                }
+                // No data given: refuse cleanly rather than wedge.
+                None => frontend::copy_fail("pgparity: this step has no COPY data", &mut self.wbuf)?,
+            },
             Message::CopyOutResponse(_) => out.columns = Some(Vec::new()),
             Message::CopyData(body) => {
                 let line = String::from_utf8_lossy(body.data()).trim_end_matches('\n').to_string();

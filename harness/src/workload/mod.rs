@@ -43,13 +43,15 @@ pub struct Step {
     pub session: Option<String>,
     /// Read from the parse tree: the statement's top level has ORDER BY.
     pub has_order_by: bool,
+    /// Data sent when the statement is `COPY … FROM STDIN` (psql's text: one row per line).
+    pub copy_data: Option<String>,
     pub location: Location,
 }
 
 impl Step {
     pub fn new(sql: String, order: Order, location: Location) -> Self {
         let has_order_by = sql::has_top_level_order_by(&sql);
-        Step { sql, order, session: None, has_order_by, location }
+        Step { sql, order, session: None, has_order_by, copy_data: None, location }
     }
 
     /// Is row order part of this step's result?
@@ -218,7 +220,8 @@ pub(crate) fn steps_from_sql(file: &Path, sql_text: &str, base: (usize, usize)) 
     };
     let pieces =
         sql::split(sql_text).map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;
-    Ok(pieces.into_iter().map(|p| Step::new(p.text, Order::Auto, locate(p.offset))).collect())
+    let step = |p: sql::Piece| Step { copy_data: p.copy_data, ..Step::new(p.text, Order::Auto, locate(p.offset)) };
+    Ok(pieces.into_iter().map(step).collect())
 }
 
 /// A `.sql` file: every statement is a step; feature = file stem, area = folder, unless the

@@ -11,6 +11,8 @@ use pg_query::protobuf::Token;
 pub struct Piece {
     pub text: String,
     pub offset: usize,
+    /// For `COPY … FROM STDIN;` in psql's style: the data lines that follow it, up to `\.`.
+    pub copy_data: Option<String>,
 }
 
 /// A scanner error with the byte offset it points at.
@@ -25,25 +27,98 @@ fn is_comment(token: i32) -> bool {
 }
 
 /// Split a script into statements. Comments before a statement are dropped; comments inside
-/// it are kept. Empty statements (`;;`) are skipped.
+/// it are kept. Empty statements (`;;`) are skipped. As in psql, `COPY … FROM STDIN;` is followed
+/// by its data, one row per line, up to a line `\.`.
 pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
     if script.contains('\0') {
         let offset = script.find('\0').unwrap_or(0);
         return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
     }
-    let scanned = pg_query::scan(script).map_err(|e| scan_error(script, &e.to_string()))?;
+    let mut pieces = Vec::new();
+    let mut base = 0;
+    loop {
+        let rest = &script[base..];
+        let (mut found, copy_end) = split_until_copy(rest).map_err(|e| SplitError { offset: e.offset + base, ..e })?;
+        for p in &mut found {
+            p.offset += base;
+        }
+        pieces.extend(found);
+        let Some(end) = copy_end else { return Ok(pieces) };
+        // The data starts on the line after the COPY statement and ends at a line `\.`.
+        let start = base + end;
+        let data_start = script[start..].find('\n').map_or(script.len(), |i| start + i + 1);
+        let mut at = data_start;
+        let terminator = loop {
+            if at >= script.len() {
+                let copy = pieces.last().expect("the COPY statement");
+                return Err(SplitError {
+                    offset: copy.offset,
+                    message: "COPY FROM STDIN data has no terminating line `\\.`".into(),
+                });
+            }
+            let line_end = script[at..].find('\n').map_or(script.len(), |i| at + i);
+            if script[at..line_end].trim_end_matches('\r') == "\\." {
+                break (at, (line_end + 1).min(script.len()));
+            }
+            at = line_end + 1;
+        };
+        pieces.last_mut().expect("the COPY statement").copy_data = Some(script[data_start..terminator.0].to_string());
+        base = terminator.1;
+    }
+}
+
+/// Split until a statement that is `COPY … FROM STDIN`: the statements, and for such a COPY,
+/// the byte offset just after its `;` (its data follows).
+fn split_until_copy(script: &str) -> Result<(Vec<Piece>, Option<usize>), SplitError> {
+    let scanned = match pg_query::scan(script) {
+        Ok(scanned) => scanned,
+        Err(e) => {
+            let error = scan_error(script, &e.to_string());
+            // COPY data is not SQL (`it's` would be an unterminated string): look for a prefix,
+            // ending at a line break before the error, that ends with a COPY … FROM STDIN.
+            if !script.to_ascii_lowercase().contains("stdin") {
+                return Err(error);
+            }
+            let mut ends: Vec<usize> = script
+                .match_indices('\n')
+                .map(|(i, _)| i)
+                .filter(|&i| error.offset == 0 || i <= error.offset)
+                .collect();
+            ends.reverse();
+            for end in ends.into_iter().take(5000) {
+                if let Ok(prefix) = pg_query::scan(&script[..end]) {
+                    if let Ok((pieces, Some(copy_end))) = split_tokens(&script[..end], &prefix.tokens) {
+                        return Ok((pieces, Some(copy_end)));
+                    }
+                }
+            }
+            return Err(error);
+        }
+    };
+    split_tokens(script, &scanned.tokens)
+}
+
+/// Statements from scanned tokens, stopping after a COPY … FROM STDIN (see `split_until_copy`).
+fn split_tokens(
+    script: &str,
+    tokens: &[pg_query::protobuf::ScanToken],
+) -> Result<(Vec<Piece>, Option<usize>), SplitError> {
     let mut pieces = Vec::new();
     // Tokens (start, end, token) of the statement being gathered, comments excluded.
     let mut current: Vec<(usize, usize, i32)> = Vec::new();
     let mut paren_depth = 0i32;
     let mut begin_depth = 0i32;
-    for tok in &scanned.tokens {
+    for tok in tokens {
         let (start, end, token) = (tok.start as usize, tok.end as usize, tok.token);
         if is_comment(token) {
             continue;
         }
         if token == Token::Ascii59 as i32 && paren_depth <= 0 && begin_depth <= 0 {
+            let copy_in = copies_from_stdin(script, &current);
             flush(script, &mut current, &mut pieces);
+            if copy_in {
+                return Ok((pieces, Some(end)));
+            }
             paren_depth = 0;
             begin_depth = 0;
             continue;
@@ -63,12 +138,20 @@ pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
         current.push((start, end, token));
     }
     flush(script, &mut current, &mut pieces);
-    Ok(pieces)
+    Ok((pieces, None))
+}
+
+/// `COPY … FROM STDIN` (not `TO STDOUT`, not from a file or a program)?
+fn copies_from_stdin(script: &str, tokens: &[(usize, usize, i32)]) -> bool {
+    if tokens.first().is_none_or(|t| t.2 != Token::Copy as i32) {
+        return false;
+    }
+    tokens.windows(2).any(|w| w[0].2 == Token::From as i32 && script[w[1].0..w[1].1].eq_ignore_ascii_case("stdin"))
 }
 
 fn flush(script: &str, current: &mut Vec<(usize, usize, i32)>, pieces: &mut Vec<Piece>) {
     if let (Some(first), Some(last)) = (current.first(), current.last()) {
-        pieces.push(Piece { text: script[first.0..last.1].to_string(), offset: first.0 });
+        pieces.push(Piece { text: script[first.0..last.1].to_string(), offset: first.0, copy_data: None });
     }
     current.clear();
 }
@@ -192,6 +275,25 @@ mod tests {
         let err = split(script).unwrap_err();
         assert!(err.message.contains("unterminated"), "{}", err.message);
         assert_eq!(line_col(script, err.offset).0, 2);
+    }
+
+    #[test]
+    fn copy_from_stdin_takes_its_data_up_to_a_backslash_dot_line() {
+        let script = "CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM stdin;\n1\tit's; not SQL\n2\t\\N\n\\.\nSELECT * FROM t;\nCOPY t TO STDOUT;\n";
+        let pieces = split(script).unwrap();
+        let texts: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec!["CREATE TABLE t (a int, b text)", "COPY t (a, b) FROM stdin", "SELECT * FROM t", "COPY t TO STDOUT"]
+        );
+        assert_eq!(pieces[1].copy_data.as_deref(), Some("1\tit's; not SQL\n2\t\\N\n"));
+        assert_eq!(pieces[0].copy_data, None);
+        assert_eq!(line_col(script, pieces[2].offset), (6, 1), "offsets count the data lines");
+        let csv = split("COPY t FROM STDIN WITH (FORMAT csv);\n\\.\n").unwrap();
+        assert_eq!(csv[0].copy_data.as_deref(), Some(""), "no rows");
+        let err = split("SELECT 1;\nCOPY t FROM stdin;\n1\n").unwrap_err();
+        assert!(err.message.contains("no terminating line"), "{}", err.message);
+        assert_eq!(line_col("SELECT 1;\nCOPY t FROM stdin;\n1\n", err.offset), (2, 1));
     }
 
     #[test]

@@ -35,6 +35,9 @@ struct RawStep {
     order: Order,
     #[serde(default)]
     session: Option<String>,
+    /// Data for `COPY … FROM STDIN`, one row per line.
+    #[serde(default)]
+    copy_data: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +123,13 @@ fn convert_steps(file: &Path, raw: &[RawStep], sessions: &[String], finder: &mut
                 step.order = r.order;
                 step.session = check_session(r.session.as_deref(), sessions)
                     .map_err(|message| Error::Workload { location: location.clone(), message })?;
+                if let Some(data) = &r.copy_data {
+                    if step.copy_data.is_some() {
+                        let message = "this step has COPY data twice (after `\\.` in sql and in copy_data)".into();
+                        return Err(Error::Workload { location, message });
+                    }
+                    step.copy_data = Some(data.clone());
+                }
                 steps.push(step);
             }
             0 => return Err(Error::Workload { location, message: "this step has no SQL statement".into() }),
