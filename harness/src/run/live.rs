@@ -294,24 +294,21 @@ impl Live {
         }
         let mut meta: Option<Session> = None;
         let mut rec = Recording::default();
+        // Setup on the first session; the steps too, unless several sessions make a schedule
+        // (a one-connection target has one session for all of them, as it really does).
         let schedule = sessions.len() > 1 && !self.single();
-        if schedule {
-            for step in setup {
-                let resp = session.query_with_copy(&step.sql, step.copy_data.as_deref(), timeout).await;
-                let outcome = self.settle(name, step, resp, &mut session, &slate, &mut meta).await;
+        for step in setup.iter().chain(if schedule { &[][..] } else { steps }) {
+            let resp = session.query_with_copy(&step.sql, step.copy_data.as_deref(), timeout).await;
+            let outcome = self.settle(name, step, resp, &mut session, &slate, &mut meta).await;
+            if rec.setup.len() < setup.len() {
                 rec.setup.push(outcome);
+            } else {
+                rec.steps.push(outcome);
             }
+        }
+        if schedule {
             session =
                 self.record_schedule(name, session, &slate, steps, sessions, timeout, &mut meta, &mut rec.steps).await;
-        } else {
-            // One session (or one connection for all of them, as a one-connection target has).
-            for (group, out) in [(setup, &mut rec.setup), (steps, &mut rec.steps)] {
-                for step in group {
-                    let resp = session.query_with_copy(&step.sql, step.copy_data.as_deref(), timeout).await;
-                    let outcome = self.settle(name, step, resp, &mut session, &slate, &mut meta).await;
-                    out.push(outcome);
-                }
-            }
         }
         if let Some(m) = meta {
             m.close().await;

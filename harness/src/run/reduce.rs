@@ -68,7 +68,12 @@ struct Lane<'a> {
     turn: usize,
 }
 
-impl Lane<'_> {
+impl<'a> Lane<'a> {
+    /// A lane on extra connections of its own.
+    fn extra(reference: Live, candidate: Live, names: [String; 2]) -> Lane<'a> {
+        Lane { sides: Pair::new(Side::Extra(Box::new(reference)), Side::Extra(Box::new(candidate))), names, turn: 0 }
+    }
+
     async fn replay(&mut self, statements: &[Step], sessions: &[String], timeout: Duration) -> Option<Pair<Outcome>> {
         let (name, next) = (&self.names[self.turn], &self.names[1 - self.turn]);
         self.turn = 1 - self.turn;
@@ -104,7 +109,20 @@ struct Trials<'a> {
     guard: Option<Pair<Outcome>>,
 }
 
-impl Trials<'_> {
+impl<'a> Trials<'a> {
+    /// Trials for a cluster's first occurrence, in workload `w`.
+    fn new(lanes: Vec<Lane<'a>>, w: &Workload, cluster: &Cluster, timeout: Duration) -> Self {
+        let failing = w.setup.iter().chain(&w.steps).nth(cluster.occurrences[0].statement);
+        Trials {
+            lanes,
+            sessions: w.sessions.clone(),
+            ordered: failing.is_some_and(|s| s.ordered()),
+            signature: cluster.signature.clone(),
+            timeout,
+            guard: None,
+        }
+    }
+
     /// For each candidate: does its last statement show the signature, with what outcomes.
     async fn keep_all(&mut self, candidates: &[Vec<Step>]) -> Vec<(bool, Option<Pair<Outcome>>)> {
         let mut out = Vec::with_capacity(candidates.len());
@@ -364,11 +382,7 @@ fn lanes<'a>(
     if !is_fault(signature) {
         for k in 1..jobs {
             match (reference.extra_lane(), candidate.extra_lane()) {
-                (Some(r), Some(c)) => extra.push(Lane {
-                    sides: Pair::new(Side::Extra(Box::new(r)), Side::Extra(Box::new(c))),
-                    names: lane_names(workload, k),
-                    turn: 0,
-                }),
+                (Some(r), Some(c)) => extra.push(Lane::extra(r, c, lane_names(workload, k))),
                 _ => break,
             }
         }
@@ -376,6 +390,13 @@ fn lanes<'a>(
     let first =
         Lane { sides: Pair::new(Side::Run(reference), Side::Run(candidate)), names: lane_names(workload, 0), turn: 0 };
     std::iter::once(first).chain(extra).collect()
+}
+
+/// One cluster's budget, within what is left of the run's reduction time (from `started`);
+/// `None` when that is spent.
+fn budget_left(options: &ReduceOptions, started: Instant) -> Option<Budget> {
+    let left = options.total.checked_sub(started.elapsed()).filter(|l| !l.is_zero())?;
+    Some(Budget { time: options.budget.time.min(left), ..options.budget })
 }
 
 /// The two database names lane `k` alternates between.
@@ -476,29 +497,11 @@ impl Background {
         let task = tokio::spawn(async move {
             let started = Instant::now();
             let mut done = Vec::new();
-            let mut lanes: Vec<Lane<'static>> = lanes
-                .into_iter()
-                .map(|(k, r, c)| Lane {
-                    sides: Pair::new(Side::Extra(Box::new(r)), Side::Extra(Box::new(c))),
-                    names: lane_names("background", k),
-                    turn: 0,
-                })
-                .collect();
+            let mut lanes: Vec<Lane<'static>> =
+                lanes.into_iter().map(|(k, r, c)| Lane::extra(r, c, lane_names("background", k))).collect();
             while let Some((w, cluster)) = rx.recv().await {
-                let Some(left) = options.total.checked_sub(started.elapsed()).filter(|l| !l.is_zero()) else {
-                    continue;
-                };
-                let budget = Budget { time: options.budget.time.min(left), ..options.budget };
-                let mut trials = Trials {
-                    lanes: std::mem::take(&mut lanes),
-                    sessions: w.sessions.clone(),
-                    ordered: true,
-                    signature: cluster.signature.clone(),
-                    timeout,
-                    guard: None,
-                };
-                let failing = w.setup.iter().chain(&w.steps).nth(cluster.occurrences[0].statement);
-                trials.ordered = failing.is_some_and(|s| s.ordered());
+                let Some(budget) = budget_left(&options, started) else { continue };
+                let mut trials = Trials::new(std::mem::take(&mut lanes), &w, &cluster, timeout);
                 let clock = Instant::now();
                 let repro = reduce_cluster(&mut trials, &w, &cluster, &options, budget).await;
                 let repro = repro.map(|r| Repro { beside_run: true, ..r });
@@ -566,20 +569,13 @@ pub async fn reduce_all(
                 (repro?, elapsed)
             }
             None => {
-                let Some(left) = options.total.checked_sub(run_start.elapsed()).filter(|l| !l.is_zero()) else {
+                let Some(budget) = budget_left(options, run_start) else {
                     skipped += 1;
                     continue;
                 };
-                let budget = Budget { time: options.budget.time.min(left), ..options.budget };
                 let clock = Instant::now();
-                let mut trials = Trials {
-                    lanes: lanes(&mut *reference, &mut *candidate, &w.id, options.jobs, &cluster.signature),
-                    sessions: w.sessions.clone(),
-                    ordered: w.setup.iter().chain(&w.steps).nth(first.statement).is_some_and(|s| s.ordered()),
-                    signature: cluster.signature.clone(),
-                    timeout,
-                    guard: None,
-                };
+                let lanes = lanes(&mut *reference, &mut *candidate, &w.id, options.jobs, &cluster.signature);
+                let mut trials = Trials::new(lanes, w, &cluster, timeout);
                 let repro = reduce_cluster(&mut trials, w, &cluster, options, budget).await;
                 trials.stop().await;
                 (repro?, clock.elapsed())
