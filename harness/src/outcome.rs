@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The two sides of every comparison, kept symmetric from run to report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pair<T> {
     pub reference: T,
     pub candidate: T,

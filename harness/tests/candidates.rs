@@ -57,6 +57,17 @@ fn postgres_16_differs_only_where_the_versions_do() {
     assert!(step["sql"].as_str().unwrap().contains("pg_get_viewdef"), "{step}");
 }
 
+/// The isolation workloads whose cells (reference, candidate) satisfy `pick`.
+fn isolation_cells(results: &Value, pick: impl Fn(&Value, &Value) -> bool) -> Vec<String> {
+    let workloads = results["workloads"].as_array().unwrap();
+    let with: Vec<&Value> = workloads.iter().filter(|w| w["isolation"].is_object()).collect();
+    assert_eq!(with.len(), 30, "the isolation suite ran");
+    with.iter()
+        .filter(|w| pick(&w["isolation"]["cells"]["reference"], &w["isolation"]["cells"]["candidate"]))
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The session-state leaks a transaction-mode pooler (or a one-session server) shows to a
 /// second client: `a`'s SET, prepared statement and temp table reach `b`.
 fn assert_state_leaks_between_clients(results: &Value) {
@@ -81,6 +92,8 @@ fn pgbouncer_transaction_mode_matches_with_one_client_and_leaks_between_two() {
     assert_eq!(with_status(&results, "blocked"), only, "every single-client workload matches");
     assert_eq!(results["summary"]["not_tested"], 0);
     assert_state_leaks_between_clients(&results);
+    // A transaction keeps its server connection: the isolation table is PostgreSQL's.
+    assert_eq!(isolation_cells(&results, |r, c| r != c), Vec::<String>::new());
     assert_eq!(results["candidate"]["strategy"], "fresh_database");
     assert_eq!(results["candidate"]["connections"], "many");
 }
@@ -89,7 +102,9 @@ fn pgbouncer_transaction_mode_matches_with_one_client_and_leaks_between_two() {
 /// still completes, on one session reset between workloads, and finds real differences.
 #[test]
 fn pglite_suite_completes_on_one_session() {
-    let (code, results) = run_candidate("exec:candidates/pglite.sh {port}", &["--timeout", "10"]);
+    // Reduction works here too (one trial at a time on the one session), within a minute.
+    let (code, results) =
+        run_candidate("exec:candidates/pglite.sh {port}", &["--timeout", "10", "--reduce-total-seconds", "60"]);
     let candidate = &results["candidate"];
     // COPY FROM STDIN with data drops PGlite's connection (its socket server does not take
     // CopyData): a target failure, so exit 3 — and the only connection it loses.
@@ -116,6 +131,15 @@ fn pglite_suite_completes_on_one_session() {
     assert_eq!(workload_result(&results, "constraints/check_violation")["status"], "works_with_rewrite");
     // Its one session is shared by every client…
     assert_state_leaks_between_clients(&results);
+    // Its sessions are one: what one transaction writes, the other reads before the commit or
+    // the rollback. The anomaly table says so, with no inconclusive cell and no hang.
+    let weaker = isolation_cells(&results, |r, c| r["cell"] == "prevented" && c["cell"] == "possible");
+    for id in ["isolation/g1a-read-committed", "isolation/g1b-read-committed", "isolation/g2-item-serializable"] {
+        assert!(weaker.contains(&id.to_string()), "{id} not among {weaker:?}");
+    }
+    assert_eq!(isolation_cells(&results, |_, c| c["cell"] == "inconclusive"), Vec::<String>::new());
+    let blocking = workload_result(&results, "isolation/g0-read-committed")["statements"][5]["kinds"].clone();
+    assert_eq!(blocking, serde_json::json!(["blocking"]), "t2's write does not wait on one session");
     // …but state must not leak from one workload to the next through it.
     assert_eq!(workload_result(&results, "catalog/settings")["status"], "works");
     assert_eq!(workload_result(&results, "catalog/pg_catalog")["status"], "works");

@@ -1,7 +1,9 @@
 //! Outcomes → verdicts (pure, sync): per-statement comparison with named normalisers, and the
 //! per-workload judgement (Works / Works with rewrite / Blocked / Not tested).
 
+pub mod isolation;
 mod rows;
+pub mod sets;
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,8 @@ pub enum Normaliser {
     MessageText,
     /// Notices or warnings differ (soft by default).
     Notices,
+    /// Differs from the reference as one of the workload's declared alternatives says.
+    OutcomeSet,
 }
 
 impl std::fmt::Display for Normaliser {
@@ -29,6 +33,7 @@ impl std::fmt::Display for Normaliser {
             Normaliser::FloatTolerance => "float tolerance 1e-12",
             Normaliser::MessageText => "error message text",
             Normaliser::Notices => "notices",
+            Normaliser::OutcomeSet => "declared alternative",
         })
     }
 }
@@ -339,6 +344,13 @@ pub struct WorkloadResult {
     /// Repro files (under the output folder) for this workload's mismatches.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repros: Vec<String>,
+    /// The declared alternative the candidate's steps matched, where they differ from the
+    /// reference's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<String>,
+    /// The anomaly this schedule tests for, and what each side showed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<isolation::IsolationResult>,
 }
 
 impl WorkloadResult {
@@ -355,6 +367,8 @@ impl WorkloadResult {
             statements: Vec::new(),
             rewrite: Vec::new(),
             repros: Vec::new(),
+            alternative: None,
+            isolation: None,
         }
     }
 
@@ -384,20 +398,31 @@ pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Rec
         &w.steps,
         Pair::new(&original.reference.steps, &original.candidate.steps),
     ));
+    let alternative = accepted_alternative(w, &mut statements, original);
     let matched = statements.iter().filter(|s| s.verdict.is_match()).count();
     let total = statements.len();
+    let isolation = w.isolation.as_ref().map(|spec| isolation::IsolationResult {
+        anomaly: spec.anomaly.clone(),
+        level: spec.level,
+        cells: Pair::new(
+            isolation::classify(spec, &w.steps, &original.reference.steps),
+            isolation::classify(spec, &w.steps, &original.candidate.steps),
+        ),
+    });
     let mut result = WorkloadResult {
         id: w.id.clone(),
         path: w.path.display().to_string(),
         feature: w.feature.clone(),
         area: w.area.clone(),
         status: if matched == total { Status::Works } else { Status::Blocked },
-        reason: None,
         matched,
         total,
         statements,
         rewrite: Vec::new(),
         repros: Vec::new(),
+        reason: alternative.as_ref().map(|why| format!("declared alternative: {why}")),
+        alternative,
+        isolation,
     };
     if result.status == Status::Works {
         return result;
@@ -439,6 +464,38 @@ pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Rec
         }
     }
     result
+}
+
+/// Where the steps mismatch, the first declared alternative the candidate's steps match as a
+/// whole (every differing step named in it, every step named in it as described): those steps'
+/// verdicts become matches after `OutcomeSet`. Setup must match the reference as it is.
+fn accepted_alternative(w: &Workload, statements: &mut [StepResult], original: Pair<&Recording>) -> Option<String> {
+    if w.alternatives.is_empty() || statements.iter().all(|s| s.verdict.is_match()) {
+        return None;
+    }
+    if statements.iter().any(|s| s.phase == Phase::Setup && !s.verdict.is_match()) {
+        return None;
+    }
+    let missing = Outcome::faulted(crate::outcome::Fault::NotRun);
+    let outcome = |side: &[Outcome], i: usize| side.get(i).unwrap_or(&missing).clone();
+    let alt = w.alternatives.iter().find(|alt| {
+        statements.iter().filter(|s| s.phase == Phase::Step).all(|s| match alt.steps.get(&s.index) {
+            Some(expect) => {
+                let i = s.index - 1;
+                let (r, c) = (outcome(&original.reference.steps, i), outcome(&original.candidate.steps, i));
+                sets::accepts(expect, &r, &c, w.steps[i].ordered())
+            }
+            None => s.verdict.is_match(),
+        })
+    })?;
+    for s in statements.iter_mut().filter(|s| s.phase == Phase::Step && alt.steps.contains_key(&s.index)) {
+        if let Verdict::Mismatch { normalisers, .. } = &s.verdict {
+            let mut normalisers = normalisers.clone();
+            normalisers.push(Normaliser::OutcomeSet);
+            s.verdict = Verdict::MatchAfter { normalisers };
+        }
+    }
+    Some(alt.why.clone())
 }
 
 #[cfg(test)]

@@ -166,6 +166,8 @@ fn workload(steps: &[&str], rewrite: Option<&[&str]>) -> Workload {
         setup: Vec::new(),
         steps: steps.iter().map(|s| step(s)).collect(),
         rewrite: rewrite.map(|r| Rewrite { setup: Vec::new(), steps: r.iter().map(|s| step(s)).collect() }),
+        alternatives: Vec::new(),
+        isolation: None,
     }
 }
 
@@ -215,4 +217,43 @@ fn waiting_on_one_side_only_is_a_blocking_mismatch() {
     let other = Outcome { wait: Some(Wait::Released { by: 7 }), ..done.clone() };
     assert_eq!(kinds(compare(&waited, &other, false)), vec![MismatchKind::Blocking], "released by another step");
     assert!(matches!(compare(&waited, &waited.clone(), false), Verdict::Match));
+}
+
+#[test]
+fn a_declared_alternative_accepts_the_other_victim_as_a_whole() {
+    use crate::outcome::Wait;
+    use crate::workload::expect::{Alternative, Expect, WaitExpect};
+    let mut w = workload(&["UPDATE a", "UPDATE b", "SELECT v"], None);
+    let updated = Outcome { tag: Some("UPDATE 1".into()), status: TxStatus::InTransaction, ..Outcome::default() };
+    let victim = Outcome { wait: Some(Wait::Finished), ..error("40P01", "deadlock detected") };
+    let rows = |v: &str| select(vec![col("v", "integer")], &[&[Some(v)]]);
+    let reference =
+        recording(vec![victim.clone(), Outcome { wait: Some(Wait::Released { by: 1 }), ..updated.clone() }, rows("2")]);
+    let other_victim =
+        recording(vec![Outcome { wait: Some(Wait::Released { by: 2 }), ..updated.clone() }, victim.clone(), rows("1")]);
+    assert_eq!(judge(&w, Pair::new(&reference, &other_victim), None).status, Status::Blocked, "nothing declared");
+    let v1: Vec<Option<String>> = vec![Some("1".into())];
+    w.alternatives = vec![Alternative {
+        why: "b is the victim".into(),
+        steps: [
+            (1, Expect { ok: Some(true), wait: Some(WaitExpect::Any), ..Expect::default() }),
+            (2, Expect { error: Some("40P01".into()), wait: Some(WaitExpect::Any), ..Expect::default() }),
+            (3, Expect { rows: Some(vec![v1]), ..Expect::default() }),
+        ]
+        .into(),
+    }];
+    let result = judge(&w, Pair::new(&reference, &other_victim), None);
+    assert_eq!(result.status, Status::Works);
+    assert_eq!(result.alternative.as_deref(), Some("b is the victim"));
+    assert_eq!(result.reason.as_deref(), Some("declared alternative: b is the victim"));
+    assert!(result.statements.iter().all(
+        |s| matches!(&s.verdict, Verdict::MatchAfter { normalisers } if normalisers.contains(&Normaliser::OutcomeSet))
+    ));
+    // Both sessions fail: step 1 matches the reference, but step 2 is named with step 1's
+    // success, so the alternative does not hold as a whole.
+    let both = recording(vec![victim.clone(), victim.clone(), rows("0")]);
+    assert_eq!(judge(&w, Pair::new(&reference, &both), None).status, Status::Blocked);
+    // The same as the reference needs no alternative.
+    let same = judge(&w, Pair::new(&reference, &reference), None);
+    assert_eq!((same.status, same.alternative), (Status::Works, None));
 }

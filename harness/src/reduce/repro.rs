@@ -77,9 +77,13 @@ pub fn clusters(workloads: &[Workload], results: &[WorkloadResult]) -> Vec<Clust
 #[derive(Debug, Clone, Serialize)]
 pub struct Repro {
     pub id: String,
-    /// The kept statements, the mismatching one last.
+    /// The kept statements: the mismatching one last, or followed by the steps of other
+    /// sessions that release or decide it.
     #[serde(skip)]
     pub statements: Vec<Step>,
+    /// Index of the mismatching statement in `statements`.
+    #[serde(skip)]
+    pub target: usize,
     pub signature: Signature,
     pub reference: String,
     pub candidate: String,
@@ -125,6 +129,13 @@ impl Repro {
             super::super::report::scorecard::short(&self.outcomes.candidate)
         ));
         h.push("normalisers in force: multiset order (no top-level ORDER BY), float tolerance 1e-12, error message text, notices".into());
+        if self.target + 1 < self.statements.len() {
+            h.push(format!(
+                "the mismatch is at statement {} of {}: the later ones release or decide it",
+                self.target + 1,
+                self.statements.len()
+            ));
+        }
         h.push(if self.not_reducible {
             format!(
                 "not reducible: the reduced statements did not reproduce; these are the original {}",
@@ -199,7 +210,7 @@ impl Repro {
 
     /// A bug report body in markdown.
     pub fn render_markdown(&self) -> String {
-        let first_line = self.statements.last().and_then(|s| s.sql.lines().next()).unwrap_or("");
+        let first_line = self.statements.get(self.target).and_then(|s| s.sql.lines().next()).unwrap_or("");
         let mut out = format!("# {}: {}\n\n", self.candidate, self.signature);
         out.push_str(&format!("Statement: `{}`\n\n", first_line.replace('`', "'")));
         out.push_str("## Environment\n\n");
@@ -248,9 +259,12 @@ mod tests {
             kinds: vec![crate::compare::MismatchKind::ErrorVsSuccess],
             reference: super::super::signature::Shape::Error { sqlstate: "42601".into() },
             candidate: super::super::signature::Shape::Ok { command: "SELECT".into(), columns: vec![] },
+            reference_wait: None,
+            candidate_wait: None,
         };
         Repro {
             id: "syntax-literals-step1".into(),
+            target: statements.len() - 1,
             statements,
             signature,
             reference: "15.18 (local)".into(),

@@ -77,6 +77,21 @@ pub struct Signature {
     pub kinds: Vec<MismatchKind>,
     pub reference: Shape,
     pub candidate: Shape,
+    /// How each side's statement waited, when it did (in a multi-session schedule): `released`,
+    /// `finished` or `cancelled`, without the step numbers (reduction renumbers steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_wait: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_wait: Option<&'static str>,
+}
+
+/// A wait, coarsely.
+fn wait_kind(o: &Outcome) -> Option<&'static str> {
+    o.wait.map(|w| match w {
+        crate::outcome::Wait::Released { .. } => "released",
+        crate::outcome::Wait::Finished => "finished",
+        crate::outcome::Wait::Cancelled => "cancelled",
+    })
 }
 
 impl Signature {
@@ -88,6 +103,8 @@ impl Signature {
             kinds: kinds.clone(),
             reference: Shape::of(outcomes.reference, outcomes.candidate, with_columns),
             candidate: Shape::of(outcomes.candidate, outcomes.reference, with_columns),
+            reference_wait: wait_kind(outcomes.reference),
+            candidate_wait: wait_kind(outcomes.candidate),
         })
     }
 }
@@ -140,7 +157,16 @@ impl Signature {
 impl std::fmt::Display for Signature {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kinds: Vec<String> = self.kinds.iter().map(|k| k.to_string()).collect();
-        write!(f, "{}: reference {}, candidate {}", kinds.join(", "), self.reference, self.candidate)
+        let waited = |w: Option<&str>| w.map(|w| format!(" (waited, {w})")).unwrap_or_default();
+        write!(
+            f,
+            "{}: reference {}{}, candidate {}{}",
+            kinds.join(", "),
+            self.reference,
+            waited(self.reference_wait),
+            self.candidate,
+            waited(self.candidate_wait)
+        )
     }
 }
 

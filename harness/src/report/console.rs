@@ -120,10 +120,30 @@ impl Observer for Console {
                         println!("{label}: {e}");
                     }
                 }
+                print_isolation(results);
                 println!("{}", Counts::of(results).line());
             }
         }
         Ok(())
+    }
+}
+
+/// One line on the anomaly × level table (in full in scorecard.md), and every cell that differs.
+fn print_isolation(results: &[WorkloadResult]) {
+    use crate::compare::isolation::{differences, tables};
+    let with: Vec<(&str, &crate::compare::isolation::IsolationResult)> =
+        results.iter().filter_map(|r| r.isolation.as_ref().map(|i| (r.id.as_str(), i))).collect();
+    if with.is_empty() {
+        return;
+    }
+    let diffs = differences(&tables(with.iter().copied()));
+    println!("isolation anomalies: {} cells, {} differ (the tables are in scorecard.md)", with.len(), diffs.len());
+    for d in diffs {
+        let weaker = if d.weaker() { " — weaker" } else { "" };
+        println!(
+            "  {} at {}: reference {}, candidate {}{weaker} ({})",
+            d.anomaly, d.level, d.cells.reference, d.cells.candidate, d.id
+        );
     }
 }
 

@@ -111,6 +111,7 @@ pub fn render_markdown(
     out.push_str(&format!("\n\nDate: {date}\n\n## Features\n\n"));
     out.push_str(&feature_table(results, true).to_string());
     out.push('\n');
+    out.push_str(&isolation_section(results, reference, candidate));
     let blocked: Vec<&WorkloadResult> =
         sorted(results).into_iter().filter(|r| r.mismatches().next().is_some()).collect();
     if !blocked.is_empty() {
@@ -126,6 +127,60 @@ pub fn render_markdown(
                 }
             }
         }
+    }
+    out
+}
+
+/// The anomaly × isolation level table of each side, and where they differ; empty when no
+/// workload tests an anomaly.
+pub fn isolation_section(results: &[WorkloadResult], reference: &TargetReport, candidate: &TargetReport) -> String {
+    use crate::compare::isolation::{differences, levels, tables};
+    let with: Vec<(&str, &crate::compare::isolation::IsolationResult)> =
+        results.iter().filter_map(|r| r.isolation.as_ref().map(|i| (r.id.as_str(), i))).collect();
+    if with.is_empty() {
+        return String::new();
+    }
+    let levels = levels(with.iter().map(|(_, r)| *r));
+    let t = tables(with.iter().copied());
+    let mut out = String::from(
+        "\n## Isolation anomalies\n\nWhat each schedule showed on each side: *possible* (a witness of the anomaly was \
+         observed), or *prevented* and how (a step blocked on a lock, a transaction aborted with that SQLSTATE).\n",
+    );
+    let header: String = levels.iter().map(|l| format!(" {l} |")).collect();
+    let rule: String = levels.iter().map(|_| "---|").collect();
+    for (label, side, report) in [("Reference", &t.reference, reference), ("Candidate", &t.candidate, candidate)] {
+        out.push_str(&format!("\n### {label}: {}\n\n| Anomaly |{header}\n|---|{rule}\n", cell(&report.version)));
+        for ((_, anomaly), row) in side {
+            out.push_str(&format!("| {} |", cell(anomaly)));
+            for level in &levels {
+                let text = row.get(level).map(|(c, _)| c.to_string()).unwrap_or_else(|| "-".into());
+                out.push_str(&format!(" {} |", cell(&text)));
+            }
+            out.push('\n');
+        }
+    }
+    let diffs: Vec<String> = differences(&t)
+        .iter()
+        .map(|d| {
+            let c = d.cells.candidate.to_string();
+            let c = if d.weaker() { format!("**{c}** (weaker)") } else { c };
+            format!(
+                "| {} | {} | {} | {} | `{}` |",
+                cell(d.anomaly),
+                d.level,
+                cell(&d.cells.reference.to_string()),
+                cell(&c),
+                d.id
+            )
+        })
+        .collect();
+    out.push_str("\n### Differences\n\n");
+    if diffs.is_empty() {
+        out.push_str("None: the candidate's table is the reference's.\n");
+    } else {
+        out.push_str("| Anomaly | Level | Reference | Candidate | Workload |\n|---|---|---|---|---|\n");
+        out.push_str(&diffs.join("\n"));
+        out.push('\n');
     }
     out
 }
@@ -234,6 +289,8 @@ mod tests {
             statements,
             rewrite: Vec::new(),
             repros: Vec::new(),
+            alternative: None,
+            isolation: None,
         }
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{slate_name, Event, Live, Observer};
 use crate::compare::{compare, MismatchKind, WorkloadResult};
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::outcome::{Outcome, Pair};
 use crate::reduce::ddmin::{ddmin, first_accepted, Budget, Oracle};
 use crate::reduce::lists::{self, List};
@@ -74,7 +74,14 @@ impl<'a> Lane<'a> {
         Lane { sides: Pair::new(Side::Extra(Box::new(reference)), Side::Extra(Box::new(candidate))), names, turn: 0 }
     }
 
-    async fn replay(&mut self, statements: &[Step], sessions: &[String], timeout: Duration) -> Option<Pair<Outcome>> {
+    /// Run `statements` on fresh databases; the outcomes of the one at `target` (its location).
+    async fn replay(
+        &mut self,
+        statements: &[Step],
+        sessions: &[String],
+        timeout: Duration,
+        target: &Location,
+    ) -> Option<Pair<Outcome>> {
         let (name, next) = (&self.names[self.turn], &self.names[1 - self.turn]);
         self.turn = 1 - self.turn;
         let Pair { reference, candidate } = &mut self.sides;
@@ -83,7 +90,8 @@ impl<'a> Lane<'a> {
             candidate.record(name, Some(next), &[], statements, sessions, timeout),
         );
         let (r, c) = (r.ok()?, c.ok()?);
-        Some(Pair::new(r.steps.last()?.clone(), c.steps.last()?.clone()))
+        let at = target_index(statements, target);
+        Some(Pair::new(r.steps.get(at)?.clone(), c.steps.get(at)?.clone()))
     }
 
     async fn stop(self) {
@@ -96,7 +104,25 @@ impl<'a> Lane<'a> {
     }
 }
 
-/// Replays candidate statement lists (the mismatching statement last) on the lanes,
+/// A trial's statement timeout. Trials drop statements, and in a schedule dropping the step
+/// that releases a lock leaves the waiting session stuck until its next step times out: so
+/// trials stop a statement after 5 s (or the run's timeout, when shorter), unless the mismatch
+/// itself is a timeout.
+fn trial_timeout(run: Duration, signature: &Signature) -> Duration {
+    if signature.kinds.contains(&MismatchKind::Timeout) {
+        run
+    } else {
+        run.min(Duration::from_secs(5))
+    }
+}
+
+/// Where the mismatching statement is in a candidate list: found by its location (passes
+/// replace its text, never its location); the last when it is not there.
+fn target_index(statements: &[Step], target: &Location) -> usize {
+    statements.iter().position(|s| &s.location == target).unwrap_or(statements.len().saturating_sub(1))
+}
+
+/// Replays candidate statement lists (holding the mismatching statement) on the lanes,
 /// concurrently, and tells which still show the signature.
 struct Trials<'a> {
     lanes: Vec<Lane<'a>>,
@@ -104,6 +130,8 @@ struct Trials<'a> {
     ordered: bool,
     signature: Signature,
     timeout: Duration,
+    /// The mismatching statement's location.
+    target: Location,
     /// While a statement is simplified through its syntax tree: the original outcomes, whose
     /// differing rows a trial's may not stray from (see `Signature::drifted`).
     guard: Option<Pair<Outcome>>,
@@ -118,18 +146,26 @@ impl<'a> Trials<'a> {
             sessions: w.sessions.clone(),
             ordered: failing.is_some_and(|s| s.ordered()),
             signature: cluster.signature.clone(),
-            timeout,
+            timeout: trial_timeout(timeout, &cluster.signature),
+            target: failing.map(|s| s.location.clone()).unwrap_or_else(|| Location {
+                file: PathBuf::new(),
+                line: 0,
+                column: 0,
+            }),
             guard: None,
         }
     }
 
-    /// For each candidate: does its last statement show the signature, with what outcomes.
+    /// For each candidate: does its mismatching statement show the signature, with what outcomes.
     async fn keep_all(&mut self, candidates: &[Vec<Step>]) -> Vec<(bool, Option<Pair<Outcome>>)> {
         let mut out = Vec::with_capacity(candidates.len());
         for batch in candidates.chunks(self.lanes.len()) {
-            let (sessions, timeout) = (&self.sessions, self.timeout);
-            let replays =
-                self.lanes.iter_mut().zip(batch).map(|(lane, statements)| lane.replay(statements, sessions, timeout));
+            let (sessions, timeout, target) = (&self.sessions, self.timeout, &self.target);
+            let replays = self
+                .lanes
+                .iter_mut()
+                .zip(batch)
+                .map(|(lane, statements)| lane.replay(statements, sessions, timeout, target));
             for outcomes in futures_util::future::join_all(replays).await {
                 let same = outcomes.as_ref().is_some_and(|o| {
                     let verdict = compare(&o.reference, &o.candidate, self.ordered);
@@ -153,16 +189,25 @@ impl<'a> Trials<'a> {
     }
 }
 
-/// Which of the statements before the mismatching one are needed.
+/// Which of the other statements (before the mismatching one, and after it when later steps
+/// release or decide it) are needed; the mismatching one stays where it is among them.
 struct StatementsPass<'t, 'a> {
     trials: &'t mut Trials<'a>,
-    before: &'t [Step],
+    others: Vec<Step>,
+    /// How many of `others` come before the mismatching statement.
+    split: usize,
     failing: &'t Step,
 }
 
 impl StatementsPass<'_, '_> {
     fn with(&self, subset: &[usize]) -> Vec<Step> {
-        subset.iter().map(|&i| self.before[i].clone()).chain(std::iter::once(self.failing.clone())).collect()
+        let pick = |keep: fn(usize, usize) -> bool| {
+            subset.iter().filter(move |&&i| keep(i, self.split)).map(|&i| self.others[i].clone())
+        };
+        pick(|i, split| i < split)
+            .chain(std::iter::once(self.failing.clone()))
+            .chain(pick(|i, split| i >= split))
+            .collect()
     }
 }
 
@@ -233,11 +278,13 @@ impl Progress {
     }
 }
 
-/// ddmin over the statements before the mismatching one; the kept statements, mismatch last.
+/// ddmin over the statements other than the mismatching one; the kept statements, in order.
 async fn statements_pass(trials: &mut Trials<'_>, statements: &[Step], progress: &mut Progress) -> Vec<Step> {
-    let (failing, before) = statements.split_last().expect("the mismatching statement");
-    let mut pass = StatementsPass { trials, before, failing };
-    let reduced = ddmin(before.len(), &mut pass, progress.left()).await;
+    let at = target_index(statements, &trials.target);
+    let failing = &statements[at];
+    let others: Vec<Step> = statements[..at].iter().chain(&statements[at + 1..]).cloned().collect();
+    let mut pass = StatementsPass { trials, split: at, others, failing };
+    let reduced = ddmin(pass.others.len(), &mut pass, progress.left()).await;
     progress.trials += reduced.trials;
     progress.minimal &= reduced.minimal;
     pass.with(&reduced.kept)
@@ -351,13 +398,13 @@ async fn reduce_statements(
     for position in 0..statements.len() {
         statements = list_pass(trials, statements, position, List::InsertRows, progress).await;
     }
-    let last = statements.len() - 1;
-    statements = list_pass(trials, statements, last, List::SelectColumns, progress).await;
+    let at = target_index(&statements, &trials.target);
+    statements = list_pass(trials, statements, at, List::SelectColumns, progress).await;
     if trials.signature.kinds.contains(&MismatchKind::Rows) {
         trials.guard = Some(original.clone());
     }
-    statements = tree_pass(trials, statements, last, progress).await;
-    for position in 0..last {
+    statements = tree_pass(trials, statements, at, progress).await;
+    for position in (0..statements.len()).filter(|p| *p != at) {
         statements = tree_pass(trials, statements, position, progress).await;
     }
     trials.guard = None;
@@ -414,13 +461,18 @@ async fn reduce_cluster(
     budget: Budget,
 ) -> Result<Repro> {
     let first = &cluster.occurrences[0];
-    let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(first.statement + 1).cloned().collect();
+    // A statement that waited is released or decided by later steps of other sessions: they
+    // are candidates too (ddmin drops the ones that do not matter).
+    let waited = cluster.outcomes.reference.wait.is_some() || cluster.outcomes.candidate.wait.is_some();
+    let upto = if waited && w.sessions.len() > 1 { w.setup.len() + w.steps.len() } else { first.statement + 1 };
+    let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(upto).cloned().collect();
     let mut progress = Progress { trials: 0, minimal: true, budget, started: Instant::now() };
     let statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
     let versions = |l: &Live| format!("{} ({})", l.report.version, l.report.target);
     let sides = &trials.lanes[0].sides;
     let mut repro = Repro {
         id: Repro::id_for(first),
+        target: target_index(&statements, &trials.target),
         statements,
         signature: cluster.signature.clone(),
         reference: versions(&sides.reference),
@@ -439,6 +491,7 @@ async fn reduce_cluster(
     match validate(trials, &repro, options).await? {
         Some(outcomes) => repro.outcomes = outcomes,
         None => {
+            repro.target = target_index(&all, &trials.target);
             repro.statements = all;
             repro.not_reducible = true;
             if let Some(outcomes) = validate(trials, &repro, options).await? {
@@ -609,8 +662,13 @@ async fn validate(trials: &mut Trials<'_>, repro: &Repro, options: &ReduceOption
     let loaded =
         crate::workload::load_all(std::slice::from_ref(&path)).map_err(|mut errors| errors.remove(0))?.remove(0);
     let statements: Vec<Step> = loaded.setup.iter().chain(&loaded.steps).cloned().collect();
-    trials.sessions = loaded.sessions.clone();
+    let Some(target) = statements.get(repro.target).map(|s| s.location.clone()) else { return Ok(None) };
+    let (sessions, original_target) = (
+        std::mem::replace(&mut trials.sessions, loaded.sessions.clone()),
+        std::mem::replace(&mut trials.target, target),
+    );
     let (same, outcomes) = trials.keeps(statements).await;
+    (trials.sessions, trials.target) = (sessions, original_target);
     Ok(outcomes.filter(|_| same))
 }
 

@@ -1,5 +1,6 @@
 //! Workloads: finding, parsing and validating them, before any connection is opened (pure, sync).
 
+pub mod expect;
 pub mod sql;
 mod yaml;
 
@@ -26,6 +27,10 @@ pub struct Workload {
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
     pub rewrite: Option<Rewrite>,
+    /// Outcome sets: other acceptable outcomes of the steps (YAML only).
+    pub alternatives: Vec<expect::Alternative>,
+    /// The isolation anomaly this schedule tests for (YAML only).
+    pub isolation: Option<expect::Isolation>,
 }
 
 /// The same intent, written differently: "Works with rewrite" when it matches.
@@ -277,6 +282,8 @@ fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
         setup: Vec::new(),
         steps,
         rewrite: None,
+        alternatives: Vec::new(),
+        isolation: None,
     })
 }
 

@@ -5,6 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
+use super::expect::{Alternative, Expect, Isolation, Level, Observation};
 use super::{steps_from_sql, Order, Requirement, Rewrite, Step, Workload};
 use crate::error::{Error, Location};
 
@@ -25,6 +28,25 @@ struct RawWorkload {
     steps: Vec<RawStep>,
     #[serde(default)]
     rewrite: Option<RawRewrite>,
+    #[serde(default)]
+    alternatives: Vec<RawAlternative>,
+    #[serde(default)]
+    isolation: Option<RawIsolation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlternative {
+    why: String,
+    steps: BTreeMap<usize, Expect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIsolation {
+    anomaly: String,
+    level: Level,
+    anomaly_if: Vec<BTreeMap<usize, Observation>>,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +119,15 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
         }
         None => None,
     };
+    let alternatives = check_alternatives(raw.alternatives, steps.len())
+        .map_err(|message| Error::Workload { location: finder.locate_key("alternatives", file), message })?;
+    let isolation = match raw.isolation {
+        Some(i) => Some(
+            check_isolation(i, steps.len())
+                .map_err(|message| Error::Workload { location: finder.locate_key("isolation", file), message })?,
+        ),
+        None => None,
+    };
     Ok(Workload {
         path: file.to_path_buf(),
         id: id.to_string(),
@@ -108,7 +139,58 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
         setup,
         steps,
         rewrite,
+        alternatives,
+        isolation,
     })
+}
+
+fn check_step_number(n: usize, steps: usize) -> Result<(), String> {
+    if n == 0 || n > steps {
+        return Err(format!("step {n} does not exist: steps are numbered 1 to {steps}"));
+    }
+    Ok(())
+}
+
+fn check_alternatives(raw: Vec<RawAlternative>, steps: usize) -> Result<Vec<Alternative>, String> {
+    raw.into_iter()
+        .map(|a| {
+            let at = |n: usize, m: String| format!("alternative `{}`, step {n}: {m}", a.why);
+            if a.steps.is_empty() {
+                return Err(format!("alternative `{}` names no step", a.why));
+            }
+            for (&n, e) in &a.steps {
+                check_step_number(n, steps).map_err(|m| at(n, m))?;
+                if e.ok == Some(false) {
+                    return Err(at(n, "`ok: false` says nothing; name the failure: `error: SQLSTATE`".into()));
+                }
+                if e.ok.is_some() && e.error.is_some() {
+                    return Err(at(n, "a step cannot both succeed (`ok`) and fail (`error`)".into()));
+                }
+                if let Some(code) = &e.error {
+                    if code.len() != 5 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        return Err(at(n, format!("`error: {code}` is not a SQLSTATE (five characters, e.g. 40001)")));
+                    }
+                    if e.tag.is_some() || e.rows.is_some() {
+                        return Err(at(n, "a failing step has no command tag or rows".into()));
+                    }
+                }
+                if *e == Expect::default() {
+                    return Err(at(n, "say what differs: ok, error, tag, rows or wait".into()));
+                }
+            }
+            Ok(Alternative { why: a.why, steps: a.steps })
+        })
+        .collect()
+}
+
+fn check_isolation(raw: RawIsolation, steps: usize) -> Result<Isolation, String> {
+    if raw.anomaly_if.is_empty() || raw.anomaly_if.iter().any(BTreeMap::is_empty) {
+        return Err("`anomaly_if` needs at least one observation: `- {STEP: ROWS or TAG}`".into());
+    }
+    for n in raw.anomaly_if.iter().flat_map(BTreeMap::keys) {
+        check_step_number(*n, steps).map_err(|m| format!("anomaly_if: {m}"))?;
+    }
+    Ok(Isolation { anomaly: raw.anomaly, level: raw.level, anomaly_if: raw.anomaly_if })
 }
 
 fn convert_steps(file: &Path, raw: &[RawStep], sessions: &[String], finder: &mut Finder) -> Result<Vec<Step>, Error> {
@@ -285,6 +367,35 @@ mod tests {
         assert!(msg.contains("needs the sessions declared"), "{msg}");
         let msg = error_of("feature: f\narea: a\nsessions: [a, a]\nsteps:\n  - session: a\n    sql: SELECT 1\n");
         assert!(msg.contains("session `a` is named twice"), "{msg}");
+    }
+
+    #[test]
+    fn alternatives_and_isolation_parse_and_are_checked() {
+        use crate::workload::expect::{Level, Observation, WaitExpect};
+        let head = "feature: f\narea: a\nsessions: [a, b]\nsteps:\n  - session: a\n    sql: SELECT 1\n  - session: b\n    sql: COMMIT\n";
+        let w = parse(&format!(
+            "{head}alternatives:\n  - why: b first\n    steps:\n      1: {{ok: true, wait: any}}\n      2: {{error: 40001}}\n  - why: rows\n    steps:\n      1: {{rows: [[1, true, null, x]]}}\nisolation:\n  anomaly: G2\n  level: serializable\n  anomaly_if:\n    - {{1: [[1]], 2: COMMIT}}\n"
+        ))
+        .unwrap();
+        assert_eq!(w.alternatives.len(), 2);
+        assert_eq!(w.alternatives[0].steps[&1].wait, Some(WaitExpect::Any));
+        assert_eq!(w.alternatives[0].steps[&2].error.as_deref(), Some("40001"));
+        let row = vec![Some("1".to_string()), Some("t".into()), None, Some("x".into())];
+        assert_eq!(w.alternatives[1].steps[&1].rows, Some(vec![row]), "scalars as PostgreSQL's text format");
+        let iso = w.isolation.unwrap();
+        assert_eq!((iso.anomaly.as_str(), iso.level), ("G2", Level::Serializable));
+        assert_eq!(iso.anomaly_if[0][&2], Observation::Tag("COMMIT".into()));
+        let msg = error_of(&format!("{head}alternatives:\n  - why: w\n    steps:\n      3: {{ok: true}}\n"));
+        assert_eq!(msg, "w/dml/x.yaml:9:1: alternative `w`, step 3: step 3 does not exist: steps are numbered 1 to 2");
+        let msg = error_of(&format!("{head}alternatives:\n  - why: w\n    steps:\n      1: {{error: deadlock}}\n"));
+        assert!(msg.contains("is not a SQLSTATE"), "{msg}");
+        let msg = error_of(&format!("{head}alternatives:\n  - why: w\n    steps:\n      1: {{wiat: any}}\n"));
+        assert!(msg.contains("did you mean `wait`?"), "{msg}");
+        let msg =
+            error_of(&format!("{head}isolation:\n  anomaly: G0\n  level: snapshot\n  anomaly_if: [{{1: COMMIT}}]\n"));
+        assert!(msg.starts_with("w/dml/x.yaml:11:") && msg.contains("unknown variant `snapshot`"), "{msg}");
+        let msg = error_of(&format!("{head}isolation:\n  anomaly: G0\n  level: serializable\n  anomaly_if: []\n"));
+        assert!(msg.starts_with("w/dml/x.yaml:9:1: `anomaly_if` needs"), "{msg}");
     }
 
     #[test]
