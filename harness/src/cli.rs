@@ -10,7 +10,7 @@ use crate::reduce::ddmin::Budget;
 use crate::report::{expected, Files};
 use crate::run::{Mode, Plan, ReduceOptions};
 use crate::target::TargetSpec;
-use crate::workload;
+use crate::workload::{self, Protocol};
 
 const AFTER_HELP: &str = "\
 Targets:
@@ -154,6 +154,10 @@ pub struct Common {
     /// waiting (blocked): the schedule goes on with the other sessions.
     #[arg(long, default_value_t = 0.5, value_parser = parse_seconds)]
     pub wait_bound: f64,
+    /// The protocol steps are sent with, unless a step says otherwise (`protocol:`, or
+    /// `params:`/`statement:`/`fetch:`, which need extended).
+    #[arg(long, value_enum, default_value_t = Protocol::Simple)]
+    pub protocol: Protocol,
 }
 
 fn parse_target(s: &str) -> Result<TargetSpec, String> {
@@ -204,7 +208,8 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
             };
             let mut options = args.options(&out).expect("reduction is on");
             options.only_step = step;
-            let common = Common { workloads: vec![workload], out, timeout, wait_bound: 0.5 };
+            let common =
+                Common { workloads: vec![workload], out, timeout, wait_bound: 0.5, protocol: Protocol::Simple };
             (Mode::Reduce, reference, candidate, common, None, Some(options))
         }
     };
@@ -246,6 +251,7 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         expected_version,
         timeout: Duration::from_secs_f64(common.timeout),
         wait_bound: Duration::from_secs_f64(common.wait_bound),
+        protocol: common.protocol,
         reduce,
     };
     let files = Files::new(common.out, matches!(mode, Mode::Run | Mode::Record));

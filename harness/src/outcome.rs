@@ -34,6 +34,13 @@ pub struct Outcome {
     pub error: Option<ServerMessage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<ServerMessage>,
+    /// Extended protocol: the parameter types the server inferred (ParameterDescription).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param_types: Option<Vec<String>>,
+    /// Extended protocol with a row limit (`fetch: N`): the Executes it took (one more than
+    /// the PortalSuspended messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetches: Option<usize>,
     /// Transaction status from ReadyForQuery after the statement.
     pub status: TxStatus,
     /// Set when the statement did not complete normally on the wire.

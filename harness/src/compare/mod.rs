@@ -64,6 +64,10 @@ pub enum MismatchKind {
     Rows,
     RowOrder,
     TransactionStatus,
+    /// Extended protocol: the parameter types the server inferred (ParameterDescription) differ.
+    ParameterTypes,
+    /// Extended protocol with a row limit: the rows came in a different number of batches.
+    RowBatches,
     /// It waited (was blocked) on one side and not the other, or stopped waiting differently.
     Blocking,
 }
@@ -87,6 +91,8 @@ impl std::fmt::Display for MismatchKind {
             MismatchKind::Rows => "rows",
             MismatchKind::RowOrder => "row order",
             MismatchKind::TransactionStatus => "transaction status",
+            MismatchKind::ParameterTypes => "parameter types",
+            MismatchKind::RowBatches => "row batches",
             MismatchKind::Blocking => "blocking",
         })
     }
@@ -157,6 +163,12 @@ pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdi
             kinds.push(MismatchKind::CommandTag);
         }
         compare_result_set(reference, candidate, ordered, &mut kinds, &mut soft);
+        if reference.param_types != candidate.param_types {
+            kinds.push(MismatchKind::ParameterTypes);
+        }
+        if reference.fetches != candidate.fetches {
+            kinds.push(MismatchKind::RowBatches);
+        }
     }
     if reference.status != candidate.status {
         kinds.push(MismatchKind::TransactionStatus);

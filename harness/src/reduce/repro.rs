@@ -73,6 +73,36 @@ pub fn clusters(workloads: &[Workload], results: &[WorkloadResult]) -> Vec<Clust
     out
 }
 
+/// A step's extended-protocol keys in YAML (JSON flow values are YAML).
+fn protocol_keys(s: &Step) -> String {
+    let mut out = String::new();
+    if let Some(p) = s.protocol {
+        out.push_str(&format!(
+            "    protocol: {}\n",
+            serde_json::to_value(p).unwrap_or_default().as_str().unwrap_or("")
+        ));
+    }
+    let Some(bind) = &s.bind else { return out };
+    if !bind.params.is_empty() {
+        let params: Vec<serde_json::Value> = bind
+            .params
+            .iter()
+            .map(|p| match &p.type_name {
+                Some(t) => serde_json::json!({"type": t, "value": p.value}),
+                None => serde_json::json!(p.value),
+            })
+            .collect();
+        out.push_str(&format!("    params: {}\n", serde_json::Value::Array(params)));
+    }
+    if let Some(name) = &bind.statement {
+        out.push_str(&format!("    statement: {}\n", serde_json::Value::String(name.clone())));
+    }
+    if let Some(n) = bind.fetch {
+        out.push_str(&format!("    fetch: {n}\n"));
+    }
+    out
+}
+
 /// Everything a repro file says.
 #[derive(Debug, Clone, Serialize)]
 pub struct Repro {
@@ -106,13 +136,13 @@ impl Repro {
         format!("{}-{}", occurrence.workload.replace('/', "-"), label)
     }
 
-    /// Does it need the YAML form (several sessions)?
-    pub fn needs_sessions(statements: &[Step]) -> bool {
-        statements.iter().any(|s| s.session.is_some())
+    /// Does it need the YAML form (several sessions, or the extended protocol)?
+    pub fn needs_yaml(statements: &[Step]) -> bool {
+        statements.iter().any(|s| s.session.is_some() || s.protocol.is_some() || s.bind.is_some())
     }
 
     pub fn file_name(&self) -> String {
-        format!("{}.{}", self.id, if Self::needs_sessions(&self.statements) { "yaml" } else { "sql" })
+        format!("{}.{}", self.id, if Self::needs_yaml(&self.statements) { "yaml" } else { "sql" })
     }
 
     fn header(&self, comment: &str) -> String {
@@ -153,9 +183,9 @@ impl Repro {
         for o in &self.occurrences {
             h.push(format!("occurs at: {} ({} {})", o.location, o.workload, o.label));
         }
-        h.push(if Self::needs_sessions(&self.statements) {
+        h.push(if Self::needs_yaml(&self.statements) {
             format!(
-                "replay: pgparity run --candidate TARGET repros/{} (several sessions: not a psql script)",
+                "replay: pgparity run --candidate TARGET repros/{} (sessions or the extended protocol: not a psql script)",
                 self.file_name()
             )
         } else {
@@ -167,7 +197,7 @@ impl Repro {
     /// The repro as a file pgparity and (for `.sql`) psql both run.
     pub fn render(&self) -> String {
         let feature = format!("Repro of {} {}", self.occurrences[0].workload, self.occurrences[0].label);
-        if !Self::needs_sessions(&self.statements) {
+        if !Self::needs_yaml(&self.statements) {
             let mut out = format!("-- feature: {feature}\n-- area: Repros\n{}", self.header("--"));
             for s in &self.statements {
                 out.push_str(&s.sql);
@@ -190,13 +220,18 @@ impl Repro {
             }
         }
         let mut out = self.header("#");
-        out.push_str(&format!(
-            "feature: {}\narea: Repros\nsessions: [{}]\nsteps:\n",
-            yaml_str(&feature),
-            sessions.join(", ")
-        ));
+        out.push_str(&format!("feature: {}\narea: Repros\n", yaml_str(&feature)));
+        if !sessions.is_empty() {
+            out.push_str(&format!("sessions: [{}]\n", sessions.join(", ")));
+        }
+        out.push_str("steps:\n");
         for s in &self.statements {
-            out.push_str(&format!("  - session: {}\n    sql: |\n", s.session.as_deref().unwrap_or(sessions[0])));
+            match sessions.first() {
+                Some(first) => {
+                    out.push_str(&format!("  - session: {}\n    sql: |\n", s.session.as_deref().unwrap_or(first)))
+                }
+                None => out.push_str("  - sql: |\n"),
+            }
             for line in s.sql.lines() {
                 out.push_str(&format!("      {line}\n"));
             }
@@ -204,6 +239,7 @@ impl Repro {
                 // A JSON string is a YAML double-quoted scalar: tabs and newlines stay exact.
                 out.push_str(&format!("    copy_data: {}\n", serde_json::Value::String(data.clone())));
             }
+            out.push_str(&protocol_keys(s));
         }
         out
     }
@@ -216,9 +252,9 @@ impl Repro {
         out.push_str("## Environment\n\n");
         out.push_str(&format!("- expected behaviour from: {}\n- observed on: {}\n\n", self.reference, self.candidate));
         out.push_str("## Steps to reproduce\n\n");
-        let lang = if Self::needs_sessions(&self.statements) { "yaml" } else { "sql" };
+        let lang = if Self::needs_yaml(&self.statements) { "yaml" } else { "sql" };
         out.push_str(&format!("```{lang}\n{}```\n\n", self.render()));
-        out.push_str(&if Self::needs_sessions(&self.statements) {
+        out.push_str(&if Self::needs_yaml(&self.statements) {
             format!(
                 "Run it with `pgparity run --candidate TARGET {}`: its steps run on separate connections.\n\n",
                 self.file_name()

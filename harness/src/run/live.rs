@@ -13,7 +13,7 @@ use crate::compare::Recording;
 use crate::outcome::{Fault, Outcome};
 use crate::target::Target;
 use crate::wire::{quote_literal, Session};
-use crate::workload::{Requirement, Step};
+use crate::workload::{Protocol, Requirement, Step};
 
 /// Session settings pinned identically on both sides (PRODUCT §4).
 pub const PINNED_SETTINGS: &[(&str, &str)] = &[
@@ -94,6 +94,8 @@ pub struct Live {
     wedged: bool,
     /// In a multi-session workload, a statement still running after this long is waiting.
     pub wait_bound: Duration,
+    /// The protocol steps are sent with unless they say otherwise.
+    pub protocol: Protocol,
 }
 
 /// The default `wait_bound`: short, but far above what an unblocked statement of a schedule
@@ -126,6 +128,7 @@ impl Live {
             failed: false,
             wedged: false,
             wait_bound: WAIT_BOUND,
+            protocol: Protocol::Simple,
         }
     }
 
@@ -148,6 +151,7 @@ impl Live {
             failed: false,
             wedged: false,
             wait_bound: self.wait_bound,
+            protocol: self.protocol,
         })
     }
 
@@ -298,7 +302,8 @@ impl Live {
         // (a one-connection target has one session for all of them, as it really does).
         let schedule = sessions.len() > 1 && !self.single();
         for step in setup.iter().chain(if schedule { &[][..] } else { steps }) {
-            let resp = session.query_with_copy(&step.sql, step.copy_data.as_deref(), timeout).await;
+            let request = self.request(step).await;
+            let resp = request.send(&mut session, timeout).await;
             let outcome = self.settle(name, step, resp, &mut session, &slate, &mut meta).await;
             if rec.setup.len() < setup.len() {
                 rec.setup.push(outcome);

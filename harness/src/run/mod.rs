@@ -4,6 +4,7 @@
 mod admin;
 mod live;
 mod reduce;
+mod request;
 mod schedule;
 mod slate;
 mod types;
@@ -58,6 +59,8 @@ pub struct Plan {
     pub timeout: Duration,
     /// In a multi-session workload, a statement still running after this long is waiting.
     pub wait_bound: Duration,
+    /// The protocol steps are sent with unless they say otherwise.
+    pub protocol: crate::workload::Protocol,
     /// Reduce every distinct mismatch to a repro (`run` only: it needs both sides live).
     pub reduce: Option<ReduceOptions>,
 }
@@ -152,6 +155,7 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
     }
     for live in [reference.as_mut(), candidate.as_mut()].into_iter().flatten() {
         live.wait_bound = plan.wait_bound;
+        live.protocol = plan.protocol;
     }
     let result = schedule(&plan, reference.as_mut(), candidate.as_mut(), observer).await;
     let target_failed = reference.as_ref().is_some_and(|r| r.failed) || candidate.as_ref().is_some_and(|c| c.failed);

@@ -247,12 +247,8 @@ impl Oracle for Variants<'_, '_> {
 
 /// `statements` with the one at `position` replaced by `sql`.
 fn replaced(statements: &[Step], position: usize, sql: String) -> Vec<Step> {
-    let old = &statements[position];
-    let mut step = Step::new(sql, old.order, old.location.clone());
-    step.session = old.session.clone();
-    step.copy_data = old.copy_data.clone();
     let mut out = statements.to_vec();
-    out[position] = step;
+    out[position] = statements[position].with_sql(sql);
     out
 }
 
@@ -467,7 +463,19 @@ async fn reduce_cluster(
     let upto = if waited && w.sessions.len() > 1 { w.setup.len() + w.steps.len() } else { first.statement + 1 };
     let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(upto).cloned().collect();
     let mut progress = Progress { trials: 0, minimal: true, budget, started: Instant::now() };
-    let statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
+    let mut statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
+    // The run's protocol, written into the repro so it replays the same way.
+    let protocol = trials.lanes[0].sides.reference.protocol;
+    let pinned = |mut steps: Vec<Step>| {
+        if protocol != crate::workload::Protocol::Simple {
+            for s in steps.iter_mut().filter(|s| s.protocol.is_none()) {
+                s.protocol = Some(protocol);
+            }
+        }
+        steps
+    };
+    statements = pinned(statements);
+    let all = pinned(all);
     let versions = |l: &Live| format!("{} ({})", l.report.version, l.report.target);
     let sides = &trials.lanes[0].sides;
     let mut repro = Repro {

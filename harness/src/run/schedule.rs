@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::live::Live;
+use super::request::Request;
 use super::slate::Slate;
 use crate::outcome::{Fault, Outcome, Wait};
 use crate::wire::{Canceller, Response, Session};
@@ -24,10 +25,9 @@ enum Slot {
 }
 
 /// Run one statement on its own task, so the schedule can go on while it waits.
-fn spawn(mut session: Session, step: &Step, timeout: Duration) -> JoinHandle<(Session, Response)> {
-    let (sql, data) = (step.sql.clone(), step.copy_data.clone());
+fn spawn(mut session: Session, request: Request, timeout: Duration) -> JoinHandle<(Session, Response)> {
     tokio::spawn(async move {
-        let resp = session.query_with_copy(&sql, data.as_deref(), timeout).await;
+        let resp = request.send(&mut session, timeout).await;
         (session, resp)
     })
 }
@@ -72,7 +72,8 @@ impl Live {
                 },
             };
             let cancel = session.canceller();
-            let mut handle = spawn(session, step, timeout);
+            let request = self.request(step).await;
+            let mut handle = spawn(session, request, timeout);
             match tokio::time::timeout(bound, &mut handle).await {
                 Ok(joined) => {
                     let (mut s, resp) = joined.expect("a statement task does not panic");

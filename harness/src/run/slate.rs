@@ -217,6 +217,7 @@ impl Live {
             session.simple_query("ROLLBACK", ADMIN_TIMEOUT).await;
         }
         session.simple_query("DISCARD ALL", ADMIN_TIMEOUT).await;
+        session.prepared.clear();
         match slate.strategy {
             Strategy::ResetSession => {
                 for sql in RESET_SCHEMAS {

@@ -30,20 +30,16 @@ impl Live {
         session: &mut Session,
         meta: &mut Option<Session>,
     ) -> Outcome {
-        let Response { mut outcome, column_oids } = resp;
-        if column_oids.is_empty() {
+        let Response { mut outcome, column_oids, param_oids, .. } = resp;
+        if column_oids.is_empty() && param_oids.as_ref().is_none_or(Vec::is_empty) {
+            outcome.param_types = param_oids.map(|_| Vec::new());
             return outcome;
         }
-        if self.types.is_none() {
-            let loaded = match self.types_loading.take() {
-                Some(p) => p.wait().await,
-                None => self.admin_exec(BUILTIN_TYPES).await,
-            };
-            self.types = Some(loaded.map(|out| type_map(out.rows)).unwrap_or_default());
-        }
-        let known = self.types.as_ref().expect("loaded");
-        let unknown: Vec<String> =
-            column_oids.iter().filter(|o| !known.contains_key(o)).map(|o| o.to_string()).collect();
+        let known = self.builtin_types().await;
+        let all = || column_oids.iter().chain(param_oids.iter().flatten());
+        let mut unknown: Vec<String> = all().filter(|o| !known.contains_key(o)).map(|o| o.to_string()).collect();
+        unknown.sort();
+        unknown.dedup();
         let mut extra = HashMap::new();
         if !unknown.is_empty() {
             let sql = format!(
@@ -63,13 +59,28 @@ impl Live {
             }
         }
         let known = self.types.as_ref().expect("loaded");
+        let name = |oid: &u32| {
+            known.get(oid).or_else(|| extra.get(oid)).cloned().unwrap_or_else(|| UNRESOLVED_TYPE.to_string())
+        };
         if let Some(columns) = outcome.columns.as_mut() {
             for (col, oid) in columns.iter_mut().zip(&column_oids) {
-                col.type_name =
-                    known.get(oid).or_else(|| extra.get(oid)).cloned().unwrap_or_else(|| UNRESOLVED_TYPE.to_string());
+                col.type_name = name(oid);
             }
         }
+        outcome.param_types = param_oids.map(|oids| oids.iter().map(name).collect());
         outcome
+    }
+
+    /// The built-in types (OID → name), loaded once.
+    pub(super) async fn builtin_types(&mut self) -> &HashMap<u32, String> {
+        if self.types.is_none() {
+            let loaded = match self.types_loading.take() {
+                Some(p) => p.wait().await,
+                None => self.admin_exec(BUILTIN_TYPES).await,
+            };
+            self.types = Some(loaded.map(|out| type_map(out.rows)).unwrap_or_default());
+        }
+        self.types.as_ref().expect("loaded")
     }
 
     /// A side connection that sees what the workload's session sees (same database and

@@ -2,6 +2,7 @@
 //! `postgres-protocol`'s codec (tokio-postgres hides command tags and the transaction status).
 //! The simple query protocol lives in `simple`; the extended protocol will sit beside it.
 
+mod extended;
 mod simple;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::outcome::{ServerMessage, TxStatus};
 
+pub use extended::Extended;
 pub use simple::Response;
 
 /// Where and as whom to connect. The password is never printed (`Debug` hides it).
@@ -122,6 +124,10 @@ pub struct Session {
     pub broken: bool,
     /// Data for a `COPY … FROM STDIN` the running statement may start.
     copy_data: Option<Vec<u8>>,
+    /// The extended query being read, if one is.
+    pending: Option<extended::Pending>,
+    /// Named statements parsed on this connection (reused without Parse).
+    pub prepared: std::collections::HashSet<String>,
 }
 
 impl Session {
@@ -160,6 +166,8 @@ impl Session {
             status: TxStatus::Unknown,
             broken: false,
             copy_data: None,
+            pending: None,
+            prepared: Default::default(),
         };
         let startup = [
             ("user", params.user.as_str()),

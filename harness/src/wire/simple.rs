@@ -19,6 +19,10 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 pub struct Response {
     pub outcome: Outcome,
     pub column_oids: Vec<u32>,
+    /// From ParameterDescription (extended protocol): the parameter types the server inferred.
+    pub param_oids: Option<Vec<u32>>,
+    /// Executes sent for an extended query with a row limit.
+    pub fetches: usize,
 }
 
 impl Session {
@@ -39,16 +43,20 @@ impl Session {
     }
 
     async fn query_inner(&mut self, sql: &str, timeout: Duration) -> Response {
-        let mut resp = Response::default();
         if self.broken {
-            resp.outcome = Outcome::faulted(Fault::NotRun);
-            return resp;
+            return Response { outcome: Outcome::faulted(Fault::NotRun), ..Response::default() };
         }
         if let Err(e) = frontend::query(sql, &mut self.wbuf) {
             self.wbuf.clear();
-            resp.outcome = Outcome::faulted(Fault::Protocol(e.to_string()));
-            return resp;
+            return Response { outcome: Outcome::faulted(Fault::Protocol(e.to_string())), ..Response::default() };
         }
+        self.exchange(timeout).await
+    }
+
+    /// Send what is in `wbuf`, then read and record replies until ReadyForQuery (cancelling
+    /// after `timeout`).
+    pub(super) async fn exchange(&mut self, timeout: Duration) -> Response {
+        let mut resp = Response::default();
         if self.flush().await.is_err() {
             return self.lost(resp);
         }
@@ -104,6 +112,14 @@ impl Session {
         resp
     }
 
+    /// An extended query's Sync, once its last Execute completed or failed.
+    fn sync_once(&mut self) {
+        if let Some(p) = self.pending.as_mut().filter(|p| !p.synced) {
+            p.synced = true;
+            frontend::sync(&mut self.wbuf);
+        }
+    }
+
     /// Fold one message into the response; ReadyForQuery sets a known status.
     fn record(&mut self, msg: Message, resp: &mut Response) -> std::io::Result<()> {
         let out = &mut resp.outcome;
@@ -128,9 +144,28 @@ impl Session {
                     body.ranges().map(|r| Ok(r.map(|r| String::from_utf8_lossy(&buf[r]).into_owned()))).collect()?;
                 out.rows.push(row);
             }
-            Message::CommandComplete(body) => out.tag = Some(body.tag()?.to_string()),
-            Message::EmptyQueryResponse => out.tag = None,
-            Message::ErrorResponse(body) => out.error = Some(server_message(body.fields())?),
+            Message::CommandComplete(body) => {
+                out.tag = Some(body.tag()?.to_string());
+                self.sync_once();
+            }
+            Message::EmptyQueryResponse => {
+                out.tag = None;
+                self.sync_once();
+            }
+            Message::ErrorResponse(body) => {
+                out.error = Some(server_message(body.fields())?);
+                self.sync_once();
+            }
+            Message::ParameterDescription(body) => {
+                resp.param_oids = Some(body.parameters().collect()?);
+            }
+            // The portal has rows left: fetch the next batch.
+            Message::PortalSuspended => {
+                resp.fetches += 1;
+                let max_rows = self.pending.as_ref().map_or(0, |p| p.max_rows);
+                frontend::execute("", max_rows as i32, &mut self.wbuf)?;
+                frontend::flush(&mut self.wbuf);
+            }
             Message::NoticeResponse(body) => out.notices.push(server_message(body.fields())?),
             Message::ParameterStatus(body) => {
                 self.server_params.insert(body.name()?.to_string(), body.value()?.to_string());

@@ -50,13 +50,27 @@ pub struct Step {
     pub has_order_by: bool,
     /// Data sent when the statement is `COPY … FROM STDIN` (psql's text: one row per line).
     pub copy_data: Option<String>,
+    /// The protocol this step must use (`None`: the run's, or extended when `bind` is set).
+    pub protocol: Option<Protocol>,
+    /// Extended-protocol parameters, named statement and row limit (YAML only).
+    pub bind: Option<Bind>,
     pub location: Location,
 }
 
 impl Step {
     pub fn new(sql: String, order: Order, location: Location) -> Self {
         let has_order_by = sql::has_top_level_order_by(&sql);
-        Step { sql, order, session: None, has_order_by, copy_data: None, location }
+        Step { sql, order, session: None, has_order_by, copy_data: None, protocol: None, bind: None, location }
+    }
+
+    /// The same step with other SQL (a reduction's edit).
+    pub fn with_sql(&self, sql: String) -> Self {
+        Step { has_order_by: sql::has_top_level_order_by(&sql), sql, ..self.clone() }
+    }
+
+    /// The protocol it runs with, when the run's default is `default`.
+    pub fn protocol(&self, default: Protocol) -> Protocol {
+        self.protocol.unwrap_or(if self.bind.is_some() { Protocol::Extended } else { default })
     }
 
     /// Is row order part of this step's result?
@@ -67,6 +81,35 @@ impl Step {
             Order::Auto => self.has_order_by,
         }
     }
+}
+
+/// The wire protocol a statement is sent with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// One Query message (psql, most admin tools).
+    #[default]
+    Simple,
+    /// Parse/Describe/Bind/Execute/Sync (libpq's PQexecParams, JDBC, most drivers).
+    Extended,
+}
+
+/// What an extended-protocol step binds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bind {
+    pub params: Vec<Param>,
+    /// A named prepared statement: parsed by the first step of a session that names it, and
+    /// reused (Bind/Execute only) by that session's later steps naming it.
+    pub statement: Option<String>,
+    /// Execute's row limit: rows come in batches of this many (PortalSuspended between).
+    pub fetch: Option<u32>,
+}
+
+/// One parameter: its text value (`None`: NULL) and, when typed, the type named in Parse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub value: Option<String>,
+    pub type_name: Option<String>,
 }
 
 /// How rows compare: `auto` reads ORDER BY from the statement.

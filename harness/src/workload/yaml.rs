@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use std::collections::BTreeMap;
 
-use super::expect::{Alternative, Expect, Isolation, Level, Observation};
-use super::{steps_from_sql, Order, Requirement, Rewrite, Step, Workload};
+use super::expect::{Alternative, Expect, Isolation, Level, Observation, Scalar};
+use super::{steps_from_sql, Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};
 use crate::error::{Error, Location};
 
 #[derive(Deserialize)]
@@ -60,6 +60,53 @@ struct RawStep {
     /// Data for `COPY … FROM STDIN`, one row per line.
     #[serde(default)]
     copy_data: Option<String>,
+    #[serde(default)]
+    protocol: Option<Protocol>,
+    #[serde(default)]
+    params: Option<Vec<RawParam>>,
+    #[serde(default)]
+    statement: Option<String>,
+    #[serde(default)]
+    fetch: Option<u32>,
+}
+
+/// A parameter: a plain value (untyped: the server infers its type) or `{type, value}`.
+enum RawParam {
+    Typed(TypedParam),
+    Plain(Option<Scalar>),
+}
+
+impl<'de> Deserialize<'de> for RawParam {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_norway::Value::deserialize(d)?;
+        let explain = |e: serde_norway::Error| D::Error::custom(explain(&e.to_string()));
+        if value.is_mapping() {
+            return serde_norway::from_value(value).map(RawParam::Typed).map_err(explain);
+        }
+        serde_norway::from_value(value).map(RawParam::Plain).map_err(|_| {
+            D::Error::custom("a parameter is a value (text, number, true/false, null) or {type: NAME, value: VALUE}")
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypedParam {
+    #[serde(rename = "type")]
+    type_name: String,
+    value: Option<Scalar>,
+}
+
+impl RawParam {
+    fn param(&self) -> Param {
+        match self {
+            RawParam::Plain(v) => Param { value: v.as_ref().map(|s| s.0.clone()), type_name: None },
+            RawParam::Typed(t) => {
+                Param { value: t.value.as_ref().map(|s| s.0.clone()), type_name: Some(t.type_name.clone()) }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -193,8 +240,31 @@ fn check_isolation(raw: RawIsolation, steps: usize) -> Result<Isolation, String>
     Ok(Isolation { anomaly: raw.anomaly, level: raw.level, anomaly_if: raw.anomaly_if })
 }
 
+/// A step's extended-protocol keys, checked.
+fn bind_of(r: &RawStep) -> Result<Option<Bind>, String> {
+    if r.params.is_none() && r.statement.is_none() && r.fetch.is_none() {
+        return Ok(None);
+    }
+    if r.protocol == Some(Protocol::Simple) {
+        return Err("params, statement and fetch need the extended protocol, not `protocol: simple`".into());
+    }
+    if r.fetch == Some(0) {
+        return Err("`fetch: 0` fetches nothing; give the batch size (1 or more), or leave fetch out".into());
+    }
+    if r.statement.as_deref() == Some("") {
+        return Err("`statement:` needs a name (the unnamed statement is the default)".into());
+    }
+    Ok(Some(Bind {
+        params: r.params.iter().flatten().map(RawParam::param).collect(),
+        statement: r.statement.clone(),
+        fetch: r.fetch,
+    }))
+}
+
 fn convert_steps(file: &Path, raw: &[RawStep], sessions: &[String], finder: &mut Finder) -> Result<Vec<Step>, Error> {
     let mut steps = Vec::new();
+    // (session, statement name) → the SQL it was prepared with, and where.
+    let mut prepared: BTreeMap<(Option<String>, String), (String, String)> = BTreeMap::new();
     for r in raw {
         let base = finder.locate_block(&r.sql)?;
         let mut found = steps_from_sql(file, &r.sql, base)?;
@@ -211,6 +281,23 @@ fn convert_steps(file: &Path, raw: &[RawStep], sessions: &[String], finder: &mut
                         return Err(Error::Workload { location, message });
                     }
                     step.copy_data = Some(data.clone());
+                }
+                step.protocol = r.protocol;
+                step.bind = bind_of(r).map_err(|message| Error::Workload { location: location.clone(), message })?;
+                if let Some(name) = step.bind.as_ref().and_then(|b| b.statement.as_ref()) {
+                    let key = (step.session.clone(), name.clone());
+                    match prepared.get(&key) {
+                        Some((sql, at)) if *sql != step.sql => {
+                            let message = format!(
+                                "statement `{name}` is prepared with other SQL at {at}; a reused statement repeats its SQL"
+                            );
+                            return Err(Error::Workload { location, message });
+                        }
+                        Some(_) => {}
+                        None => {
+                            prepared.insert(key, (step.sql.clone(), location.to_string()));
+                        }
+                    }
                 }
                 steps.push(step);
             }
@@ -396,6 +483,44 @@ mod tests {
         assert!(msg.starts_with("w/dml/x.yaml:11:") && msg.contains("unknown variant `snapshot`"), "{msg}");
         let msg = error_of(&format!("{head}isolation:\n  anomaly: G0\n  level: serializable\n  anomaly_if: []\n"));
         assert!(msg.starts_with("w/dml/x.yaml:9:1: `anomaly_if` needs"), "{msg}");
+    }
+
+    #[test]
+    fn extended_protocol_keys_parse_and_are_checked() {
+        use crate::workload::{Param, Protocol};
+        let w = parse("feature: f\narea: a\nsteps:\n  - sql: SELECT $1, $2, $3\n    params: [1, {type: int4, value: null}, null]\n    statement: q\n    fetch: 2\n  - sql: SELECT $1, $2, $3\n    statement: q\n    params: [x, y, z]\n  - sql: SELECT 1\n    protocol: extended\n  - sql: SELECT 2\n").unwrap();
+        let bind = w.steps[0].bind.as_ref().unwrap();
+        assert_eq!(
+            bind.params,
+            vec![
+                Param { value: Some("1".into()), type_name: None },
+                Param { value: None, type_name: Some("int4".into()) },
+                Param { value: None, type_name: None },
+            ]
+        );
+        assert_eq!((bind.statement.as_deref(), bind.fetch), (Some("q"), Some(2)));
+        assert_eq!(w.steps[0].protocol(Protocol::Simple), Protocol::Extended, "params need extended");
+        assert_eq!(w.steps[2].protocol(Protocol::Simple), Protocol::Extended);
+        assert_eq!(w.steps[3].protocol(Protocol::Simple), Protocol::Simple);
+        assert_eq!(w.steps[3].protocol(Protocol::Extended), Protocol::Extended, "the run's default");
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT $1\n    params: [1]\n    protocol: simple\n");
+        assert_eq!(
+            msg,
+            "w/dml/x.yaml:4:10: params, statement and fetch need the extended protocol, not `protocol: simple`"
+        );
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n    fetch: 0\n");
+        assert!(msg.contains("`fetch: 0` fetches nothing"), "{msg}");
+        let msg = error_of(
+            "feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n    statement: q\n  - sql: SELECT 2\n    statement: q\n",
+        );
+        assert!(
+            msg.starts_with("w/dml/x.yaml:6:10: statement `q` is prepared with other SQL at w/dml/x.yaml:4:10"),
+            "{msg}"
+        );
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT $1\n    params: [{type: int4, valeu: 1}]\n");
+        assert!(msg.starts_with("w/dml/x.yaml:5:") && msg.contains("did you mean `value`?"), "{msg}");
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT $1\n    params: [[1]]\n");
+        assert!(msg.contains("a parameter is a value"), "{msg}");
     }
 
     #[test]
