@@ -64,6 +64,20 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Sit between an application and PostgreSQL, forward its traffic unchanged, and write what
+    /// it sent as workloads (one YAML file per connection) until Ctrl-C or SIGTERM.
+    #[command(after_help = AFTER_HELP)]
+    Capture {
+        /// Where applications connect (`127.0.0.1:0` picks a free port; the port is printed).
+        #[arg(long, default_value = "127.0.0.1:6433")]
+        listen: String,
+        /// The server traffic goes to (a URL, or `local` for an ephemeral cluster).
+        #[arg(long, value_parser = parse_target)]
+        upstream: TargetSpec,
+        /// The folder the workloads are written to (`conn-N.yaml`; existing files are kept).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
     /// Reduce the mismatches of one workload (or of one of its steps) to repros, on demand.
     #[command(after_help = AFTER_HELP)]
     Reduce {
@@ -187,6 +201,9 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None, None),
         Command::Check { candidate, expected, common } => {
             (Mode::Check, candidate.clone(), candidate, common, expected, None)
+        }
+        Command::Capture { .. } => {
+            return Err(vec![Error::Usage("capture is not a comparison: run it with capture::serve".into())])
         }
         Command::Reduce {
             workload,

@@ -4,6 +4,7 @@
 //! Data flow: `cli` (plan) → `workload` (parse) → `run` (targets via `target`, sessions via
 //! `wire`) → `compare` (verdicts) → `report` (expected/, scorecard.md, results.json, console).
 
+pub mod capture;
 pub mod cli;
 pub mod compare;
 pub mod error;

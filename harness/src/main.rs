@@ -1,7 +1,8 @@
 //! Thin entry point: parse arguments → validated plan → run → exit code.
 
 use clap::Parser;
-use pgparity::cli::{prepare, Cli};
+use pgparity::capture;
+use pgparity::cli::{prepare, Cli, Command};
 use pgparity::error::exit;
 use pgparity::report::console::Console;
 use pgparity::report::Tee;
@@ -10,6 +11,9 @@ use pgparity::target::cleanup;
 
 fn main() {
     let cli = Cli::parse();
+    if let Command::Capture { listen, upstream, out } = cli.command {
+        std::process::exit(capture(capture::Options { listen, upstream, out }));
+    }
     let prepared = match prepare(cli.command) {
         Ok(p) => p,
         Err(errors) => {
@@ -66,4 +70,31 @@ fn main() {
     });
     drop(runtime);
     std::process::exit(code);
+}
+
+/// `pgparity capture`: serve until Ctrl-C or SIGTERM (the proxy watches for both itself, so the
+/// open connections' workloads are written before it returns).
+fn capture(options: capture::Options) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::TARGET;
+        }
+    };
+    let code = runtime.block_on(async move {
+        match capture::serve(options).await {
+            Ok(written) => {
+                println!("captured {} connection(s)", written.len());
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                cleanup::stop_all();
+                e.exit_code()
+            }
+        }
+    });
+    drop(runtime);
+    code
 }

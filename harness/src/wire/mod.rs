@@ -69,10 +69,10 @@ pub enum ConnectError {
     Timeout(Duration),
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
-async fn open(params: &ConnectParams) -> std::io::Result<Box<dyn Io>> {
+pub(crate) async fn open(params: &ConnectParams) -> std::io::Result<Box<dyn Io>> {
     Ok(match &params.host {
         Host::Tcp(host) => {
             let stream = tokio::net::TcpStream::connect((host.as_str(), params.port)).await?;

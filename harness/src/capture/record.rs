@@ -1,0 +1,387 @@
+//! What an application sent on one connection, folded from its frontend messages into steps
+//! (pure): simple queries (split into statements), extended-protocol executions with their
+//! parameters and named statements, fetch sizes and COPY data; then written as a workload.
+
+use std::collections::HashMap;
+
+use crate::workload::sql;
+
+/// One statement as the application ran it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Captured {
+    pub sql: String,
+    /// Sent with Parse/Bind/Execute.
+    pub extended: bool,
+    /// Text parameter values (`None`: NULL) and the type OIDs Parse named (0: inferred).
+    pub params: Vec<Option<String>>,
+    pub param_oids: Vec<u32>,
+    /// The named statement executed (renamed `name~N` when the application re-prepared the
+    /// name with other SQL after closing it).
+    pub statement: Option<String>,
+    pub fetch: Option<u32>,
+    pub copy_data: Option<String>,
+}
+
+/// A prepared statement the application parsed.
+#[derive(Debug, Clone)]
+struct Prepared {
+    sql: String,
+    oids: Vec<u32>,
+    /// The name it is written under.
+    alias: String,
+}
+
+#[derive(Debug, Clone)]
+struct Portal {
+    statement: String,
+    values: Vec<Option<String>>,
+    /// A parameter was sent in binary format: not captured.
+    binary: bool,
+    /// Index of the step its first Execute made (later Executes fetch more rows).
+    step: Option<usize>,
+}
+
+/// One client connection's capture.
+#[derive(Debug, Default)]
+pub struct Capture {
+    pub user: String,
+    pub database: String,
+    pub steps: Vec<Captured>,
+    /// Executions not captured, and why.
+    pub skipped: Vec<String>,
+    statements: HashMap<String, Prepared>,
+    /// How many times each name was prepared with new SQL (for aliases).
+    generations: HashMap<String, usize>,
+    portals: HashMap<String, Portal>,
+    /// The step whose COPY … FROM STDIN data is arriving.
+    copying: Option<usize>,
+}
+
+/// A NUL-terminated string at the start of `body`, and the rest.
+fn cstr(body: &[u8]) -> Option<(String, &[u8])> {
+    let end = body.iter().position(|b| *b == 0)?;
+    Some((String::from_utf8_lossy(&body[..end]).into_owned(), &body[end + 1..]))
+}
+
+fn i16_at(body: &[u8], at: usize) -> Option<i16> {
+    Some(i16::from_be_bytes(body.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn i32_at(body: &[u8], at: usize) -> Option<i32> {
+    Some(i32::from_be_bytes(body.get(at..at + 4)?.try_into().ok()?))
+}
+
+impl Capture {
+    /// The startup packet's payload (after the length): protocol version, then name/value pairs.
+    pub fn startup(&mut self, payload: &[u8]) {
+        let mut rest = payload.get(4..).unwrap_or_default();
+        while let Some((name, after)) = cstr(rest) {
+            if name.is_empty() {
+                break;
+            }
+            let Some((value, after)) = cstr(after) else { break };
+            match name.as_str() {
+                "user" => self.user = value,
+                "database" => self.database = value,
+                _ => {}
+            }
+            rest = after;
+        }
+        if self.database.is_empty() {
+            self.database = self.user.clone();
+        }
+    }
+
+    /// Fold one frontend message (type byte and body, without the length).
+    pub fn feed(&mut self, tag: u8, body: &[u8]) {
+        let _ = self.try_feed(tag, body);
+    }
+
+    fn try_feed(&mut self, tag: u8, body: &[u8]) -> Option<()> {
+        match tag {
+            b'Q' => {
+                let (text, _) = cstr(body)?;
+                self.copying = None;
+                let pieces = sql::split(&text).ok().filter(|p| !p.is_empty());
+                let statements: Vec<String> = match pieces {
+                    Some(p) => p.into_iter().map(|p| p.text).collect(),
+                    None if text.trim().is_empty() => Vec::new(),
+                    // Not splittable here (a COPY FROM STDIN's data comes in CopyData, not
+                    // after it): the statement as sent, without its terminator.
+                    None => vec![text.trim().trim_end_matches(';').trim_end().to_string()],
+                };
+                for sql in statements {
+                    let copy_in = is_copy_from_stdin(&sql);
+                    self.steps.push(Captured { sql, ..Captured::default() });
+                    if copy_in {
+                        self.copying = Some(self.steps.len() - 1);
+                    }
+                }
+            }
+            b'P' => {
+                let (name, rest) = cstr(body)?;
+                let (sql, rest) = cstr(rest)?;
+                let n = i16_at(rest, 0)?.max(0) as usize;
+                let oids = (0..n).map(|i| i32_at(rest, 2 + 4 * i).map(|o| o as u32)).collect::<Option<Vec<_>>>()?;
+                let alias = if name.is_empty() {
+                    String::new()
+                } else {
+                    let generation = self.generations.entry(name.clone()).or_insert(0);
+                    *generation += 1;
+                    if *generation == 1 {
+                        name.clone()
+                    } else {
+                        format!("{name}~{generation}")
+                    }
+                };
+                self.statements.insert(name, Prepared { sql, oids, alias });
+            }
+            b'B' => {
+                let (portal, rest) = cstr(body)?;
+                let (statement, rest) = cstr(rest)?;
+                let nformats = i16_at(rest, 0)?.max(0) as usize;
+                let formats: Vec<i16> = (0..nformats).map(|i| i16_at(rest, 2 + 2 * i)).collect::<Option<_>>()?;
+                let mut at = 2 + 2 * nformats;
+                let nvalues = i16_at(rest, at)?.max(0) as usize;
+                at += 2;
+                let mut values = Vec::with_capacity(nvalues);
+                let mut binary = false;
+                for i in 0..nvalues {
+                    let format = match formats.len() {
+                        0 => 0,
+                        1 => formats[0],
+                        _ => *formats.get(i)?,
+                    };
+                    let len = i32_at(rest, at)?;
+                    at += 4;
+                    if len < 0 {
+                        values.push(None);
+                        continue;
+                    }
+                    let bytes = rest.get(at..at + len as usize)?;
+                    at += len as usize;
+                    binary |= format != 0;
+                    values.push(Some(String::from_utf8_lossy(bytes).into_owned()));
+                }
+                self.portals.insert(portal, Portal { statement, values, binary, step: None });
+            }
+            b'E' => {
+                let (portal_name, rest) = cstr(body)?;
+                let max_rows = i32_at(rest, 0)?;
+                let portal = self.portals.get_mut(&portal_name)?;
+                if let Some(step) = portal.step {
+                    // A further Execute of a suspended portal: the same step, fetching more.
+                    let _ = step;
+                    return Some(());
+                }
+                let prepared = self.statements.get(&portal.statement)?;
+                if portal.binary {
+                    self.skipped.push(format!("binary parameters: {}", first_line(&prepared.sql)));
+                    return Some(());
+                }
+                portal.step = Some(self.steps.len());
+                let n = portal.values.len().max(prepared.oids.len());
+                let step = Captured {
+                    sql: prepared.sql.clone(),
+                    extended: true,
+                    params: portal.values.clone(),
+                    param_oids: (0..n).map(|i| prepared.oids.get(i).copied().unwrap_or(0)).collect(),
+                    statement: (!prepared.alias.is_empty()).then(|| prepared.alias.clone()),
+                    fetch: (max_rows > 0).then_some(max_rows as u32),
+                    copy_data: None,
+                };
+                self.copying = is_copy_from_stdin(&step.sql).then_some(self.steps.len());
+                self.steps.push(step);
+            }
+            b'C' => {
+                let (name, _) = cstr(body.get(1..)?)?;
+                match body.first()? {
+                    b'S' => {
+                        self.statements.remove(&name);
+                    }
+                    _ => {
+                        self.portals.remove(&name);
+                    }
+                }
+            }
+            b'd' => {
+                let step = self.steps.get_mut(self.copying?)?;
+                step.copy_data.get_or_insert_with(String::new).push_str(&String::from_utf8_lossy(body));
+            }
+            b'c' | b'f' => {
+                if let Some(step) = self.copying.take().and_then(|i| self.steps.get_mut(i)) {
+                    step.copy_data.get_or_insert_with(String::new);
+                }
+            }
+            // Sync closes unnamed portals at the end of an implicit transaction; names live on.
+            b'S' => {
+                self.portals.retain(|name, _| !name.is_empty());
+            }
+            _ => {}
+        }
+        Some(())
+    }
+}
+
+fn is_copy_from_stdin(sql: &str) -> bool {
+    let upper = sql.to_ascii_uppercase();
+    upper.trim_start().starts_with("COPY") && upper.contains("FROM STDIN")
+}
+
+fn first_line(sql: &str) -> String {
+    sql.lines().next().unwrap_or("").chars().take(80).collect()
+}
+
+/// The capture as a YAML workload. `type_name` names a parameter type OID on the upstream.
+pub fn render(capture: &Capture, id: u64, origin: &str, type_name: &dyn Fn(u32) -> Option<String>) -> String {
+    let json = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+    let mut out = format!(
+        "# Captured by pgparity capture from {origin}: connection {id} ({}@{}), {} statement(s).\n",
+        capture.user,
+        capture.database,
+        capture.steps.len()
+    );
+    for why in &capture.skipped {
+        out.push_str(&format!("# not captured: {why}\n"));
+    }
+    out.push_str(&format!(
+        "feature: {}\narea: Captured\nsteps:\n",
+        json(&format!("Captured connection {id} ({}@{})", capture.user, capture.database))
+    ));
+    for s in &capture.steps {
+        out.push_str("  - sql: |\n");
+        for line in s.sql.lines() {
+            out.push_str(&format!("      {line}\n"));
+        }
+        if s.extended {
+            out.push_str("    protocol: extended\n");
+            if !s.params.is_empty() {
+                let params: Vec<serde_json::Value> = s
+                    .params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match s.param_oids.get(i).copied().filter(|o| *o != 0).and_then(type_name) {
+                        Some(t) => serde_json::json!({"type": t, "value": v}),
+                        None => serde_json::json!(v),
+                    })
+                    .collect();
+                out.push_str(&format!("    params: {}\n", serde_json::Value::Array(params)));
+            }
+            if let Some(name) = &s.statement {
+                out.push_str(&format!("    statement: {}\n", json(name)));
+            }
+            if let Some(n) = s.fetch {
+                out.push_str(&format!("    fetch: {n}\n"));
+            }
+        }
+        if let Some(data) = &s.copy_data {
+            out.push_str(&format!("    copy_data: {}\n", json(data)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use postgres_protocol::message::frontend;
+
+    /// Frontend messages as a client writes them → (tag, body) pairs.
+    fn messages(buf: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < buf.len() {
+            let len = i32::from_be_bytes(buf[at + 1..at + 5].try_into().unwrap()) as usize;
+            out.push((buf[at], buf[at + 5..at + 1 + len].to_vec()));
+            at += 1 + len;
+        }
+        out
+    }
+
+    fn feed(c: &mut Capture, buf: &BytesMut) {
+        for (tag, body) in messages(buf) {
+            c.feed(tag, &body);
+        }
+    }
+
+    fn bind(buf: &mut BytesMut, portal: &str, statement: &str, values: &[Option<&str>], format: i16) {
+        frontend::bind(
+            portal,
+            statement,
+            [format],
+            values.iter(),
+            |v, buf| match v {
+                Some(s) => {
+                    buf.extend_from_slice(s.as_bytes());
+                    Ok(postgres_protocol::IsNull::No)
+                }
+                None => Ok(postgres_protocol::IsNull::Yes),
+            },
+            std::iter::empty(),
+            buf,
+        )
+        .map_err(|_| ())
+        .unwrap();
+    }
+
+    #[test]
+    fn simple_queries_split_and_copy_data_follows() {
+        let mut c = Capture::default();
+        let mut buf = BytesMut::new();
+        frontend::query("CREATE TABLE t (a int); COPY t FROM STDIN", &mut buf).unwrap();
+        frontend::CopyData::new(&b"1\n2\n"[..]).unwrap().write(&mut buf);
+        frontend::copy_done(&mut buf);
+        frontend::query("SELECT count(*) FROM t", &mut buf).unwrap();
+        feed(&mut c, &buf);
+        let sqls: Vec<&str> = c.steps.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(sqls, ["CREATE TABLE t (a int)", "COPY t FROM STDIN", "SELECT count(*) FROM t"]);
+        assert_eq!(c.steps[1].copy_data.as_deref(), Some("1\n2\n"));
+        assert!(c.steps.iter().all(|s| !s.extended));
+    }
+
+    #[test]
+    fn extended_executions_keep_parameters_names_and_fetch_sizes() {
+        let mut c = Capture::default();
+        let mut buf = BytesMut::new();
+        frontend::parse("s1", "SELECT $1::int + $2", [23, 0], &mut buf).unwrap();
+        frontend::describe(b'S', "s1", &mut buf).unwrap();
+        frontend::sync(&mut buf);
+        bind(&mut buf, "", "s1", &[Some("1"), None], 0);
+        frontend::execute("", 0, &mut buf).unwrap();
+        frontend::sync(&mut buf);
+        bind(&mut buf, "p", "s1", &[Some("2"), Some("3")], 0);
+        frontend::execute("p", 10, &mut buf).unwrap();
+        frontend::execute("p", 10, &mut buf).unwrap();
+        frontend::sync(&mut buf);
+        frontend::close(b'S', "s1", &mut buf).unwrap();
+        frontend::parse("s1", "SELECT 2", [], &mut buf).unwrap();
+        bind(&mut buf, "", "s1", &[], 0);
+        frontend::execute("", 0, &mut buf).unwrap();
+        frontend::parse("", "SELECT $1", [], &mut buf).unwrap();
+        bind(&mut buf, "", "", &[Some("\u{1}\u{0}")], 1);
+        frontend::execute("", 0, &mut buf).unwrap();
+        frontend::sync(&mut buf);
+        feed(&mut c, &buf);
+        assert_eq!(c.steps.len(), 3, "{:?}", c.steps);
+        assert_eq!(c.steps[0].params, vec![Some("1".to_string()), None]);
+        assert_eq!(c.steps[0].param_oids, vec![23, 0]);
+        assert_eq!(c.steps[0].statement.as_deref(), Some("s1"));
+        assert_eq!((c.steps[1].fetch, c.steps[1].statement.as_deref()), (Some(10), Some("s1")), "one step per portal");
+        assert_eq!((c.steps[2].sql.as_str(), c.steps[2].statement.as_deref()), ("SELECT 2", Some("s1~2")));
+        assert_eq!(c.skipped, vec!["binary parameters: SELECT $1".to_string()]);
+        let text = render(&c, 7, "127.0.0.1:5432", &|oid| (oid == 23).then(|| "integer".to_string()));
+        assert!(text.contains("    params: [{\"type\":\"integer\",\"value\":\"1\"},null]\n"), "{text}");
+        assert!(text.contains("    statement: \"s1~2\"\n"), "{text}");
+        assert!(text.contains("# not captured: binary parameters: SELECT $1\n"), "{text}");
+    }
+
+    #[test]
+    fn startup_names_user_and_database() {
+        let mut c = Capture::default();
+        let mut buf = BytesMut::new();
+        frontend::startup_message([("user", "app"), ("database", "shop")], &mut buf).unwrap();
+        c.startup(&buf[4..]);
+        assert_eq!((c.user.as_str(), c.database.as_str()), ("app", "shop"));
+    }
+}
