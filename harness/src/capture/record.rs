@@ -145,7 +145,7 @@ impl Capture {
                 let nvalues = i16_at(rest, at)?.max(0) as usize;
                 at += 2;
                 let mut values = Vec::with_capacity(nvalues);
-                let mut binary = false;
+                let mut raw: HashMap<usize, Vec<u8>> = HashMap::new();
                 for i in 0..nvalues {
                     let format = match formats.len() {
                         0 => 0,
@@ -160,8 +160,22 @@ impl Capture {
                     }
                     let bytes = rest.get(at..at + len as usize)?;
                     at += len as usize;
-                    binary |= format != 0;
-                    values.push(Some(String::from_utf8_lossy(bytes).into_owned()));
+                    if format != 0 {
+                        raw.insert(i, bytes.to_vec());
+                        values.push(None);
+                    } else {
+                        values.push(Some(String::from_utf8_lossy(bytes).into_owned()));
+                    }
+                }
+                // Binary values in text form, by the types Parse named; one it cannot read
+                // leaves the execution out.
+                let oids = self.statements.get(&statement).map(|p| p.oids.clone()).unwrap_or_default();
+                let mut binary = false;
+                for (i, bytes) in raw {
+                    match oids.get(i).and_then(|oid| binary_as_text(*oid, &bytes)) {
+                        Some(text) => values[i] = Some(text),
+                        None => binary = true,
+                    }
                 }
                 self.portals.insert(portal, Portal { statement, values, binary, step: None });
             }
@@ -176,7 +190,7 @@ impl Capture {
                 }
                 let prepared = self.statements.get(&portal.statement)?;
                 if portal.binary {
-                    self.skipped.push(format!("binary parameters: {}", first_line(&prepared.sql)));
+                    self.skipped.push(format!("a binary parameter of a type not read: {}", first_line(&prepared.sql)));
                     return Some(());
                 }
                 portal.step = Some(self.steps.len());
@@ -221,6 +235,77 @@ impl Capture {
         }
         Some(())
     }
+}
+
+/// A parameter sent in binary format, in PostgreSQL's text form: the scalar types drivers send
+/// in binary (integers, floats, bool, text-like, bytea, uuid) and one-dimensional arrays of
+/// them. `None` for anything else.
+pub fn binary_as_text(oid: u32, bytes: &[u8]) -> Option<String> {
+    use postgres_protocol::types as t;
+    Some(match oid {
+        16 => if t::bool_from_sql(bytes).ok()? { "t" } else { "f" }.to_string(),
+        17 => format!("\\x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        18 => (t::char_from_sql(bytes).ok()? as u8 as char).to_string(),
+        19 | 25 | 1042 | 1043 | 114 | 705 => t::text_from_sql(bytes).ok()?.to_string(),
+        3802 => t::text_from_sql(bytes.strip_prefix(&[1u8])?).ok()?.to_string(),
+        20 => t::int8_from_sql(bytes).ok()?.to_string(),
+        21 => t::int2_from_sql(bytes).ok()?.to_string(),
+        23 => t::int4_from_sql(bytes).ok()?.to_string(),
+        26 => t::oid_from_sql(bytes).ok()?.to_string(),
+        700 => float_text(t::float4_from_sql(bytes).ok()? as f64),
+        701 => float_text(t::float8_from_sql(bytes).ok()?),
+        2950 => {
+            let u = t::uuid_from_sql(bytes).ok()?;
+            let hex: String = u.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+        }
+        1000 | 1002 | 1003 | 1005 | 1007 | 1009 | 1014 | 1015 | 1016 | 1021 | 1022 | 1028 | 2951 | 3807 => {
+            array_text(bytes)?
+        }
+        _ => return None,
+    })
+}
+
+fn float_text(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        v.to_string()
+    }
+}
+
+/// A one-dimensional binary array as an array literal (`{a,"b c",NULL}`).
+fn array_text(bytes: &[u8]) -> Option<String> {
+    use fallible_iterator::FallibleIterator;
+    let array = postgres_protocol::types::array_from_sql(bytes).ok()?;
+    let dims: Vec<_> = array.dimensions().collect().ok()?;
+    if dims.len() > 1 {
+        return None;
+    }
+    let element = array.element_type();
+    let values: Vec<Option<&[u8]>> = array.values().collect().ok()?;
+    let mut items = Vec::with_capacity(values.len());
+    for v in values {
+        items.push(match v {
+            None => "NULL".to_string(),
+            Some(b) => quote_element(&binary_as_text(element, b)?),
+        });
+    }
+    Some(format!("{{{}}}", items.join(",")))
+}
+
+fn quote_element(text: &str) -> String {
+    let plain = !text.is_empty()
+        && !text.eq_ignore_ascii_case("NULL")
+        && !text.chars().any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+    if plain {
+        return text.to_string();
+    }
+    let escaped: String =
+        text.chars().flat_map(|c| if matches!(c, '"' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    format!("\"{escaped}\"")
 }
 
 fn is_copy_from_stdin(sql: &str) -> bool {
@@ -369,11 +454,41 @@ mod tests {
         assert_eq!(c.steps[0].statement.as_deref(), Some("s1"));
         assert_eq!((c.steps[1].fetch, c.steps[1].statement.as_deref()), (Some(10), Some("s1")), "one step per portal");
         assert_eq!((c.steps[2].sql.as_str(), c.steps[2].statement.as_deref()), ("SELECT 2", Some("s1~2")));
-        assert_eq!(c.skipped, vec!["binary parameters: SELECT $1".to_string()]);
+        assert_eq!(c.skipped, vec!["a binary parameter of a type not read: SELECT $1".to_string()]);
         let text = render(&c, 7, "127.0.0.1:5432", &|oid| (oid == 23).then(|| "integer".to_string()));
         assert!(text.contains("    params: [{\"type\":\"integer\",\"value\":\"1\"},null]\n"), "{text}");
         assert!(text.contains("    statement: \"s1~2\"\n"), "{text}");
-        assert!(text.contains("# not captured: binary parameters: SELECT $1\n"), "{text}");
+        assert!(text.contains("# not captured: a binary parameter of a type not read: SELECT $1\n"), "{text}");
+    }
+
+    #[test]
+    fn binary_parameters_become_text() {
+        use postgres_protocol::types as t;
+        let mut b = BytesMut::new();
+        t::int8_to_sql(-42, &mut b);
+        assert_eq!(binary_as_text(20, &b).as_deref(), Some("-42"));
+        let mut b = BytesMut::new();
+        t::bool_to_sql(true, &mut b);
+        assert_eq!(binary_as_text(16, &b).as_deref(), Some("t"));
+        let mut b = BytesMut::new();
+        let items = ["authors", "two words", "NULL", "q\"t"];
+        t::array_to_sql(
+            [t::ArrayDimension { len: 5, lower_bound: 1 }],
+            25,
+            items.iter().map(Some).chain([None]),
+            |v, buf| match v {
+                Some(s) => {
+                    t::text_to_sql(s, buf);
+                    Ok(postgres_protocol::IsNull::No)
+                }
+                None => Ok(postgres_protocol::IsNull::Yes),
+            },
+            &mut b,
+        )
+        .map_err(|_| ())
+        .unwrap();
+        assert_eq!(binary_as_text(1009, &b).as_deref(), Some(r#"{authors,"two words","NULL","q\"t",NULL}"#));
+        assert_eq!(binary_as_text(1700, &b), None, "numeric is not read: the execution is left out");
     }
 
     #[test]

@@ -502,11 +502,17 @@ mod tests {
         let workloads = crate::workload::load_all(&paths).unwrap();
         let mut statements = 0;
         for w in &workloads {
+            // The captured ORM pack's catalog queries are long: one level of edits for the
+            // shorter ones (all of them, twice, take minutes in a debug build).
+            let twice = !w.id.starts_with("orm/");
             for step in w.setup.iter().chain(&w.steps) {
+                if !twice && step.sql.len() > 600 {
+                    continue;
+                }
                 statements += 1;
                 for candidate in simplifications(&step.sql) {
                     assert!(pg_query::parse(&candidate, 0).is_ok(), "{candidate}");
-                    for again in simplifications(&candidate) {
+                    for again in simplifications(&candidate).into_iter().filter(|_| twice) {
                         assert!(pg_query::parse(&again, 0).is_ok(), "{again}");
                     }
                 }
