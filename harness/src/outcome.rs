@@ -81,9 +81,22 @@ impl Outcome {
         Outcome { status: TxStatus::Unknown, fault: Some(fault), ..Outcome::default() }
     }
 
-    /// A deadlock's DETAIL names backend PIDs and transaction ids, new on every run: they are
-    /// masked (`Process N waits for ShareLock on transaction N`), so expected/ stays byte-stable.
+    /// What changes from run to run on the same server is masked, so expected/ stays
+    /// byte-stable: a deadlock's DETAIL names backend PIDs and transaction ids
+    /// (`Process N waits for ShareLock on transaction N`), and `oid` columns name user objects
+    /// by numbers each server (and each run) assigns its own way (`(object oid)`, for 16384 —
+    /// FirstNormalObjectId — and up; the system's own OIDs stay).
     pub fn mask_volatile(&mut self) {
+        let oid_cols: Vec<bool> = self.columns.iter().flatten().map(|c| c.type_name == "oid").collect();
+        if oid_cols.contains(&true) {
+            for row in &mut self.rows {
+                for (cell, _) in row.iter_mut().zip(&oid_cols).filter(|(_, is_oid)| **is_oid) {
+                    if cell.as_deref().and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n >= 16384) {
+                        *cell = Some("(object oid)".to_string());
+                    }
+                }
+            }
+        }
         if let Some(e) = self.error.as_mut().filter(|e| e.code == "40P01") {
             if let Some(detail) = e.detail.as_mut() {
                 let mut masked = String::with_capacity(detail.len());

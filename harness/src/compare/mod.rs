@@ -24,9 +24,6 @@ pub enum Normaliser {
     Notices,
     /// Differs from the reference as one of the workload's declared alternatives says.
     OutcomeSet,
-    /// Values of `oid` columns that name user objects (16384 and up) differ: each server numbers
-    /// its own objects, so these are not compared.
-    ObjectOids,
 }
 
 impl std::fmt::Display for Normaliser {
@@ -37,7 +34,6 @@ impl std::fmt::Display for Normaliser {
             Normaliser::MessageText => "error message text",
             Normaliser::Notices => "notices",
             Normaliser::OutcomeSet => "declared alternative",
-            Normaliser::ObjectOids => "object OIDs",
         })
     }
 }
@@ -224,22 +220,7 @@ fn compare_result_set(
                     kinds.push(MismatchKind::ColumnTypes);
                 }
                 let float_cols: Vec<bool> = rc.iter().map(|c| rows::is_float_type(&c.type_name)).collect();
-                let mut result = rows::compare_rows(&reference.rows, &candidate.rows, ordered, &float_cols);
-                let oid_cols: Vec<bool> =
-                    rc.iter().zip(cc).map(|(a, b)| a.type_name == "oid" && b.type_name == "oid").collect();
-                if !matches!(result, rows::RowComparison::Equal(_)) && oid_cols.contains(&true) {
-                    let (r, c) = (
-                        rows::mask_object_oids(&reference.rows, &oid_cols),
-                        rows::mask_object_oids(&candidate.rows, &oid_cols),
-                    );
-                    result = match rows::compare_rows(&r, &c, ordered, &float_cols) {
-                        rows::RowComparison::Equal(mut normalisers) => {
-                            normalisers.push(Normaliser::ObjectOids);
-                            rows::RowComparison::Equal(normalisers)
-                        }
-                        _ => result,
-                    };
-                }
+                let result = rows::compare_rows(&reference.rows, &candidate.rows, ordered, &float_cols);
                 match result {
                     rows::RowComparison::Equal(normalisers) => soft.extend(normalisers),
                     rows::RowComparison::OrderDiffers => kinds.push(MismatchKind::RowOrder),

@@ -20,26 +20,6 @@ pub enum RowComparison {
     Differ,
 }
 
-/// PostgreSQL's FirstNormalObjectId: OIDs below it are the system's own.
-const FIRST_NORMAL_OID: u64 = 16384;
-
-/// `rows` with the user-object OIDs of the `oid` columns replaced by one placeholder.
-pub fn mask_object_oids(rows: &[Row], oid_cols: &[bool]) -> Vec<Row> {
-    rows.iter()
-        .map(|row| {
-            row.iter()
-                .zip(oid_cols.iter().chain(std::iter::repeat(&false)))
-                .map(|(cell, is_oid)| match cell {
-                    Some(v) if *is_oid && v.parse::<u64>().is_ok_and(|n| n >= FIRST_NORMAL_OID) => {
-                        Some("(object oid)".to_string())
-                    }
-                    other => other.clone(),
-                })
-                .collect()
-        })
-        .collect()
-}
-
 pub fn compare_rows(reference: &[Row], candidate: &[Row], ordered: bool, float_cols: &[bool]) -> RowComparison {
     if reference == candidate {
         return RowComparison::Equal(Vec::new());

@@ -50,11 +50,19 @@ pub fn path_for(dir: &Path, w: &Workload) -> PathBuf {
     dir.join(format!("{}.json", w.id))
 }
 
+/// Rows whose order is not part of the result (no top-level ORDER BY) are written sorted: they
+/// compare as a multiset, and a server may return them in another order from run to run.
 fn entries(steps: &[Step], outcomes: &[Outcome]) -> Vec<Entry> {
     steps
         .iter()
         .zip(outcomes)
-        .map(|(s, o)| Entry { session: s.session.clone(), sql: s.sql.clone(), outcome: o.clone() })
+        .map(|(s, o)| {
+            let mut outcome = o.clone();
+            if !s.ordered() {
+                outcome.rows.sort();
+            }
+            Entry { session: s.session.clone(), sql: s.sql.clone(), outcome }
+        })
         .collect()
 }
 
