@@ -19,7 +19,8 @@ run() { # NAME CANDIDATE [ARGS…]
 }
 run postgres-16 "local:$(candidates/pg16.sh 2>/dev/null)"
 run postgres-18 "local:$(candidates/pg18.sh 2>/dev/null)"
+run postgres-15-nowait "exec:candidates/pg-nowait.sh {port} {datadir}" --reduce-total-seconds 180
 run pgbouncer-transaction-mode 'exec:candidates/pgbouncer.sh {port} {datadir}'
-run pglite 'exec:candidates/pglite.sh {port}' --timeout 10
+run pglite "exec:candidates/pglite.sh {port}" --timeout 10 --reduce-total-seconds 180
 # Hundreds of distinct mismatches: not reduced here (see --reduce-trials / --reduce-seconds).
 run duckdb-buenavista 'exec:candidates/duckdb.sh {port}' --timeout 10 --no-reduce

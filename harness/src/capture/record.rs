@@ -183,9 +183,8 @@ impl Capture {
                 let (portal_name, rest) = cstr(body)?;
                 let max_rows = i32_at(rest, 0)?;
                 let portal = self.portals.get_mut(&portal_name)?;
-                if let Some(step) = portal.step {
+                if portal.step.is_some() {
                     // A further Execute of a suspended portal: the same step, fetching more.
-                    let _ = step;
                     return Some(());
                 }
                 let prepared = self.statements.get(&portal.statement)?;
