@@ -11,9 +11,7 @@ use serde_json::Value;
 
 fn run_candidate(candidate: &str, extra: &[&str]) -> (i32, Value) {
     let dir = scratch();
-    let mut args = vec!["run", "--candidate", candidate, "--out", dir.path().to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let out = pgparity(&args);
+    let out = run_against(candidate, dir.path(), extra);
     (code(&out), results(dir.path()))
 }
 

@@ -43,17 +43,8 @@ fn extended_protocol_matches_postgres_against_itself() {
 fn a_parameter_type_inference_difference_is_detected() {
     let dir = scratch();
     let suite = repo_root().join("workloads/protocol");
-    let out = pgparity(&[
-        "run",
-        "--no-reduce",
-        "--timeout",
-        "10",
-        "--candidate",
-        "exec:candidates/duckdb.sh {port}",
-        "--out",
-        dir.path().to_str().unwrap(),
-        suite.to_str().unwrap(),
-    ]);
+    let duckdb = "exec:candidates/duckdb.sh {port}";
+    let out = run_against(duckdb, dir.path(), &["--no-reduce", "--timeout", "10", suite.to_str().unwrap()]);
     assert_ne!(code(&out), 0);
     let results = results(dir.path());
     let w = workload_result(&results, "protocol/extended");
@@ -76,7 +67,7 @@ fn an_extended_protocol_repro_keeps_its_parameters() {
     let root = workload(dir.path(), "ext/hex.yaml", text);
     let candidate = format!("local:{}", pg18_bindir());
     let out_dir = dir.path().join("out");
-    let out = pgparity(&["run", "--candidate", &candidate, "--out", out_dir.to_str().unwrap(), root.to_str().unwrap()]);
+    let out = run_against(&candidate, &out_dir, &[root.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let repro_path = out_dir.join("repros/ext-hex-step2.yaml");
     let repro = std::fs::read_to_string(&repro_path).unwrap();
@@ -84,15 +75,7 @@ fn an_extended_protocol_repro_keeps_its_parameters() {
     assert!(repro.contains("statement: \"hex\""), "{repro}");
     assert!(!repro.contains("CREATE TABLE"), "the table is not needed: {repro}");
     let replay = dir.path().join("replay");
-    let out = pgparity(&[
-        "run",
-        "--no-reduce",
-        "--candidate",
-        &candidate,
-        "--out",
-        replay.to_str().unwrap(),
-        repro_path.to_str().unwrap(),
-    ]);
+    let out = run_against(&candidate, &replay, &["--no-reduce", repro_path.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "the repro reproduces: {}", String::from_utf8_lossy(&out.stdout));
     let replayed = results(&replay);
     let statements = replayed["workloads"][0]["statements"].as_array().unwrap();

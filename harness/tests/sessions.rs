@@ -105,17 +105,8 @@ fn a_candidate_that_does_not_wait_is_told_apart_and_reduced_across_sessions() {
     let declared = "feature: Second writer\narea: Sessions\nsessions: [a, b]\nsetup: |\n  CREATE TABLE t (id int PRIMARY KEY, v int);\n  INSERT INTO t VALUES (1, 0);\nsteps:\n  - session: a\n    sql: BEGIN\n  - session: a\n    sql: UPDATE t SET v = 1 WHERE id = 1\n  - session: b\n    sql: UPDATE t SET v = 2 WHERE id = 1\n  - session: a\n    sql: COMMIT\n  - session: a\n    sql: SELECT v FROM t\nalternatives:\n  - why: the second writer waits, then fails\n    steps:\n      3: {error: 40001, wait: waits}\n  - why: the second writer fails at once (no-wait locking)\n    steps:\n      3: {error: 55P03, wait: none}\n      5: {rows: [[1]]}\n";
     let declared = workload(dir.path(), "declared/second_writer.yaml", declared);
     let out_dir = dir.path().join("iso");
-    let out = pgparity(&[
-        "run",
-        "--no-reduce",
-        "--candidate",
-        nowait,
-        "--out",
-        out_dir.to_str().unwrap(),
-        g0.to_str().unwrap(),
-        p4.to_str().unwrap(),
-        declared.to_str().unwrap(),
-    ]);
+    let files = [g0.to_str().unwrap(), p4.to_str().unwrap(), declared.to_str().unwrap()];
+    let out = run_against(nowait, &out_dir, &[&["--no-reduce"][..], &files].concat());
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("isolation anomalies: 2 cells, 2 differ"), "{stdout}");
@@ -140,7 +131,7 @@ fn a_candidate_that_does_not_wait_is_told_apart_and_reduced_across_sessions() {
     let text = "feature: A row lock wait among unrelated steps\narea: Sessions\nsessions: [a, b, c]\nsetup: |\n  CREATE TABLE t (id int PRIMARY KEY, v int);\n  CREATE TABLE other (x int);\n  INSERT INTO t VALUES (1, 0), (2, 0);\n  INSERT INTO other VALUES (1), (2), (3);\nsteps:\n  - session: a\n    sql: BEGIN\n  - session: c\n    sql: SELECT count(*) FROM other\n  - session: a\n    sql: UPDATE t SET v = 1 WHERE id = 1\n  - session: c\n    sql: UPDATE other SET x = x + 1\n  - session: b\n    sql: UPDATE t SET v = 2 WHERE id = 1\n  - session: c\n    sql: SELECT sum(x) FROM other\n  - session: a\n    sql: SELECT v FROM t WHERE id = 2\n  - session: a\n    sql: COMMIT\n  - session: c\n    sql: DELETE FROM other WHERE x = 2\n";
     let root = workload(dir.path(), "locks/noisy_wait.yaml", text);
     let out_dir = dir.path().join("reduce");
-    let out = pgparity(&["run", "--candidate", nowait, "--out", out_dir.to_str().unwrap(), root.to_str().unwrap()]);
+    let out = run_against(nowait, &out_dir, &[root.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let repros: Vec<_> = std::fs::read_dir(out_dir.join("repros"))
         .unwrap()
@@ -162,15 +153,7 @@ fn a_candidate_that_does_not_wait_is_told_apart_and_reduced_across_sessions() {
     assert!(!repro.contains("other"), "session c's steps and table are gone: {repro}");
     // Replayed from the file, against the same candidate, it shows the same mismatch.
     let replay = dir.path().join("replay");
-    let out = pgparity(&[
-        "run",
-        "--no-reduce",
-        "--candidate",
-        nowait,
-        "--out",
-        replay.to_str().unwrap(),
-        repros[0].to_str().unwrap(),
-    ]);
+    let out = run_against(nowait, &replay, &["--no-reduce", repros[0].to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let replayed = results(&replay);
     let kinds: Vec<_> = replayed["workloads"][0]["statements"]

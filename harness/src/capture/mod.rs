@@ -6,7 +6,7 @@
 
 pub mod record;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -203,18 +203,17 @@ async fn finish(shared: &Mutex<Shared>, id: u64, upstream: &ConnectParams, out: 
 }
 
 /// The upstream's names for the parameter type OIDs the capture's Parse messages named.
-async fn type_names(capture: &Capture, upstream: &ConnectParams) -> BTreeMap<u32, String> {
+async fn type_names(capture: &Capture, upstream: &ConnectParams) -> HashMap<u32, String> {
     let mut oids: Vec<String> =
         capture.steps.iter().flat_map(|s| &s.param_oids).filter(|o| **o != 0).map(|o| o.to_string()).collect();
     oids.sort();
     oids.dedup();
     if oids.is_empty() {
-        return BTreeMap::new();
+        return HashMap::new();
     }
     let params = upstream.with_dbname(if capture.database.is_empty() { &upstream.dbname } else { &capture.database });
-    let Ok(mut s) = Session::connect(&params, std::time::Duration::from_secs(5)).await else { return BTreeMap::new() };
-    let sql = format!("SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({})", oids.join(", "));
-    let rows = s.simple_query(&sql, std::time::Duration::from_secs(10)).await.outcome.rows;
+    let Ok(mut s) = Session::connect(&params, std::time::Duration::from_secs(5)).await else { return HashMap::new() };
+    let names = crate::run::type_names(&mut s, &oids).await;
     s.close().await;
-    crate::run::type_map(rows).into_iter().collect()
+    names
 }

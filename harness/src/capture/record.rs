@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use crate::workload::sql;
+use crate::error::Location;
+use crate::workload::{sql, step_yaml, Bind, Order, Param, Protocol, Step};
 
 /// One statement as the application ran it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,8 +38,8 @@ struct Portal {
     values: Vec<Option<String>>,
     /// A parameter was sent in binary format: not captured.
     binary: bool,
-    /// Index of the step its first Execute made (later Executes fetch more rows).
-    step: Option<usize>,
+    /// Executed already: a later Execute fetches more rows of the same step.
+    executed: bool,
 }
 
 /// One client connection's capture.
@@ -177,13 +178,13 @@ impl Capture {
                         None => binary = true,
                     }
                 }
-                self.portals.insert(portal, Portal { statement, values, binary, step: None });
+                self.portals.insert(portal, Portal { statement, values, binary, executed: false });
             }
             b'E' => {
                 let (portal_name, rest) = cstr(body)?;
                 let max_rows = i32_at(rest, 0)?;
                 let portal = self.portals.get_mut(&portal_name)?;
-                if portal.step.is_some() {
+                if portal.executed {
                     // A further Execute of a suspended portal: the same step, fetching more.
                     return Some(());
                 }
@@ -192,7 +193,7 @@ impl Capture {
                     self.skipped.push(format!("a binary parameter of a type not read: {}", first_line(&prepared.sql)));
                     return Some(());
                 }
-                portal.step = Some(self.steps.len());
+                portal.executed = true;
                 let n = portal.values.len().max(prepared.oids.len());
                 let step = Captured {
                     sql: prepared.sql.clone(),
@@ -316,9 +317,31 @@ fn first_line(sql: &str) -> String {
     sql.lines().next().unwrap_or("").chars().take(80).collect()
 }
 
+impl Captured {
+    /// As a workload step; `type_name` names the parameter type OIDs Parse gave.
+    fn step(&self, type_name: &dyn Fn(u32) -> Option<String>) -> Step {
+        let location = Location { file: Default::default(), line: 0, column: 0 };
+        let mut step = Step::new(self.sql.clone(), Order::Auto, location);
+        step.copy_data = self.copy_data.clone();
+        if self.extended {
+            step.protocol = Some(Protocol::Extended);
+            let params = self
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, value)| Param {
+                    value: value.clone(),
+                    type_name: self.param_oids.get(i).copied().filter(|o| *o != 0).and_then(type_name),
+                })
+                .collect();
+            step.bind = Some(Bind { params, statement: self.statement.clone(), fetch: self.fetch });
+        }
+        step
+    }
+}
+
 /// The capture as a YAML workload. `type_name` names a parameter type OID on the upstream.
 pub fn render(capture: &Capture, id: u64, origin: &str, type_name: &dyn Fn(u32) -> Option<String>) -> String {
-    let json = |s: &str| serde_json::Value::String(s.to_string()).to_string();
     let mut out = format!(
         "# Captured by pgparity capture from {origin}: connection {id} ({}@{}), {} statement(s).\n",
         capture.user,
@@ -328,39 +351,10 @@ pub fn render(capture: &Capture, id: u64, origin: &str, type_name: &dyn Fn(u32) 
     for why in &capture.skipped {
         out.push_str(&format!("# not captured: {why}\n"));
     }
-    out.push_str(&format!(
-        "feature: {}\narea: Captured\nsteps:\n",
-        json(&format!("Captured connection {id} ({}@{})", capture.user, capture.database))
-    ));
+    let feature = format!("Captured connection {id} ({}@{})", capture.user, capture.database);
+    out.push_str(&format!("feature: {}\narea: Captured\nsteps:\n", serde_json::Value::String(feature)));
     for s in &capture.steps {
-        out.push_str("  - sql: |\n");
-        for line in s.sql.lines() {
-            out.push_str(&format!("      {line}\n"));
-        }
-        if s.extended {
-            out.push_str("    protocol: extended\n");
-            if !s.params.is_empty() {
-                let params: Vec<serde_json::Value> = s
-                    .params
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| match s.param_oids.get(i).copied().filter(|o| *o != 0).and_then(type_name) {
-                        Some(t) => serde_json::json!({"type": t, "value": v}),
-                        None => serde_json::json!(v),
-                    })
-                    .collect();
-                out.push_str(&format!("    params: {}\n", serde_json::Value::Array(params)));
-            }
-            if let Some(name) = &s.statement {
-                out.push_str(&format!("    statement: {}\n", json(name)));
-            }
-            if let Some(n) = s.fetch {
-                out.push_str(&format!("    fetch: {n}\n"));
-            }
-        }
-        if let Some(data) = &s.copy_data {
-            out.push_str(&format!("    copy_data: {}\n", json(data)));
-        }
+        out.push_str(&step_yaml(&s.step(type_name), None));
     }
     out
 }

@@ -105,6 +105,11 @@ pub fn classify(spec: &Isolation, steps: &[Step], outcomes: &[Outcome]) -> Cell 
     Cell::Prevented { blocked, aborted }
 }
 
+/// The results that test an anomaly, with their workload ids.
+pub fn results_of(results: &[super::WorkloadResult]) -> Vec<(&str, &IsolationResult)> {
+    results.iter().filter_map(|r| r.isolation.as_ref().map(|i| (r.id.as_str(), i))).collect()
+}
+
 /// The table of one side: anomaly → level → cell (and the workload it came from).
 pub type Table<'a> = BTreeMap<(usize, &'a str), BTreeMap<Level, (&'a Cell, &'a str)>>;
 

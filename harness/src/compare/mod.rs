@@ -490,13 +490,13 @@ fn accepted_alternative(w: &Workload, statements: &mut [StepResult], original: P
         return None;
     }
     let missing = Outcome::faulted(crate::outcome::Fault::NotRun);
-    let outcome = |side: &[Outcome], i: usize| side.get(i).unwrap_or(&missing).clone();
+    let (reference, candidate) = (&original.reference.steps, &original.candidate.steps);
     let alt = w.alternatives.iter().find(|alt| {
         statements.iter().filter(|s| s.phase == Phase::Step).all(|s| match alt.steps.get(&s.index) {
             Some(expect) => {
                 let i = s.index - 1;
-                let (r, c) = (outcome(&original.reference.steps, i), outcome(&original.candidate.steps, i));
-                sets::accepts(expect, &r, &c, w.steps[i].ordered())
+                let (r, c) = (reference.get(i).unwrap_or(&missing), candidate.get(i).unwrap_or(&missing));
+                sets::accepts(expect, r, c, w.steps[i].ordered())
             }
             None => s.verdict.is_match(),
         })

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::signature::Signature;
 use crate::compare::{Phase, WorkloadResult};
 use crate::outcome::{Outcome, Pair};
-use crate::workload::{Step, Workload};
+use crate::workload::{step_yaml, Step, Workload};
 
 /// Where a mismatch occurs: workload, statement (index into setup ++ steps) and location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,36 +69,6 @@ pub fn clusters(workloads: &[Workload], results: &[WorkloadResult]) -> Vec<Clust
                 }),
             }
         }
-    }
-    out
-}
-
-/// A step's extended-protocol keys in YAML (JSON flow values are YAML).
-fn protocol_keys(s: &Step) -> String {
-    let mut out = String::new();
-    if let Some(p) = s.protocol {
-        out.push_str(&format!(
-            "    protocol: {}\n",
-            serde_json::to_value(p).unwrap_or_default().as_str().unwrap_or("")
-        ));
-    }
-    let Some(bind) = &s.bind else { return out };
-    if !bind.params.is_empty() {
-        let params: Vec<serde_json::Value> = bind
-            .params
-            .iter()
-            .map(|p| match &p.type_name {
-                Some(t) => serde_json::json!({"type": t, "value": p.value}),
-                None => serde_json::json!(p.value),
-            })
-            .collect();
-        out.push_str(&format!("    params: {}\n", serde_json::Value::Array(params)));
-    }
-    if let Some(name) = &bind.statement {
-        out.push_str(&format!("    statement: {}\n", serde_json::Value::String(name.clone())));
-    }
-    if let Some(n) = bind.fetch {
-        out.push_str(&format!("    fetch: {n}\n"));
     }
     out
 }
@@ -226,20 +196,7 @@ impl Repro {
         }
         out.push_str("steps:\n");
         for s in &self.statements {
-            match sessions.first() {
-                Some(first) => {
-                    out.push_str(&format!("  - session: {}\n    sql: |\n", s.session.as_deref().unwrap_or(first)))
-                }
-                None => out.push_str("  - sql: |\n"),
-            }
-            for line in s.sql.lines() {
-                out.push_str(&format!("      {line}\n"));
-            }
-            if let Some(data) = &s.copy_data {
-                // A JSON string is a YAML double-quoted scalar: tabs and newlines stay exact.
-                out.push_str(&format!("    copy_data: {}\n", serde_json::Value::String(data.clone())));
-            }
-            out.push_str(&protocol_keys(s));
+            out.push_str(&step_yaml(s, sessions.first().map(|first| s.session.as_deref().unwrap_or(first))));
         }
         out
     }

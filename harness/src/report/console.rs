@@ -130,9 +130,8 @@ impl Observer for Console {
 
 /// One line on the anomaly × level table (in full in scorecard.md), and every cell that differs.
 fn print_isolation(results: &[WorkloadResult]) {
-    use crate::compare::isolation::{differences, tables};
-    let with: Vec<(&str, &crate::compare::isolation::IsolationResult)> =
-        results.iter().filter_map(|r| r.isolation.as_ref().map(|i| (r.id.as_str(), i))).collect();
+    use crate::compare::isolation::{differences, results_of, tables};
+    let with = results_of(results);
     if with.is_empty() {
         return;
     }

@@ -134,9 +134,8 @@ pub fn render_markdown(
 /// The anomaly × isolation level table of each side, and where they differ; empty when no
 /// workload tests an anomaly.
 pub fn isolation_section(results: &[WorkloadResult], reference: &TargetReport, candidate: &TargetReport) -> String {
-    use crate::compare::isolation::{differences, levels, tables};
-    let with: Vec<(&str, &crate::compare::isolation::IsolationResult)> =
-        results.iter().filter_map(|r| r.isolation.as_ref().map(|i| (r.id.as_str(), i))).collect();
+    use crate::compare::isolation::{differences, levels, results_of, tables};
+    let with = results_of(results);
     if with.is_empty() {
         return String::new();
     }

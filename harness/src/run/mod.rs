@@ -22,7 +22,7 @@ use crate::workload::Workload;
 pub use live::{major_version, Connections, Live, TargetReport, PINNED_SETTINGS};
 pub use reduce::ReduceOptions;
 pub use slate::{slate_name, Strategy};
-pub use types::type_map;
+pub use types::type_names;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -14,6 +14,15 @@ pub const BUILTIN_TYPES: &str = "SELECT oid::int8::text, format_type(oid, NULL) 
 /// transaction is invisible to the lookup connection).
 pub const UNRESOLVED_TYPE: &str = "(unresolved type)";
 
+/// The names `session`'s catalog gives the `oids` (`format_type`), one query.
+pub async fn type_names(session: &mut Session, oids: &[String]) -> HashMap<u32, String> {
+    if oids.is_empty() {
+        return HashMap::new();
+    }
+    let sql = format!("SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({})", oids.join(", "));
+    type_map(session.simple_query(&sql, ADMIN_TIMEOUT).await.outcome.rows)
+}
+
 /// `oid, name` rows → a map.
 pub fn type_map(rows: Vec<Vec<Option<String>>>) -> HashMap<u32, String> {
     rows.into_iter().filter_map(|r| Some((r.first()?.as_ref()?.parse().ok()?, r.get(1)?.clone()?))).collect()
@@ -42,10 +51,6 @@ impl Live {
         unknown.dedup();
         let mut extra = HashMap::new();
         if !unknown.is_empty() {
-            let sql = format!(
-                "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid IN ({})",
-                unknown.join(", ")
-            );
             let lookup = if self.single() {
                 (!session.broken && session.status != TxStatus::Failed).then_some(session)
             } else {
@@ -55,7 +60,7 @@ impl Live {
                 meta.as_mut()
             };
             if let Some(s) = lookup {
-                extra = type_map(s.simple_query(&sql, ADMIN_TIMEOUT).await.outcome.rows);
+                extra = type_names(s, &unknown).await;
             }
         }
         let known = self.types.as_ref().expect("loaded");

@@ -4,6 +4,8 @@ pub mod expect;
 pub mod sql;
 mod yaml;
 
+pub use yaml::step_yaml;
+
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};

@@ -327,6 +327,48 @@ fn check_session(named: Option<&str>, sessions: &[String]) -> Result<Option<Stri
     }
 }
 
+/// One step in this form, as an item of `steps:` (`session` written when given): the SQL as a
+/// block scalar, then its COPY data and extended-protocol keys (JSON flow values, which are
+/// YAML, so tabs, newlines and NULLs stay exact). Repros and captures are written with it.
+pub fn step_yaml(s: &Step, session: Option<&str>) -> String {
+    let json = |v: serde_json::Value| v.to_string();
+    let mut out = match session {
+        Some(name) => format!("  - session: {name}\n    sql: |\n"),
+        None => "  - sql: |\n".to_string(),
+    };
+    for line in s.sql.lines() {
+        out.push_str(&format!("      {line}\n"));
+    }
+    if let Some(data) = &s.copy_data {
+        out.push_str(&format!("    copy_data: {}\n", json(data.clone().into())));
+    }
+    if let Some(p) = s.protocol {
+        out.push_str(&format!(
+            "    protocol: {}\n",
+            serde_json::to_value(p).unwrap_or_default().as_str().unwrap_or("")
+        ));
+    }
+    let Some(bind) = &s.bind else { return out };
+    if !bind.params.is_empty() {
+        let params = bind
+            .params
+            .iter()
+            .map(|p| match &p.type_name {
+                Some(t) => serde_json::json!({"type": t, "value": p.value}),
+                None => serde_json::json!(p.value),
+            })
+            .collect();
+        out.push_str(&format!("    params: {}\n", json(serde_json::Value::Array(params))));
+    }
+    if let Some(name) = &bind.statement {
+        out.push_str(&format!("    statement: {}\n", json(name.clone().into())));
+    }
+    if let Some(n) = bind.fetch {
+        out.push_str(&format!("    fetch: {n}\n"));
+    }
+    out
+}
+
 /// Finds where scalar values sit in the file, in document order (serde does not keep spans).
 struct Finder<'a> {
     text: &'a str,

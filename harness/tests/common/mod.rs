@@ -26,6 +26,13 @@ pub fn pgparity(args: &[&str]) -> Output {
     out
 }
 
+/// `pgparity run --candidate CANDIDATE --out OUT ARGS…`: a run against one candidate.
+pub fn run_against(candidate: &str, out: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["run", "--candidate", candidate, "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    pgparity(&all)
+}
+
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
