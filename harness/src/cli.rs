@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::error::Error;
+use crate::model::error::Error;
+use crate::model::Mode;
+use crate::model::Protocol;
 use crate::reduce::ddmin::Budget;
-use crate::report::{expected, Files};
-use crate::run::{Mode, Plan, ReduceOptions};
+use crate::report::Files;
+use crate::run::{Plan, ReduceOptions};
+use crate::store::expected;
 use crate::target::TargetSpec;
-use crate::workload::{self, Protocol};
+use crate::workload;
 
 const AFTER_HELP: &str = "\
 Targets:

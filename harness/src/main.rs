@@ -3,10 +3,11 @@
 use clap::Parser;
 use pgparity::capture;
 use pgparity::cli::{prepare, Cli, Command};
-use pgparity::error::exit;
+use pgparity::model::error::exit;
+use pgparity::model::Mode;
 use pgparity::report::console::Console;
 use pgparity::report::Tee;
-use pgparity::run::{execute, Mode};
+use pgparity::run::execute;
 use pgparity::target::cleanup;
 
 fn main() {
@@ -50,7 +51,7 @@ fn main() {
         tokio::select! {
             result = execute(prepared.plan, &mut observers) => match result {
                 Ok(summary) => {
-                    let blocked = summary.results.iter().any(|r| r.status == pgparity::compare::Status::Blocked);
+                    let blocked = summary.results.iter().any(|r| r.status == pgparity::model::Status::Blocked);
                     if summary.target_failed {
                         exit::TARGET
                     } else if blocked && mode != Mode::Record {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
 use crate::target::{Target, TargetSpec};
 use crate::wire::{ConnectParams, Host, Session};
 use record::Capture;
@@ -195,9 +195,8 @@ async fn finish(shared: &Mutex<Shared>, id: u64, upstream: &ConnectParams, out: 
     }
     let names = type_names(&capture, upstream).await;
     let text = record::render(&capture, id, origin, &|oid| names.get(&oid).cloned());
-    let path = out.join(format!("conn-{id:04}.yaml"));
-    match crate::report::write_atomically(&path, &text) {
-        Ok(()) => shared.lock().expect("not poisoned").written.push(path),
+    match crate::store::write_capture(out, id, &text) {
+        Ok(path) => shared.lock().expect("not poisoned").written.push(path),
         Err(e) => eprintln!("error: {e}"),
     }
 }

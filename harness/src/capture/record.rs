@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use crate::error::Location;
-use crate::workload::{sql, step_yaml, Bind, Order, Param, Protocol, Step};
+use crate::model::error::Location;
+use crate::model::{Bind, Order, Param, Protocol, Step};
+use crate::workload::{sql, step_yaml};
 
 /// One statement as the application ran it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -321,7 +322,7 @@ impl Captured {
     /// As a workload step; `type_name` names the parameter type OIDs Parse gave.
     fn step(&self, type_name: &dyn Fn(u32) -> Option<String>) -> Step {
         let location = Location { file: Default::default(), line: 0, column: 0 };
-        let mut step = Step::new(self.sql.clone(), Order::Auto, location);
+        let mut step = crate::workload::step(self.sql.clone(), Order::Auto, location);
         step.copy_data = self.copy_data.clone();
         if self.extended {
             step.protocol = Some(Protocol::Extended);

@@ -3,62 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
 use super::sets::rows_equal;
-use crate::outcome::{Outcome, Pair};
-use crate::workload::expect::{Isolation, Level, Observation};
-use crate::workload::Step;
+use crate::model::expect::{Isolation, Level, Observation};
+use crate::model::Step;
+use crate::model::{Cell, IsolationResult, Outcome, Pair};
 
 /// The Hermitage anomalies, in the order of its tables; others sort after them by name.
 pub const HERMITAGE: [&str; 10] = ["G0", "G1a", "G1b", "G1c", "OTV", "PMP", "P4", "G-single", "G2-item", "G2"];
-
-/// One cell of the table, on one side.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "cell")]
-pub enum Cell {
-    /// A witness of the anomaly was observed.
-    Possible,
-    /// No witness: how the schedule went instead — a step waited on a lock, a transaction was
-    /// aborted (a serialization failure or deadlock, class 40, or a lock not granted, 55P03), or
-    /// neither (reads kept to a snapshot).
-    Prevented {
-        blocked: bool,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        aborted: Vec<String>,
-    },
-    /// The schedule did not run as written (another error, a fault): no conclusion.
-    Inconclusive { why: String },
-}
-
-impl std::fmt::Display for Cell {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Cell::Possible => f.write_str("possible"),
-            Cell::Prevented { blocked, aborted } => {
-                let mut how: Vec<String> = Vec::new();
-                if *blocked {
-                    how.push("blocked".into());
-                }
-                how.extend(aborted.iter().map(|c| format!("aborted {c}")));
-                if how.is_empty() {
-                    f.write_str("prevented")
-                } else {
-                    write!(f, "prevented ({})", how.join(", "))
-                }
-            }
-            Cell::Inconclusive { why } => write!(f, "inconclusive: {why}"),
-        }
-    }
-}
-
-/// A workload's anomaly and level, and the cell on each side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IsolationResult {
-    pub anomaly: String,
-    pub level: Level,
-    pub cells: Pair<Cell>,
-}
 
 /// Read a side's recording of the steps: the anomaly's witness, else how it was prevented.
 pub fn classify(spec: &Isolation, steps: &[Step], outcomes: &[Outcome]) -> Cell {
@@ -168,13 +119,15 @@ pub fn levels<'a>(results: impl Iterator<Item = &'a IsolationResult>) -> Vec<Lev
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Location;
-    use crate::outcome::{ServerMessage, TxStatus, Wait};
-    use crate::workload::Order;
+    use crate::model::error::Location;
+    use crate::model::Order;
+    use crate::model::{ServerMessage, TxStatus, Wait};
 
     fn steps(n: usize) -> Vec<Step> {
         (0..n)
-            .map(|_| Step::new("SELECT 1".into(), Order::Auto, Location { file: "w".into(), line: 1, column: 1 }))
+            .map(|_| {
+                crate::workload::step("SELECT 1".into(), Order::Auto, Location { file: "w".into(), line: 1, column: 1 })
+            })
             .collect()
     }
 
@@ -228,7 +181,7 @@ mod tests {
         let syntax = [failed("42601"), rows(&[("1", "10")]), tag("COMMIT")];
         let cell = classify(&spec(), &s, &syntax);
         assert!(matches!(&cell, Cell::Inconclusive { why } if why.starts_with("step 1 failed with 42601")), "{cell}");
-        let lost = [tag("UPDATE 1"), Outcome::faulted(crate::outcome::Fault::ConnectionLost)];
+        let lost = [tag("UPDATE 1"), Outcome::faulted(crate::model::Fault::ConnectionLost)];
         assert!(matches!(classify(&spec(), &s, &lost), Cell::Inconclusive { .. }));
     }
 

@@ -5,127 +5,11 @@ pub mod isolation;
 mod rows;
 pub mod sets;
 
-use serde::{Deserialize, Serialize};
-
-use crate::outcome::{Outcome, Pair, ServerMessage};
-use crate::workload::{Step, Workload};
-
-/// A difference that does not fail a step, always named in the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Normaliser {
-    /// Same rows in a different order, for a statement with no top-level ORDER BY.
-    MultisetOrder,
-    /// `real` / `double precision` values equal within a relative 1e-12.
-    FloatTolerance,
-    /// Same SQLSTATE and severity, different message, detail, hint, context or position.
-    MessageText,
-    /// Notices or warnings differ (soft by default).
-    Notices,
-    /// Differs from the reference as one of the workload's declared alternatives says.
-    OutcomeSet,
-}
-
-impl std::fmt::Display for Normaliser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Normaliser::MultisetOrder => "multiset order",
-            Normaliser::FloatTolerance => "float tolerance 1e-12",
-            Normaliser::MessageText => "error message text",
-            Normaliser::Notices => "notices",
-            Normaliser::OutcomeSet => "declared alternative",
-        })
-    }
-}
-
-/// What kind of mismatch a step shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MismatchKind {
-    /// No answer within the timeout on one side (or only on one side).
-    Timeout,
-    ConnectionLost,
-    ServerCrashed,
-    /// A message this client could not follow.
-    ProtocolError,
-    /// Not run: an earlier fault ended the session on one side.
-    NotRun,
-    /// A session's connection was refused on one side.
-    ConnectionRefused,
-    ErrorVsSuccess,
-    Sqlstate,
-    /// The candidate reported an error without a SQLSTATE.
-    NoSqlstate,
-    Columns,
-    ColumnTypes,
-    CommandTag,
-    /// The candidate completed the statement without a command tag.
-    NoCommandTag,
-    Rows,
-    RowOrder,
-    TransactionStatus,
-    /// Extended protocol: the parameter types the server inferred (ParameterDescription) differ.
-    ParameterTypes,
-    /// Extended protocol with a row limit: the rows came in a different number of batches.
-    RowBatches,
-    /// It waited (was blocked) on one side and not the other, or stopped waiting differently.
-    Blocking,
-}
-
-impl std::fmt::Display for MismatchKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            MismatchKind::Timeout => "timeout",
-            MismatchKind::ConnectionLost => "connection lost",
-            MismatchKind::ServerCrashed => "server crashed",
-            MismatchKind::ProtocolError => "protocol error",
-            MismatchKind::NotRun => "not run",
-            MismatchKind::ConnectionRefused => "connection refused",
-            MismatchKind::ErrorVsSuccess => "error vs success",
-            MismatchKind::Sqlstate => "SQLSTATE",
-            MismatchKind::NoSqlstate => "no SQLSTATE",
-            MismatchKind::Columns => "columns",
-            MismatchKind::ColumnTypes => "column types",
-            MismatchKind::CommandTag => "command tag",
-            MismatchKind::NoCommandTag => "no command tag",
-            MismatchKind::Rows => "rows",
-            MismatchKind::RowOrder => "row order",
-            MismatchKind::TransactionStatus => "transaction status",
-            MismatchKind::ParameterTypes => "parameter types",
-            MismatchKind::RowBatches => "row batches",
-            MismatchKind::Blocking => "blocking",
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "verdict")]
-pub enum Verdict {
-    Match,
-    MatchAfter { normalisers: Vec<Normaliser> },
-    Mismatch { kinds: Vec<MismatchKind>, normalisers: Vec<Normaliser> },
-}
-
-impl Verdict {
-    pub fn is_match(&self) -> bool {
-        !matches!(self, Verdict::Mismatch { .. })
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let join = |v: &[String]| v.join(", ");
-        match self {
-            Verdict::Match => f.write_str("match"),
-            Verdict::MatchAfter { normalisers } => {
-                write!(f, "match after {}", join(&normalisers.iter().map(|n| n.to_string()).collect::<Vec<_>>()))
-            }
-            Verdict::Mismatch { kinds, .. } => {
-                write!(f, "mismatch: {}", join(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>()))
-            }
-        }
-    }
-}
+use crate::model::Step;
+use crate::model::{
+    Fault, IsolationResult, MismatchKind, Normaliser, Outcome, Pair, Phase, Recording, ServerMessage, Status,
+    StepResult, Verdict, Workload, WorkloadResult,
+};
 
 /// Compare one statement's outcomes. `ordered`: row order is part of the result.
 pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdict {
@@ -177,8 +61,7 @@ pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdi
     verdict(kinds, soft)
 }
 
-fn fault_kind(fault: &crate::outcome::Fault) -> MismatchKind {
-    use crate::outcome::Fault;
+fn fault_kind(fault: &Fault) -> MismatchKind {
     match fault {
         Fault::Timeout => MismatchKind::Timeout,
         Fault::ConnectionLost => MismatchKind::ConnectionLost,
@@ -210,7 +93,7 @@ fn compare_result_set(
 ) {
     match (&reference.columns, &candidate.columns) {
         (Some(rc), Some(cc)) => {
-            let names = |cols: &[crate::outcome::Column]| cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+            let names = |cols: &[crate::model::Column]| cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
             if names(rc) != names(cc) {
                 kinds.push(MismatchKind::Columns);
             }
@@ -246,60 +129,13 @@ fn compare_notices(reference: &[ServerMessage], candidate: &[ServerMessage], sof
     }
 }
 
-/// Which part of a workload a statement belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Setup,
-    Step,
-    RewriteSetup,
-    RewriteStep,
-}
-
-impl StepResult {
-    /// `step 3`, or `step 3 (session b)` in a multi-session workload.
-    pub fn label(&self) -> String {
-        match &self.session {
-            Some(s) => format!("{} {} (session {s})", self.phase, self.index),
-            None => format!("{} {}", self.phase, self.index),
-        }
-    }
-}
-
-impl std::fmt::Display for Phase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Phase::Setup => "setup",
-            Phase::Step => "step",
-            Phase::RewriteSetup => "rewrite setup",
-            Phase::RewriteStep => "rewrite step",
-        })
-    }
-}
-
-/// One statement's verdict, with both outcomes when they differ.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StepResult {
-    pub phase: Phase,
-    /// 1-based within its phase.
-    pub index: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session: Option<String>,
-    pub location: String,
-    pub sql: String,
-    #[serde(flatten)]
-    pub verdict: Verdict,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcomes: Option<Pair<Outcome>>,
-}
-
 /// Compare two recordings of the same statements, one verdict per statement.
 pub fn judge_statements(phase: Phase, statements: &[Step], outcomes: Pair<&[Outcome]>) -> Vec<StepResult> {
     statements
         .iter()
         .enumerate()
         .map(|(i, step)| {
-            let missing = Outcome::faulted(crate::outcome::Fault::NotRun);
+            let missing = Outcome::faulted(Fault::NotRun);
             let r = outcomes.reference.get(i).unwrap_or(&missing);
             let c = outcomes.candidate.get(i).unwrap_or(&missing);
             let verdict = compare(r, c, step.ordered());
@@ -315,86 +151,6 @@ pub fn judge_statements(phase: Phase, statements: &[Step], outcomes: Pair<&[Outc
             }
         })
         .collect()
-}
-
-/// The scorecard verdict of a workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Works,
-    WorksWithRewrite,
-    Blocked,
-    NotTested,
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Status::Works => "Works",
-            Status::WorksWithRewrite => "Works with rewrite",
-            Status::Blocked => "Blocked",
-            Status::NotTested => "Not tested",
-        })
-    }
-}
-
-/// A workload's result: everything the reporters need.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WorkloadResult {
-    pub id: String,
-    pub path: String,
-    pub feature: String,
-    pub area: String,
-    pub status: Status,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Statements (setup + steps) that matched, out of `total`.
-    pub matched: usize,
-    pub total: usize,
-    pub statements: Vec<StepResult>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rewrite: Vec<StepResult>,
-    /// Repro files (under the output folder) for this workload's mismatches.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub repros: Vec<String>,
-    /// The declared alternative the candidate's steps matched, where they differ from the
-    /// reference's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alternative: Option<String>,
-    /// The anomaly this schedule tests for, and what each side showed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<isolation::IsolationResult>,
-}
-
-impl WorkloadResult {
-    pub fn not_tested(w: &Workload, reason: String) -> Self {
-        WorkloadResult {
-            id: w.id.clone(),
-            path: w.path.display().to_string(),
-            feature: w.feature.clone(),
-            area: w.area.clone(),
-            status: Status::NotTested,
-            reason: Some(reason),
-            matched: 0,
-            total: w.setup.len() + w.steps.len(),
-            statements: Vec::new(),
-            rewrite: Vec::new(),
-            repros: Vec::new(),
-            alternative: None,
-            isolation: None,
-        }
-    }
-
-    pub fn mismatches(&self) -> impl Iterator<Item = &StepResult> {
-        self.statements.iter().filter(|s| !s.verdict.is_match())
-    }
-}
-
-/// Recorded outcomes of one run of a workload's statements on one side.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Recording {
-    pub setup: Vec<Outcome>,
-    pub steps: Vec<Outcome>,
 }
 
 /// Judge a workload. `rewrite` holds the reference's and the candidate's runs of the rewrite,
@@ -414,7 +170,7 @@ pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Rec
     let alternative = accepted_alternative(w, &mut statements, original);
     let matched = statements.iter().filter(|s| s.verdict.is_match()).count();
     let total = statements.len();
-    let isolation = w.isolation.as_ref().map(|spec| isolation::IsolationResult {
+    let isolation = w.isolation.as_ref().map(|spec| IsolationResult {
         anomaly: spec.anomaly.clone(),
         level: spec.level,
         cells: Pair::new(
@@ -489,7 +245,7 @@ fn accepted_alternative(w: &Workload, statements: &mut [StepResult], original: P
     if statements.iter().any(|s| s.phase == Phase::Setup && !s.verdict.is_match()) {
         return None;
     }
-    let missing = Outcome::faulted(crate::outcome::Fault::NotRun);
+    let missing = Outcome::faulted(Fault::NotRun);
     let (reference, candidate) = (&original.reference.steps, &original.candidate.steps);
     let alt = w.alternatives.iter().find(|alt| {
         statements.iter().filter(|s| s.phase == Phase::Step).all(|s| match alt.steps.get(&s.index) {

@@ -1,6 +1,6 @@
 //! Row comparison: exact, as a multiset, and with float tolerance.
 
-use super::Normaliser;
+use crate::model::Normaliser;
 
 type Row = Vec<Option<String>>;
 

@@ -1,9 +1,10 @@
 //! Outcome sets: does a candidate's run of the steps match one of the workload's declared
 //! alternatives, where it differs from the reference?
 
-use super::{compare, rows, MismatchKind, Verdict};
-use crate::outcome::Outcome;
-use crate::workload::expect::{Expect, Row, WaitExpect};
+use super::{compare, rows};
+use crate::model::expect::{Expect, Row, WaitExpect};
+use crate::model::Outcome;
+use crate::model::{MismatchKind, Verdict};
 
 /// Does the candidate's outcome of a step do what `expect` says, given the reference's?
 pub fn accepts(expect: &Expect, reference: &Outcome, candidate: &Outcome, ordered: bool) -> bool {
@@ -52,7 +53,7 @@ pub fn rows_equal(expected: &[Row], candidate: &Outcome, ordered: bool) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{ServerMessage, TxStatus, Wait};
+    use crate::model::{ServerMessage, TxStatus, Wait};
 
     fn ok(tag: &str, rows: &[&[&str]]) -> Outcome {
         Outcome {
@@ -100,7 +101,7 @@ mod tests {
         assert!(!accepts(&e, &reference, &waited, false), "`wait: none` refuses a wait");
         let e = Expect { wait: Some(WaitExpect::Waits), ..Expect::default() };
         assert!(accepts(&e, &reference, &waited, false) && !accepts(&e, &reference, &reference, false));
-        let lost = Outcome::faulted(crate::outcome::Fault::ConnectionLost);
+        let lost = Outcome::faulted(crate::model::Fault::ConnectionLost);
         assert!(!accepts(&Expect { wait: Some(WaitExpect::Any), ..Expect::default() }, &reference, &lost, false));
     }
 }

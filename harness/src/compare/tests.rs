@@ -1,9 +1,9 @@
 //! The comparator on hand-made outcomes.
 
 use super::*;
-use crate::error::Location;
-use crate::outcome::{Column, Fault, TxStatus};
-use crate::workload::{Order, Rewrite};
+use crate::model::error::Location;
+use crate::model::{Column, Fault, TxStatus};
+use crate::model::{Order, Rewrite};
 
 fn col(name: &str, ty: &str) -> Column {
     Column { name: name.into(), type_name: ty.into(), typmod: -1 }
@@ -151,7 +151,7 @@ fn notices_are_soft_and_named() {
 }
 
 fn step(sql: &str) -> Step {
-    Step::new(sql.into(), Order::Auto, Location { file: "w.yaml".into(), line: 1, column: 1 })
+    crate::workload::step(sql.into(), Order::Auto, Location { file: "w.yaml".into(), line: 1, column: 1 })
 }
 
 fn workload(steps: &[&str], rewrite: Option<&[&str]>) -> Workload {
@@ -210,7 +210,7 @@ fn a_rewrite_must_match_on_both_sides_and_reproduce_the_original_result() {
 
 #[test]
 fn waiting_on_one_side_only_is_a_blocking_mismatch() {
-    use crate::outcome::Wait;
+    use crate::model::Wait;
     let done = Outcome { tag: Some("UPDATE 1".into()), status: TxStatus::InTransaction, ..Outcome::default() };
     let waited = Outcome { wait: Some(Wait::Released { by: 6 }), ..done.clone() };
     assert_eq!(kinds(compare(&waited, &done, false)), vec![MismatchKind::Blocking]);
@@ -221,8 +221,8 @@ fn waiting_on_one_side_only_is_a_blocking_mismatch() {
 
 #[test]
 fn a_declared_alternative_accepts_the_other_victim_as_a_whole() {
-    use crate::outcome::Wait;
-    use crate::workload::expect::{Alternative, Expect, WaitExpect};
+    use crate::model::expect::{Alternative, Expect, WaitExpect};
+    use crate::model::Wait;
     let mut w = workload(&["UPDATE a", "UPDATE b", "SELECT v"], None);
     let updated = Outcome { tag: Some("UPDATE 1".into()), status: TxStatus::InTransaction, ..Outcome::default() };
     let victim = Outcome { wait: Some(Wait::Finished), ..error("40P01", "deadlock detected") };

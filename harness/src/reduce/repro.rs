@@ -5,9 +5,10 @@
 use serde::Serialize;
 
 use super::signature::Signature;
-use crate::compare::{Phase, WorkloadResult};
-use crate::outcome::{Outcome, Pair};
-use crate::workload::{step_yaml, Step, Workload};
+use crate::model::{Outcome, Pair, ReproSummary};
+use crate::model::{Phase, WorkloadResult};
+use crate::model::{Step, Workload};
+use crate::workload::step_yaml;
 
 /// Where a mismatch occurs: workload, statement (index into setup ++ steps) and location.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,7 +54,7 @@ pub fn clusters(workloads: &[Workload], results: &[WorkloadResult]) -> Vec<Clust
             let Some(outcomes) = &s.outcomes else { continue };
             let Some(signature) = Signature::of(outcomes.as_ref(), &s.verdict) else { continue };
             // Not run because an earlier statement ended the session: that one is the cause.
-            if signature.kinds == [crate::compare::MismatchKind::NotRun] {
+            if signature.kinds == [crate::model::MismatchKind::NotRun] {
                 continue;
             }
             let fingerprint = fingerprint(&s.sql);
@@ -101,6 +102,20 @@ pub struct Repro {
 }
 
 impl Repro {
+    /// What the console says of it.
+    pub fn summary(&self) -> ReproSummary {
+        ReproSummary {
+            path: self.path.clone(),
+            statements: self.statements.len(),
+            original_statements: self.original_statements,
+            trials: self.trials,
+            minimal: self.minimal,
+            not_reducible: self.not_reducible,
+            beside_run: self.beside_run,
+            occurrences: self.occurrences.len(),
+        }
+    }
+
     pub fn id_for(occurrence: &Occurrence) -> String {
         let label = occurrence.label.split(" (").next().unwrap_or("").replace(' ', "");
         format!("{}-{}", occurrence.workload.replace('/', "-"), label)
@@ -118,16 +133,8 @@ impl Repro {
     fn header(&self, comment: &str) -> String {
         let mut h = Vec::new();
         h.push(format!("mismatch: {}", self.signature));
-        h.push(format!(
-            "reference: {} → {}",
-            self.reference,
-            super::super::report::scorecard::short(&self.outcomes.reference)
-        ));
-        h.push(format!(
-            "candidate: {} → {}",
-            self.candidate,
-            super::super::report::scorecard::short(&self.outcomes.candidate)
-        ));
+        h.push(format!("reference: {} → {}", self.reference, crate::render::short(&self.outcomes.reference)));
+        h.push(format!("candidate: {} → {}", self.candidate, crate::render::short(&self.outcomes.candidate)));
         h.push("normalisers in force: multiset order (no top-level ORDER BY), float tolerance 1e-12, error message text, notices".into());
         if self.target + 1 < self.statements.len() {
             h.push(format!(
@@ -220,9 +227,9 @@ impl Repro {
             format!("Run it with `psql -X -f {}` on each server.\n\n", self.file_name())
         });
         out.push_str("## Expected (reference)\n\n```\n");
-        out.push_str(&crate::report::console::render(&self.outcomes.reference));
+        out.push_str(&crate::render::outcome(&self.outcomes.reference));
         out.push_str("```\n\n## Actual (candidate)\n\n```\n");
-        out.push_str(&crate::report::console::render(&self.outcomes.candidate));
+        out.push_str(&crate::render::outcome(&self.outcomes.candidate));
         out.push_str("```\n\nFound by [pgparity](https://github.com/) in:\n\n");
         for o in &self.occurrences {
             out.push_str(&format!("- `{}` {} ({})\n", o.workload, o.label, o.location));
@@ -238,18 +245,19 @@ fn yaml_str(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Location;
-    use crate::workload::Order;
+    use crate::model::error::Location;
+    use crate::model::Order;
 
     fn step(sql: &str, session: Option<&str>) -> Step {
-        let mut s = Step::new(sql.into(), Order::Auto, Location { file: "w.yaml".into(), line: 1, column: 1 });
+        let mut s =
+            crate::workload::step(sql.into(), Order::Auto, Location { file: "w.yaml".into(), line: 1, column: 1 });
         s.session = session.map(str::to_string);
         s
     }
 
     fn repro(statements: Vec<Step>) -> Repro {
         let signature = Signature {
-            kinds: vec![crate::compare::MismatchKind::ErrorVsSuccess],
+            kinds: vec![crate::model::MismatchKind::ErrorVsSuccess],
             reference: super::super::signature::Shape::Error { sqlstate: "42601".into() },
             candidate: super::super::signature::Shape::Ok { command: "SELECT".into(), columns: vec![] },
             reference_wait: None,

@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::compare::{MismatchKind, Verdict};
-use crate::outcome::{Outcome, Pair};
+use crate::model::{MismatchKind, Verdict};
+use crate::model::{Outcome, Pair};
 
 /// One side's outcome, coarsely: which error, which fault, or which command with which columns.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -40,7 +40,7 @@ impl Shape {
         let columns = match (&o.columns, with_columns) {
             (Some(cols), true) => {
                 let theirs = other.columns.as_deref().unwrap_or_default();
-                let differs = |i: usize, c: &crate::outcome::Column| {
+                let differs = |i: usize, c: &crate::model::Column| {
                     theirs.get(i).is_none_or(|t| t.name != c.name || t.type_name != c.type_name)
                 };
                 let differing = cols.iter().enumerate().filter(|(i, c)| differs(*i, c));
@@ -88,9 +88,9 @@ pub struct Signature {
 /// A wait, coarsely.
 fn wait_kind(o: &Outcome) -> Option<&'static str> {
     o.wait.map(|w| match w {
-        crate::outcome::Wait::Released { .. } => "released",
-        crate::outcome::Wait::Finished => "finished",
-        crate::outcome::Wait::Cancelled => "cancelled",
+        crate::model::Wait::Released { .. } => "released",
+        crate::model::Wait::Finished => "finished",
+        crate::model::Wait::Cancelled => "cancelled",
     })
 }
 
@@ -174,7 +174,7 @@ impl std::fmt::Display for Signature {
 mod tests {
     use super::*;
     use crate::compare::compare;
-    use crate::outcome::{Column, Fault, ServerMessage, TxStatus};
+    use crate::model::{Column, Fault, ServerMessage, TxStatus};
 
     fn ok(tag: &str, rows: usize, ty: &str) -> Outcome {
         Outcome {

@@ -4,14 +4,13 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use similar::TextDiff;
 
-use crate::compare::{Status, StepResult, WorkloadResult};
-use crate::error::Result;
-use crate::outcome::Outcome;
-use crate::run::{Event, Observer, TargetReport};
+use crate::model::error::Result;
+use crate::model::{Event, Observer, TargetReport};
+use crate::model::{Status, StepResult, WorkloadResult};
 
 use super::scorecard::{feature_table, Counts};
+use crate::render;
 
 pub struct Console {
     bar: Option<ProgressBar>,
@@ -91,14 +90,14 @@ impl Observer for Console {
                 } else {
                     format!(
                         "{} of {} statements, {} trials, {:.1} s{}",
-                        repro.statements.len(),
+                        repro.statements,
                         repro.original_statements,
                         repro.trials,
                         elapsed.as_secs_f64(),
                         if repro.minimal { ", 1-minimal" } else { "" }
                     ) + if repro.beside_run { ", beside the run" } else { "" }
                 };
-                self.line(&format!("repro {}: {how} ({} occurrence(s))", repro.path, repro.occurrences.len()));
+                self.line(&format!("repro {}: {how} ({} occurrence(s))", repro.path, repro.occurrences));
             }
             Event::ReductionSkipped { count } => {
                 self.line(&format!(
@@ -153,7 +152,7 @@ fn print_diffs(results: &[WorkloadResult], max: usize) {
         println!("\n── {} {} at {}: {}", r.id, s.label(), s.location, s.verdict);
         println!("   {}", s.sql.lines().collect::<Vec<_>>().join("\n   "));
         if let Some(o) = &s.outcomes {
-            print!("{}", diff(&o.reference, &o.candidate));
+            print!("{}", render::diff(&o.reference, &o.candidate));
         }
     }
     if mismatches.len() > max {
@@ -161,79 +160,5 @@ fn print_diffs(results: &[WorkloadResult], max: usize) {
     }
     if !mismatches.is_empty() {
         println!();
-    }
-}
-
-/// A unified diff of two outcomes' renderings, reference first.
-pub fn diff(reference: &Outcome, candidate: &Outcome) -> String {
-    let (a, b) = (render(reference), render(candidate));
-    TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header("reference", "candidate").to_string()
-}
-
-/// An outcome as lines: values quoted, NULL bare, so `'NULL'` and NULL never look alike.
-pub fn render(o: &Outcome) -> String {
-    let mut out = String::new();
-    if let Some(f) = &o.fault {
-        out.push_str(&format!("fault: {f}\n"));
-    }
-    if let Some(w) = &o.wait {
-        out.push_str(&format!("{w}\n"));
-    }
-    if let Some(cols) = &o.columns {
-        let list: Vec<String> = cols.iter().map(|c| format!("{} {}", c.name, c.type_name)).collect();
-        out.push_str(&format!("columns: {}\n", list.join(", ")));
-    }
-    for row in &o.rows {
-        let vals: Vec<String> = row
-            .iter()
-            .map(|v| match v {
-                Some(s) => serde_json::to_string(s).unwrap_or_default(),
-                None => "NULL".into(),
-            })
-            .collect();
-        out.push_str(&format!("row: {}\n", vals.join(", ")));
-    }
-    if let Some(tag) = &o.tag {
-        out.push_str(&format!("tag: {tag}\n"));
-    }
-    if let Some(e) = &o.error {
-        out.push_str(&format!("error: {} {} {}\n", e.severity, e.code, e.message));
-        if let Some(d) = &e.detail {
-            out.push_str(&format!("detail: {d}\n"));
-        }
-    }
-    for n in &o.notices {
-        out.push_str(&format!("notice: {} {} {}\n", n.severity, n.code, n.message));
-    }
-    out.push_str(&format!("status: {}\n", o.status));
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::outcome::{Column, ServerMessage, TxStatus};
-
-    #[test]
-    fn outcome_diff_quotes_values_and_shows_null_bare() {
-        let col = |n: &str| Column { name: n.into(), type_name: "text".into(), typmod: -1 };
-        let reference = Outcome {
-            columns: Some(vec![col("a"), col("b")]),
-            rows: vec![vec![None, Some("NULL".into())], vec![Some("".into()), Some("x".into())]],
-            tag: Some("SELECT 2".into()),
-            status: TxStatus::Idle,
-            ..Outcome::default()
-        };
-        let candidate = Outcome {
-            error: Some(ServerMessage {
-                severity: "ERROR".into(),
-                code: "0A000".into(),
-                message: "not supported".into(),
-                ..Default::default()
-            }),
-            status: TxStatus::Failed,
-            ..Outcome::default()
-        };
-        insta::assert_snapshot!(diff(&reference, &candidate));
     }
 }

@@ -3,22 +3,14 @@
 //! it finished.
 
 pub mod console;
-pub mod expected;
-pub mod json;
 pub mod scorecard;
 
 use std::path::{Path, PathBuf};
 
-use crate::compare::WorkloadResult;
-use crate::error::{Error, Result};
-use crate::run::{Event, Observer, TargetReport};
-
-/// Write through a temporary file and rename, so a reader never sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
+use crate::model::error::{Error, Result};
+use crate::model::WorkloadResult;
+use crate::model::{Event, Observer, TargetReport};
+use crate::store::{expected, write_atomically};
 
 /// Writes expected/ (when the reference ran live), scorecard.md and results.json under `out`.
 pub struct Files {

@@ -3,9 +3,9 @@
 use comfy_table::{presets, Table};
 use serde::Serialize;
 
-use crate::compare::{Status, WorkloadResult};
-use crate::outcome::Outcome;
-use crate::run::TargetReport;
+use crate::model::TargetReport;
+use crate::model::{Status, WorkloadResult};
+use crate::render;
 
 /// Version of the results JSON schema.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -122,8 +122,8 @@ pub fn render_markdown(
                 out.push_str(&format!("- {} at `{}`: {}\n", s.label(), s.location, s.verdict));
                 out.push_str(&format!("  - SQL: `{}`\n", inline_code(&s.sql)));
                 if let Some(o) = &s.outcomes {
-                    out.push_str(&format!("  - reference: {}\n", short(&o.reference)));
-                    out.push_str(&format!("  - candidate: {}\n", short(&o.candidate)));
+                    out.push_str(&format!("  - reference: {}\n", render::short(&o.reference)));
+                    out.push_str(&format!("  - candidate: {}\n", render::short(&o.candidate)));
                 }
             }
         }
@@ -194,19 +194,6 @@ fn inline_code(sql: &str) -> String {
     }
 }
 
-/// A one-line description of an outcome for the scorecard.
-pub fn short(o: &Outcome) -> String {
-    let mut s = o.summary();
-    if o.error.is_none() && o.fault.is_none() && o.columns.is_some() {
-        let n = o.rows.len();
-        s.push_str(&format!(" ({n} row{})", if n == 1 { "" } else { "s" }));
-    }
-    if let Some(w) = &o.wait {
-        s.push_str(&format!(" [{w}]"));
-    }
-    s.replace('\n', " ")
-}
-
 #[derive(Serialize)]
 struct ResultsFile<'a> {
     format: u32,
@@ -232,7 +219,7 @@ pub fn render_json(
         summary: Counts::of(results),
         workloads: results,
     };
-    super::json::to_string(&file)
+    crate::store::json::to_string(&file)
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, without a date crate.
@@ -258,15 +245,15 @@ pub fn civil_date(days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::{MismatchKind, Normaliser, Phase, StepResult, Verdict};
-    use crate::outcome::{Column, Pair, ServerMessage, TxStatus};
-    use crate::run::Strategy;
+    use crate::model::Strategy;
+    use crate::model::{Column, Outcome, Pair, ServerMessage, TxStatus};
+    use crate::model::{MismatchKind, Normaliser, Phase, StepResult, Verdict};
 
     fn target(name: &str, version: &str) -> TargetReport {
         TargetReport {
             target: name.into(),
             version: version.into(),
-            connections: crate::run::Connections::Many,
+            connections: crate::model::Connections::Many,
             strategy: Some(Strategy::FreshDatabase),
             strategy_reason: None,
             refused_settings: Default::default(),

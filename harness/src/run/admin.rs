@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::outcome::Outcome;
+use crate::model::Outcome;
 use crate::wire::{quote_ident, ConnectParams, Session};
 
 use super::live::ADMIN_TIMEOUT;

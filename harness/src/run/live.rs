@@ -5,15 +5,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::admin::{admin_result, Admin, AdminResult, Pending};
-use super::slate::Strategy;
-use crate::compare::Recording;
-use crate::outcome::{Fault, Outcome};
+use crate::model::{Connections, Recording, Strategy, TargetReport};
+use crate::model::{Fault, Outcome};
+use crate::model::{Protocol, Requirement, Step};
 use crate::target::Target;
 use crate::wire::{quote_literal, Session};
-use crate::workload::{Protocol, Requirement, Step};
 
 /// Session settings pinned identically on both sides (PRODUCT §4).
 pub const PINNED_SETTINGS: &[(&str, &str)] = &[
@@ -29,52 +26,6 @@ pub const PINNED_SETTINGS: &[(&str, &str)] = &[
 
 pub(super) const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
 pub(super) const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How many connections a target takes at once, found by trying a second one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Connections {
-    Many,
-    /// Everything (admin work, statements, type lookups) runs on one session, reset between
-    /// workloads.
-    One,
-}
-
-/// What a run learned about a target, shown in every report.
-#[derive(Debug, Clone, Serialize)]
-pub struct TargetReport {
-    /// The target as named, password redacted.
-    pub target: String,
-    pub version: String,
-    pub connections: Connections,
-    pub strategy: Option<Strategy>,
-    /// Why the strategy was chosen, when it is not the default.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy_reason: Option<String>,
-    /// Pinned settings the target refused, with its error.
-    pub refused_settings: BTreeSet<String>,
-    /// Crashes, restarts and other events, in order.
-    pub events: Vec<String>,
-}
-
-impl TargetReport {
-    /// The adaptations the harness made, in words (strategy, connections), for reports.
-    pub fn adaptations(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if self.connections == Connections::One {
-            notes.push("one connection at a time: everything on one session".to_string());
-        }
-        if let Some(s) = self.strategy {
-            notes.push(s.to_string());
-        }
-        match &self.strategy_reason {
-            Some(_) if self.connections == Connections::One => {}
-            Some(reason) => notes.push(format!("because {reason}")),
-            None => {}
-        }
-        notes
-    }
-}
 
 pub struct Live {
     pub target: Target,

@@ -11,41 +11,17 @@ mod types;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use crate::compare::{judge, Recording, Status, WorkloadResult};
-use crate::error::{Error, Result};
-use crate::outcome::Pair;
+use crate::compare::judge;
+use crate::model::error::{Error, Result};
+use crate::model::Pair;
+use crate::model::Workload;
+use crate::model::{Connections, Event, Mode, Observer, Recording, ReferenceRun, Status, TargetReport, WorkloadResult};
 use crate::target::{Target, TargetSpec};
-use crate::workload::Workload;
 
-pub use live::{major_version, Connections, Live, TargetReport, PINNED_SETTINGS};
+pub use live::{major_version, Live, PINNED_SETTINGS};
 pub use reduce::ReduceOptions;
-pub use slate::{slate_name, Strategy};
+pub use slate::slate_name;
 pub use types::type_names;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Reference and candidate live: the whole pipeline.
-    Run,
-    /// Reference only: write expected/.
-    Record,
-    /// Candidate against saved expected/.
-    Check,
-    /// Like `Run` for one workload, to reduce its mismatches on demand (writes no expected/).
-    Reduce,
-}
-
-/// What the reference did for one workload: exactly what `expected/` stores.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReferenceRun {
-    /// Set when the workload cannot be tested (unmet requirement, reference unreachable).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_tested: Option<String>,
-    pub original: Recording,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rewrite: Option<Recording>,
-}
 
 /// A validated plan: everything parsed before any connection opens.
 pub struct Plan {
@@ -61,56 +37,9 @@ pub struct Plan {
     /// In a multi-session workload, a statement still running after this long is waiting.
     pub wait_bound: Duration,
     /// The protocol steps are sent with unless they say otherwise.
-    pub protocol: crate::workload::Protocol,
+    pub protocol: crate::model::Protocol,
     /// Reduce every distinct mismatch to a repro (`run` only: it needs both sides live).
     pub reduce: Option<ReduceOptions>,
-}
-
-/// What happened, in order; reporters render these.
-#[derive(Clone, Copy)]
-pub enum Event<'a> {
-    TargetsReady {
-        reference: Option<&'a TargetReport>,
-        candidate: Option<&'a TargetReport>,
-    },
-    Started {
-        index: usize,
-        total: usize,
-        workload: &'a Workload,
-    },
-    /// The reference outcome of a workload (written to expected/).
-    Recorded {
-        index: usize,
-        total: usize,
-        workload: &'a Workload,
-        run: &'a ReferenceRun,
-        version: &'a str,
-    },
-    Finished {
-        index: usize,
-        total: usize,
-        result: &'a WorkloadResult,
-        reference: &'a TargetReport,
-        candidate: &'a TargetReport,
-    },
-    /// A mismatch reduced to a repro, written under repros/.
-    Reduced {
-        repro: &'a crate::reduce::repro::Repro,
-        elapsed: Duration,
-    },
-    /// Distinct mismatches left unreduced because the run's reduction time was spent.
-    ReductionSkipped {
-        count: usize,
-    },
-    Done {
-        results: &'a [WorkloadResult],
-        reference: &'a TargetReport,
-        candidate: &'a TargetReport,
-    },
-}
-
-pub trait Observer {
-    fn on(&mut self, event: Event<'_>) -> Result<()>;
 }
 
 /// The result of a run, for the exit code.

@@ -9,16 +9,18 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::{slate_name, Event, Live, Observer};
-use crate::compare::{compare, MismatchKind, WorkloadResult};
-use crate::error::{Error, Location, Result};
-use crate::outcome::{Outcome, Pair};
+use super::{slate_name, Live};
+use crate::compare::compare;
+use crate::model::error::{Location, Result};
+use crate::model::{Event, Observer};
+use crate::model::{MismatchKind, WorkloadResult};
+use crate::model::{Outcome, Pair};
+use crate::model::{Step, Workload};
 use crate::reduce::ddmin::{ddmin, first_accepted, Budget, Oracle};
 use crate::reduce::lists::{self, List};
 use crate::reduce::repro::{clusters, Cluster, Repro};
 use crate::reduce::signature::{Shape, Signature};
 use crate::reduce::tree;
-use crate::workload::{Step, Workload};
 
 /// How much reduction a run does, and where repros go.
 #[derive(Debug, Clone)]
@@ -248,7 +250,7 @@ impl Oracle for Variants<'_, '_> {
 /// `statements` with the one at `position` replaced by `sql`.
 fn replaced(statements: &[Step], position: usize, sql: String) -> Vec<Step> {
     let mut out = statements.to_vec();
-    out[position] = statements[position].with_sql(sql);
+    out[position] = crate::workload::edited(&statements[position], sql);
     out
 }
 
@@ -467,7 +469,7 @@ async fn reduce_cluster(
     // The run's protocol, written into the repro so it replays the same way.
     let protocol = trials.lanes[0].sides.reference.protocol;
     let pinned = |mut steps: Vec<Step>| {
-        if protocol != crate::workload::Protocol::Simple {
+        if protocol != crate::model::Protocol::Simple {
             for s in steps.iter_mut().filter(|s| s.protocol.is_none()) {
                 s.protocol = Some(protocol);
             }
@@ -644,8 +646,7 @@ pub async fn reduce_all(
         };
         // Every occurrence, now that the run is over.
         let repro = Repro { occurrences: cluster.occurrences.clone(), ..repro };
-        write(&options.dir.join(repro.file_name()), &repro.render())?;
-        write(&options.dir.join(format!("{}.md", repro.id)), &repro.render_markdown())?;
+        crate::store::write_repro(&options.dir, &repro)?;
         for occurrence in &repro.occurrences {
             if let Some(r) = results.iter_mut().find(|r| r.id == occurrence.workload) {
                 if !r.repros.contains(&repro.path) {
@@ -653,7 +654,7 @@ pub async fn reduce_all(
                 }
             }
         }
-        observer.on(Event::Reduced { repro: &repro, elapsed })?;
+        observer.on(Event::Reduced { repro: &repro.summary(), elapsed })?;
         repros.push(repro);
     }
     if skipped > 0 {
@@ -665,8 +666,7 @@ pub async fn reduce_all(
 /// Write the repro, load it back as a workload, replay it: the outcomes when the signature
 /// shows, `None` when it does not.
 async fn validate(trials: &mut Trials<'_>, repro: &Repro, options: &ReduceOptions) -> Result<Option<Pair<Outcome>>> {
-    let path = options.dir.join(repro.file_name());
-    write(&path, &repro.render())?;
+    let path = crate::store::write_repro_file(&options.dir, repro)?;
     let loaded =
         crate::workload::load_all(std::slice::from_ref(&path)).map_err(|mut errors| errors.remove(0))?.remove(0);
     let statements: Vec<Step> = loaded.setup.iter().chain(&loaded.steps).cloned().collect();
@@ -678,11 +678,4 @@ async fn validate(trials: &mut Trials<'_>, repro: &Repro, options: &ReduceOption
     let (same, outcomes) = trials.keeps(statements).await;
     (trials.sessions, trials.target) = (sessions, original_target);
     Ok(outcomes.filter(|_| same))
-}
-
-fn write(path: &std::path::Path, text: &str) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    crate::report::write_atomically(path, text)
 }

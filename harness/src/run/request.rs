@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use super::live::Live;
-use crate::outcome::{Fault, Outcome};
+use crate::model::{Fault, Outcome};
+use crate::model::{Protocol, Step};
 use crate::wire::{Extended, Response, Session};
-use crate::workload::{Protocol, Step};
 
 pub(super) enum Request {
     Simple {

@@ -14,9 +14,9 @@ use tokio::task::JoinHandle;
 use super::live::Live;
 use super::request::Request;
 use super::slate::Slate;
-use crate::outcome::{Fault, Outcome, Wait};
+use crate::model::Step;
+use crate::model::{Fault, Outcome, Wait};
 use crate::wire::{Canceller, Response, Session};
-use crate::workload::Step;
 
 /// A session between steps, or running one that has waited past the bound.
 enum Slot {

@@ -2,32 +2,9 @@
 //! schema when databases are not usable, or — on a one-connection server the harness owns —
 //! the one session reset between workloads.
 
-use serde::Serialize;
-
 use super::live::{Live, ADMIN_TIMEOUT, CONNECT_PATIENCE, PINNED_SETTINGS};
+use crate::model::Strategy;
 use crate::wire::{quote_ident, ConnectParams, Session};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// `CREATE DATABASE` per workload, dropped after it.
-    FreshDatabase,
-    /// `CREATE SCHEMA` per workload, first on the search_path, dropped after it.
-    FreshSchema,
-    /// One session for everything: after each workload ROLLBACK, DISCARD ALL, and every
-    /// non-system schema dropped and `public` created again.
-    ResetSession,
-}
-
-impl std::fmt::Display for Strategy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Strategy::FreshDatabase => "fresh database per workload",
-            Strategy::FreshSchema => "fresh schema per workload",
-            Strategy::ResetSession => "one session, reset between workloads",
-        })
-    }
-}
 
 /// The clean slate a workload runs in.
 pub struct Slate {
@@ -213,7 +190,7 @@ impl Live {
         if session.broken {
             return;
         }
-        if session.status != crate::outcome::TxStatus::Idle {
+        if session.status != crate::model::TxStatus::Idle {
             session.simple_query("ROLLBACK", ADMIN_TIMEOUT).await;
         }
         session.simple_query("DISCARD ALL", ADMIN_TIMEOUT).await;

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use super::live::{Live, ADMIN_TIMEOUT};
-use super::slate::{Slate, Strategy};
-use crate::outcome::{Outcome, TxStatus};
+use super::slate::Slate;
+use crate::model::Strategy;
+use crate::model::{Outcome, TxStatus};
 use crate::wire::{quote_ident, Response, Session};
 
 pub const BUILTIN_TYPES: &str = "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
 use crate::wire::{ConnectParams, Host, Session};
 
 /// A target as the user named it (`local`, `local:/bin`, `postgres://…`, `exec:CMD`, `docker:IMG`).

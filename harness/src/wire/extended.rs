@@ -11,7 +11,7 @@ use postgres_protocol::IsNull;
 
 use super::simple::Response;
 use super::Session;
-use crate::outcome::{Fault, Outcome};
+use crate::model::{Fault, Outcome};
 
 /// One statement to run with the extended protocol.
 #[derive(Debug, Clone, Default)]

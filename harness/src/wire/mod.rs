@@ -16,7 +16,7 @@ use postgres_protocol::message::backend::{ErrorFields, Message};
 use postgres_protocol::message::frontend;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::outcome::{ServerMessage, TxStatus};
+use crate::model::{ServerMessage, TxStatus};
 
 pub use extended::Extended;
 pub use simple::Response;

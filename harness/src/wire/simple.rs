@@ -8,7 +8,7 @@ use postgres_protocol::message::frontend;
 use tokio::time::Instant;
 
 use super::{server_message, Session};
-use crate::outcome::{Column, Fault, Outcome, TxStatus};
+use crate::model::{Column, Fault, Outcome, TxStatus};
 
 /// How long to wait for the server to answer a CancelRequest before giving the session up.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);

@@ -7,9 +7,10 @@ use serde::Deserialize;
 
 use std::collections::BTreeMap;
 
-use super::expect::{Alternative, Expect, Isolation, Level, Observation, Scalar};
-use super::{steps_from_sql, Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};
-use crate::error::{Error, Location};
+use super::steps_from_sql;
+use crate::model::error::{Error, Location};
+use crate::model::expect::{Alternative, Expect, Isolation, Level, Observation, Scalar};
+use crate::model::{Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -500,7 +501,7 @@ mod tests {
 
     #[test]
     fn alternatives_and_isolation_parse_and_are_checked() {
-        use crate::workload::expect::{Level, Observation, WaitExpect};
+        use crate::model::expect::{Level, Observation, WaitExpect};
         let head = "feature: f\narea: a\nsessions: [a, b]\nsteps:\n  - session: a\n    sql: SELECT 1\n  - session: b\n    sql: COMMIT\n";
         let w = parse(&format!(
             "{head}alternatives:\n  - why: b first\n    steps:\n      1: {{ok: true, wait: any}}\n      2: {{error: 40001}}\n  - why: rows\n    steps:\n      1: {{rows: [[1, true, null, x]]}}\nisolation:\n  anomaly: G2\n  level: serializable\n  anomaly_if:\n    - {{1: [[1]], 2: COMMIT}}\n"
@@ -529,7 +530,7 @@ mod tests {
 
     #[test]
     fn extended_protocol_keys_parse_and_are_checked() {
-        use crate::workload::{Param, Protocol};
+        use crate::model::{Param, Protocol};
         let w = parse("feature: f\narea: a\nsteps:\n  - sql: SELECT $1, $2, $3\n    params: [1, {type: int4, value: null}, null]\n    statement: q\n    fetch: 2\n  - sql: SELECT $1, $2, $3\n    statement: q\n    params: [x, y, z]\n  - sql: SELECT 1\n    protocol: extended\n  - sql: SELECT 2\n").unwrap();
         let bind = w.steps[0].bind.as_ref().unwrap();
         assert_eq!(

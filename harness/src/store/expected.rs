@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::compare::Recording;
-use crate::error::{Error, Result};
-use crate::outcome::Outcome;
-use crate::run::ReferenceRun;
-use crate::workload::{Step, Workload};
+use crate::model::error::{Error, Result};
+use crate::model::Outcome;
+use crate::model::Recording;
+use crate::model::ReferenceRun;
+use crate::model::{Step, Workload};
 
 pub const FORMAT: u32 = 1;
 

@@ -114,7 +114,7 @@ impl std::fmt::Display for Level {
 }
 
 /// A YAML scalar as PostgreSQL's text format would send it: `true` → `t`, `1` → `1`.
-pub(super) struct Scalar(pub(super) String);
+pub struct Scalar(pub String);
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

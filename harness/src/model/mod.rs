@@ -1,0 +1,20 @@
+//! The plain data every layer shares: workloads, outcomes, recordings, verdicts and results,
+//! target reports, events, errors. It depends on nothing else in the crate.
+
+pub mod error;
+pub mod event;
+pub mod expect;
+pub mod outcome;
+pub mod result;
+pub mod target;
+pub mod workload;
+
+pub use error::{Error, Location, Result};
+pub use event::{Event, Mode, Observer, ReproSummary};
+pub use outcome::{Column, Fault, Outcome, Pair, ServerMessage, TxStatus, Wait};
+pub use result::{
+    Cell, IsolationResult, MismatchKind, Normaliser, Phase, Recording, ReferenceRun, Status, StepResult, Verdict,
+    WorkloadResult,
+};
+pub use target::{Connections, Strategy, TargetReport};
+pub use workload::{Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};

@@ -1,0 +1,147 @@
+//! A workload as data: one feature's evidence, its steps and how each is sent and compared.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::expect;
+use super::Location;
+
+/// One feature's evidence: setup, steps, and an optional rewrite.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Stable identity: the path below the suite root without extension (`dml/returning`).
+    pub id: String,
+    pub feature: String,
+    pub area: String,
+    pub description: Option<String>,
+    pub requires: Vec<Requirement>,
+    /// Named sessions, each its own connection on each side; empty for a single session.
+    /// Setup runs on the first.
+    pub sessions: Vec<String>,
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+    pub rewrite: Option<Rewrite>,
+    /// Outcome sets: other acceptable outcomes of the steps (YAML only).
+    pub alternatives: Vec<expect::Alternative>,
+    /// The isolation anomaly this schedule tests for (YAML only).
+    pub isolation: Option<expect::Isolation>,
+}
+
+/// The same intent, written differently: "Works with rewrite" when it matches.
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub sql: String,
+    pub order: Order,
+    /// The session (connection) it runs on, in a multi-session workload; `None`: the first.
+    pub session: Option<String>,
+    /// Read from the parse tree: the statement's top level has ORDER BY.
+    pub has_order_by: bool,
+    /// Data sent when the statement is `COPY … FROM STDIN` (psql's text: one row per line).
+    pub copy_data: Option<String>,
+    /// The protocol this step must use (`None`: the run's, or extended when `bind` is set).
+    pub protocol: Option<Protocol>,
+    /// Extended-protocol parameters, named statement and row limit (YAML only).
+    pub bind: Option<Bind>,
+    pub location: Location,
+}
+
+impl Step {
+    /// A step whose statement the front-end has read (`has_order_by`: see the field).
+    pub fn new(sql: String, order: Order, has_order_by: bool, location: Location) -> Self {
+        Step { sql, order, session: None, has_order_by, copy_data: None, protocol: None, bind: None, location }
+    }
+
+    /// The protocol it runs with, when the run's default is `default`.
+    pub fn protocol(&self, default: Protocol) -> Protocol {
+        self.protocol.unwrap_or(if self.bind.is_some() { Protocol::Extended } else { default })
+    }
+
+    /// Is row order part of this step's result?
+    pub fn ordered(&self) -> bool {
+        match self.order {
+            Order::Strict => true,
+            Order::Any => false,
+            Order::Auto => self.has_order_by,
+        }
+    }
+}
+
+/// The wire protocol a statement is sent with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// One Query message (psql, most admin tools).
+    #[default]
+    Simple,
+    /// Parse/Describe/Bind/Execute/Sync (libpq's PQexecParams, JDBC, most drivers).
+    Extended,
+}
+
+/// What an extended-protocol step binds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bind {
+    pub params: Vec<Param>,
+    /// A named prepared statement: parsed by the first step of a session that names it, and
+    /// reused (Bind/Execute only) by that session's later steps naming it.
+    pub statement: Option<String>,
+    /// Execute's row limit: rows come in batches of this many (PortalSuspended between).
+    pub fetch: Option<u32>,
+}
+
+/// One parameter: its text value (`None`: NULL) and, when typed, the type named in Parse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub value: Option<String>,
+    pub type_name: Option<String>,
+}
+
+/// How rows compare: `auto` reads ORDER BY from the statement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    #[default]
+    Auto,
+    Strict,
+    Any,
+}
+
+/// A precondition checked on the reference; unmet means Not tested, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// `extension:NAME`: available on the reference (`pg_available_extensions`).
+    Extension(String),
+    /// `version:N`: the reference's major version is at least N.
+    MinVersion(u32),
+}
+
+impl std::fmt::Display for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Requirement::Extension(e) => write!(f, "extension:{e}"),
+            Requirement::MinVersion(v) => write!(f, "version:{v}"),
+        }
+    }
+}
+
+impl Requirement {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.split_once(':') {
+            Some(("extension", name)) if !name.trim().is_empty() => Ok(Requirement::Extension(name.trim().to_string())),
+            Some(("version", v)) => v
+                .trim()
+                .parse()
+                .map(Requirement::MinVersion)
+                .map_err(|_| format!("`{text}`: the version must be a major version number, e.g. version:16")),
+            _ => Err(format!("unknown requirement `{text}`; expected extension:NAME or version:N")),
+        }
+    }
+}
