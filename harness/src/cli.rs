@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::engine::pg::server::TargetSpec;
 use crate::model::error::Error;
 use crate::model::Mode;
 use crate::model::Protocol;
@@ -12,7 +13,6 @@ use crate::reduce::ddmin::Budget;
 use crate::report::Files;
 use crate::run::{Plan, ReduceOptions};
 use crate::store::expected;
-use crate::target::TargetSpec;
 use crate::workload;
 
 const AFTER_HELP: &str = "\
@@ -145,13 +145,14 @@ fn default_jobs() -> u16 {
 }
 
 impl ReduceArgs {
-    fn options(&self, out: &std::path::Path) -> Option<ReduceOptions> {
+    fn options(&self, out: &std::path::Path, protocol: Protocol) -> Option<ReduceOptions> {
         (!self.no_reduce).then(|| ReduceOptions {
             budget: Budget { trials: self.reduce_trials, time: Duration::from_secs_f64(self.reduce_seconds) },
             dir: out.join("repros"),
             only_step: None,
             total: Duration::from_secs_f64(self.reduce_total_seconds),
             jobs: self.reduce_jobs.into(),
+            protocol,
         })
     }
 }
@@ -198,7 +199,7 @@ pub struct Prepared {
 pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
     let (mode, reference, candidate, common, expected_dir, reduce) = match command {
         Command::Run { reference, candidate, reduce, common } => {
-            let options = reduce.options(&common.out);
+            let options = reduce.options(&common.out, common.protocol);
             (Mode::Run, reference, candidate, common, None, options)
         }
         Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None, None),
@@ -226,7 +227,7 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
                 reduce_total_seconds: reduce_seconds,
                 reduce_jobs,
             };
-            let mut options = args.options(&out).expect("reduction is on");
+            let mut options = args.options(&out, Protocol::Simple).expect("reduction is on");
             options.only_step = step;
             let common =
                 Common { workloads: vec![workload], out, timeout, wait_bound: 0.5, protocol: Protocol::Simple };

@@ -7,12 +7,11 @@
 pub mod capture;
 pub mod cli;
 pub mod compare;
+pub mod engine;
 pub mod model;
 pub mod reduce;
 pub mod render;
 pub mod report;
 pub mod run;
 pub mod store;
-pub mod target;
-pub mod wire;
 pub mod workload;

@@ -3,12 +3,12 @@
 use clap::Parser;
 use pgparity::capture;
 use pgparity::cli::{prepare, Cli, Command};
+use pgparity::engine::pg::server::cleanup;
 use pgparity::model::error::exit;
 use pgparity::model::Mode;
 use pgparity::report::console::Console;
 use pgparity::report::Tee;
 use pgparity::run::execute;
-use pgparity::target::cleanup;
 
 fn main() {
     let cli = Cli::parse();

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::engine::pg::server::{Target, TargetSpec};
+use crate::engine::pg::wire::{ConnectParams, Host, Session};
 use crate::model::error::{Error, Result};
-use crate::target::{Target, TargetSpec};
-use crate::wire::{ConnectParams, Host, Session};
 use record::Capture;
 
 const SSL_REQUEST: i32 = 80877103;
@@ -137,7 +137,7 @@ async fn proxy(
         match code {
             SSL_REQUEST | GSSENC_REQUEST => client.write_all(b"N").await?,
             CANCEL_REQUEST => {
-                let mut server = crate::wire::open(upstream).await?;
+                let mut server = crate::engine::pg::wire::open(upstream).await?;
                 server.write_all(&head).await?;
                 server.write_all(&payload).await?;
                 server.flush().await?;
@@ -152,7 +152,7 @@ async fn proxy(
     let mut capture = Capture::default();
     capture.startup(&startup[4..]);
     shared.lock().expect("not poisoned").open.insert(id, capture);
-    let server = crate::wire::open(upstream).await?;
+    let server = crate::engine::pg::wire::open(upstream).await?;
     let (mut server_read, mut server_write) = tokio::io::split(server);
     let (mut client_read, mut client_write) = client.into_split();
     server_write.write_all(&startup).await?;
@@ -212,7 +212,7 @@ async fn type_names(capture: &Capture, upstream: &ConnectParams) -> HashMap<u32,
     }
     let params = upstream.with_dbname(if capture.database.is_empty() { &upstream.dbname } else { &capture.database });
     let Ok(mut s) = Session::connect(&params, std::time::Duration::from_secs(5)).await else { return HashMap::new() };
-    let names = crate::run::type_names(&mut s, &oids).await;
+    let names = crate::engine::pg::type_names(&mut s, &oids).await;
     s.close().await;
     names
 }

@@ -1,27 +1,23 @@
 //! The scheduler: each workload on the reference and the candidate concurrently, in a fresh
 //! database per side, then judged. It emits events and never prints; reporters render them.
 
-mod admin;
-mod live;
+mod record;
 mod reduce;
-mod request;
 mod schedule;
-mod slate;
-mod types;
 
 use std::time::Duration;
 
 use crate::compare::judge;
+use crate::engine::pg::server::{Target, TargetSpec};
+use crate::engine::pg::PgEngine;
+use crate::engine::{slate_name, Engine};
 use crate::model::error::{Error, Result};
-use crate::model::Pair;
-use crate::model::Workload;
-use crate::model::{Connections, Event, Mode, Observer, Recording, ReferenceRun, Status, TargetReport, WorkloadResult};
-use crate::target::{Target, TargetSpec};
+use crate::model::{
+    Connections, Event, Mode, Observer, Pair, Recording, ReferenceRun, Status, TargetReport, Workload, WorkloadResult,
+};
 
-pub use live::{major_version, Live, PINNED_SETTINGS};
+pub use record::{record, Limits, Script, WAIT_BOUND};
 pub use reduce::ReduceOptions;
-pub use slate::slate_name;
-pub use types::type_names;
 
 /// A validated plan: everything parsed before any connection opens.
 pub struct Plan {
@@ -52,8 +48,10 @@ pub struct Summary {
 pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary> {
     let need_reference = plan.mode != Mode::Check;
     let need_candidate = plan.mode != Mode::Record;
-    let (reference, candidate) =
-        tokio::join!(start(&plan.reference, need_reference), start(&plan.candidate, need_candidate));
+    let (reference, candidate) = tokio::join!(
+        start(&plan.reference, need_reference, plan.protocol),
+        start(&plan.candidate, need_candidate, plan.protocol)
+    );
     let (mut reference, mut candidate) = match (reference.transpose(), candidate.transpose()) {
         (Ok(r), Ok(c)) => (r, c),
         (r, c) => {
@@ -71,7 +69,7 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
         }
     };
     if let (Some(r), Some(c)) = (&reference, &candidate) {
-        if r.target.params.host == c.target.params.host && r.target.params.port == c.target.params.port {
+        if r.same_server(c) {
             let message = "the reference and the candidate are the same server; their workload databases would collide";
             let err = Error::Usage(message.into());
             if let Some(r) = reference.take() {
@@ -83,29 +81,27 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
             return Err(err);
         }
     }
-    for live in [reference.as_mut(), candidate.as_mut()].into_iter().flatten() {
-        live.wait_bound = plan.wait_bound;
-        live.protocol = plan.protocol;
-    }
     let result = schedule(&plan, reference.as_mut(), candidate.as_mut(), observer).await;
-    let target_failed = reference.as_ref().is_some_and(|r| r.failed) || candidate.as_ref().is_some_and(|c| c.failed);
+    let target_failed =
+        reference.as_ref().is_some_and(|r| r.failed()) || candidate.as_ref().is_some_and(|c| c.failed());
     for live in [reference, candidate].into_iter().flatten() {
         live.stop().await;
     }
     result.map(|results| Summary { results, target_failed })
 }
 
-async fn schedule(
+async fn schedule<E: Engine + 'static>(
     plan: &Plan,
-    mut reference: Option<&mut Live>,
-    mut candidate: Option<&mut Live>,
+    mut reference: Option<&mut E>,
+    mut candidate: Option<&mut E>,
     observer: &mut dyn Observer,
 ) -> Result<Vec<WorkloadResult>> {
     observer.on(Event::TargetsReady {
-        reference: reference.as_deref().map(|l| &l.report),
-        candidate: candidate.as_deref().map(|l| &l.report),
+        reference: reference.as_deref().map(|l| l.report()),
+        candidate: candidate.as_deref().map(|l| l.report()),
     })?;
     let total = plan.workloads.len();
+    let limits = Limits { timeout: plan.timeout, wait_bound: plan.wait_bound };
     let mut results = Vec::new();
     // `check` has no live reference: its report is made from expected/.
     let saved_reference = TargetReport {
@@ -125,13 +121,13 @@ async fn schedule(
         let next_name = plan.workloads.get(i + 1).map(|n| slate_name(&n.id));
         let next = next_name.as_deref();
         let (reference_run, candidate_run) = match (plan.mode, reference.as_deref_mut(), candidate.as_deref_mut()) {
-            (Mode::Record, Some(r), _) => (reference_run(r, w, &name, next, plan.timeout).await, None),
+            (Mode::Record, Some(r), _) => (reference_run(r, w, &name, next, limits).await, None),
             (Mode::Run | Mode::Reduce, Some(r), Some(c)) => match r.unmet(&w.requires).await {
                 Some(reason) => (ReferenceRun { not_tested: Some(reason), ..Default::default() }, None),
                 None => {
                     let (rr, cr) = tokio::join!(
-                        reference_run(r, w, &name, next, plan.timeout),
-                        c.record(&name, next, &w.setup, &w.steps, &w.sessions, plan.timeout)
+                        reference_run(r, w, &name, next, limits),
+                        record(c, &name, next, original(w), limits)
                     );
                     (rr, Some(cr))
                 }
@@ -139,7 +135,7 @@ async fn schedule(
             (Mode::Check, _, Some(c)) => {
                 let saved = plan.expected[i].clone();
                 let cr = if saved.not_tested.is_none() {
-                    Some(c.record(&name, next, &w.setup, &w.steps, &w.sessions, plan.timeout).await)
+                    Some(record(c, &name, next, original(w), limits).await)
                 } else {
                     None
                 };
@@ -153,20 +149,20 @@ async fn schedule(
                 total,
                 workload: w,
                 run: &reference_run,
-                version: &r.report.version,
+                version: &r.report().version,
             })?;
         }
         let Some(c) = candidate.as_deref_mut() else {
             continue;
         };
-        let result = evaluate(w, &name, &reference_run, candidate_run, c, plan.timeout).await;
-        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
+        let result = evaluate(w, &name, &reference_run, candidate_run, c, limits).await;
+        let reference_report = reference.as_deref().map(|r| r.report()).unwrap_or(&saved_reference);
         observer.on(Event::Finished {
             index,
             total,
             result: &result,
             reference: reference_report,
-            candidate: &c.report,
+            candidate: c.report(),
         })?;
         // Root causes go to reduction beside the run as soon as they show, where there is room.
         if let (Some(options), Some(r), true) =
@@ -174,7 +170,7 @@ async fn schedule(
         {
             if !background_tried {
                 background_tried = true;
-                background = reduce::Background::start(r, c, &plan.workloads, options, plan.timeout);
+                background = reduce::Background::start(r, c, &plan.workloads, options, limits);
             }
             if let Some(b) = background.as_mut() {
                 b.offer(w, &result);
@@ -184,52 +180,58 @@ async fn schedule(
     }
     if let (Some(options), Some(r), Some(c)) = (&plan.reduce, reference.as_deref_mut(), candidate.as_deref_mut()) {
         let b = background.take();
-        reduce::reduce_all(r, c, b, &plan.workloads, &mut results, options, plan.timeout, observer).await?;
+        reduce::reduce_all(Pair::new(r, c), b, &plan.workloads, &mut results, options, limits, observer).await?;
     }
     if let Some(c) = candidate.as_deref() {
-        let reference_report = reference.as_deref().map(|r| &r.report).unwrap_or(&saved_reference);
-        observer.on(Event::Done { results: &results, reference: reference_report, candidate: &c.report })?;
+        let reference_report = reference.as_deref().map(|r| r.report()).unwrap_or(&saved_reference);
+        observer.on(Event::Done { results: &results, reference: reference_report, candidate: c.report() })?;
     }
     Ok(results)
 }
 
 /// Start (or reach) a target and take it into use, when this mode needs it.
-async fn start(spec: &TargetSpec, needed: bool) -> Option<Result<Live>> {
+async fn start(spec: &TargetSpec, needed: bool, protocol: crate::model::Protocol) -> Option<Result<PgEngine>> {
     if !needed {
         return None;
     }
     Some(match Target::start(spec).await {
-        Ok(target) => Ok(Live::start(target).await),
+        Ok(target) => Ok(PgEngine::start(target, protocol).await),
         Err(e) => Err(e),
     })
 }
 
 /// The reference's outcome of a workload: the original statements, then the rewrite if any.
-async fn reference_run(r: &mut Live, w: &Workload, name: &str, next: Option<&str>, timeout: Duration) -> ReferenceRun {
+async fn reference_run<E: Engine>(
+    r: &mut E,
+    w: &Workload,
+    name: &str,
+    next: Option<&str>,
+    limits: Limits,
+) -> ReferenceRun {
     if let Some(reason) = r.unmet(&w.requires).await {
         return ReferenceRun { not_tested: Some(reason), ..Default::default() };
     }
-    let original = match r.record(name, next, &w.setup, &w.steps, &w.sessions, timeout).await {
+    let original = match record(r, name, next, original(w), limits).await {
         Ok(rec) => rec,
         Err(e) => {
             return ReferenceRun { not_tested: Some(format!("reference unreachable: {e}")), ..Default::default() }
         }
     };
     let rewrite = match &w.rewrite {
-        Some(rw) => r.record(name, None, &rw.setup, &rw.steps, &w.sessions, timeout).await.ok(),
+        Some(rw) => record(r, name, None, rewrite(w, rw), limits).await.ok(),
         None => None,
     };
     ReferenceRun { not_tested: None, original, rewrite }
 }
 
 /// Judge a workload; try the rewrite on the candidate when the original is blocked.
-async fn evaluate(
+async fn evaluate<E: Engine>(
     w: &Workload,
     name: &str,
     reference: &ReferenceRun,
     candidate: Option<std::result::Result<Recording, String>>,
-    c: &mut Live,
-    timeout: Duration,
+    c: &mut E,
+    limits: Limits,
 ) -> WorkloadResult {
     if let Some(reason) = &reference.not_tested {
         return WorkloadResult::not_tested(w, reason.clone());
@@ -250,10 +252,20 @@ async fn evaluate(
     let mut result = judge(w, Pair::new(&reference.original, &candidate), None);
     if result.status == Status::Blocked {
         if let (Some(spec), Some(ref_rw)) = (&w.rewrite, &reference.rewrite) {
-            if let Ok(cand_rw) = c.record(name, None, &spec.setup, &spec.steps, &w.sessions, timeout).await {
+            if let Ok(cand_rw) = record(c, name, None, rewrite(w, spec), limits).await {
                 result = judge(w, Pair::new(&reference.original, &candidate), Some(Pair::new(ref_rw, &cand_rw)));
             }
         }
     }
     result
+}
+
+/// A workload's original statements, as a script.
+pub fn original(w: &Workload) -> Script<'_> {
+    Script { setup: &w.setup, steps: &w.steps, sessions: &w.sessions }
+}
+
+/// A workload's rewrite, as a script on the workload's sessions.
+fn rewrite<'a>(w: &'a Workload, rw: &'a crate::model::Rewrite) -> Script<'a> {
+    Script { setup: &rw.setup, steps: &rw.steps, sessions: &w.sessions }
 }

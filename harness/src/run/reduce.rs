@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::{slate_name, Live};
+use super::record::{record, Limits, Script};
 use crate::compare::compare;
+use crate::engine::{slate_name, Engine};
 use crate::model::error::{Location, Result};
 use crate::model::{Event, Observer};
 use crate::model::{MismatchKind, WorkloadResult};
@@ -34,18 +35,20 @@ pub struct ReduceOptions {
     /// Trials run at once (each on its own pair of databases); 1 where a target takes one
     /// connection at a time or the signature is a crash or a hang.
     pub jobs: usize,
+    /// The run's protocol, written into repros so they replay the same way.
+    pub protocol: crate::model::Protocol,
 }
 
 /// A target as trials use it: the run's own (which can restart a crashed server) or an extra
 /// lane to the same server.
-enum Side<'a> {
-    Run(&'a mut Live),
-    Extra(Box<Live>),
+enum Side<'a, E> {
+    Run(&'a mut E),
+    Extra(Box<E>),
 }
 
-impl std::ops::Deref for Side<'_> {
-    type Target = Live;
-    fn deref(&self) -> &Live {
+impl<E> std::ops::Deref for Side<'_, E> {
+    type Target = E;
+    fn deref(&self) -> &E {
         match self {
             Side::Run(l) => l,
             Side::Extra(l) => l,
@@ -53,8 +56,8 @@ impl std::ops::Deref for Side<'_> {
     }
 }
 
-impl std::ops::DerefMut for Side<'_> {
-    fn deref_mut(&mut self) -> &mut Live {
+impl<E> std::ops::DerefMut for Side<'_, E> {
+    fn deref_mut(&mut self) -> &mut E {
         match self {
             Side::Run(l) => l,
             Side::Extra(l) => l,
@@ -64,15 +67,15 @@ impl std::ops::DerefMut for Side<'_> {
 
 /// A pair of connections trials run on, one database per side, alternating between two names
 /// so the next trial's database is created while this one runs.
-struct Lane<'a> {
-    sides: Pair<Side<'a>>,
+struct Lane<'a, E> {
+    sides: Pair<Side<'a, E>>,
     names: [String; 2],
     turn: usize,
 }
 
-impl<'a> Lane<'a> {
+impl<'a, E: Engine> Lane<'a, E> {
     /// A lane on extra connections of its own.
-    fn extra(reference: Live, candidate: Live, names: [String; 2]) -> Lane<'a> {
+    fn extra(reference: E, candidate: E, names: [String; 2]) -> Lane<'a, E> {
         Lane { sides: Pair::new(Side::Extra(Box::new(reference)), Side::Extra(Box::new(candidate))), names, turn: 0 }
     }
 
@@ -81,15 +84,16 @@ impl<'a> Lane<'a> {
         &mut self,
         statements: &[Step],
         sessions: &[String],
-        timeout: Duration,
+        limits: Limits,
         target: &Location,
     ) -> Option<Pair<Outcome>> {
         let (name, next) = (&self.names[self.turn], &self.names[1 - self.turn]);
         self.turn = 1 - self.turn;
         let Pair { reference, candidate } = &mut self.sides;
+        let script = Script { setup: &[], steps: statements, sessions };
         let (r, c) = tokio::join!(
-            reference.record(name, Some(next), &[], statements, sessions, timeout),
-            candidate.record(name, Some(next), &[], statements, sessions, timeout),
+            record(&mut **reference, name, Some(next), script, limits),
+            record(&mut **candidate, name, Some(next), script, limits),
         );
         let (r, c) = (r.ok()?, c.ok()?);
         let at = target_index(statements, target);
@@ -99,8 +103,8 @@ impl<'a> Lane<'a> {
     async fn stop(self) {
         let Pair { reference, candidate } = self.sides;
         for side in [reference, candidate] {
-            if let Side::Extra(live) = side {
-                (*live).stop().await;
+            if let Side::Extra(engine) = side {
+                (*engine).stop().await;
             }
         }
     }
@@ -126,12 +130,12 @@ fn target_index(statements: &[Step], target: &Location) -> usize {
 
 /// Replays candidate statement lists (holding the mismatching statement) on the lanes,
 /// concurrently, and tells which still show the signature.
-struct Trials<'a> {
-    lanes: Vec<Lane<'a>>,
+struct Trials<'a, E> {
+    lanes: Vec<Lane<'a, E>>,
     sessions: Vec<String>,
     ordered: bool,
     signature: Signature,
-    timeout: Duration,
+    limits: Limits,
     /// The mismatching statement's location.
     target: Location,
     /// While a statement is simplified through its syntax tree: the original outcomes, whose
@@ -139,16 +143,16 @@ struct Trials<'a> {
     guard: Option<Pair<Outcome>>,
 }
 
-impl<'a> Trials<'a> {
+impl<'a, E: Engine> Trials<'a, E> {
     /// Trials for a cluster's first occurrence, in workload `w`.
-    fn new(lanes: Vec<Lane<'a>>, w: &Workload, cluster: &Cluster, timeout: Duration) -> Self {
+    fn new(lanes: Vec<Lane<'a, E>>, w: &Workload, cluster: &Cluster, limits: Limits) -> Self {
         let failing = w.setup.iter().chain(&w.steps).nth(cluster.occurrences[0].statement);
         Trials {
             lanes,
             sessions: w.sessions.clone(),
             ordered: failing.is_some_and(|s| s.ordered()),
             signature: cluster.signature.clone(),
-            timeout: trial_timeout(timeout, &cluster.signature),
+            limits: Limits { timeout: trial_timeout(limits.timeout, &cluster.signature), ..limits },
             target: failing.map(|s| s.location.clone()).unwrap_or_else(|| Location {
                 file: PathBuf::new(),
                 line: 0,
@@ -162,12 +166,12 @@ impl<'a> Trials<'a> {
     async fn keep_all(&mut self, candidates: &[Vec<Step>]) -> Vec<(bool, Option<Pair<Outcome>>)> {
         let mut out = Vec::with_capacity(candidates.len());
         for batch in candidates.chunks(self.lanes.len()) {
-            let (sessions, timeout, target) = (&self.sessions, self.timeout, &self.target);
+            let (sessions, limits, target) = (&self.sessions, self.limits, &self.target);
             let replays = self
                 .lanes
                 .iter_mut()
                 .zip(batch)
-                .map(|(lane, statements)| lane.replay(statements, sessions, timeout, target));
+                .map(|(lane, statements)| lane.replay(statements, sessions, limits, target));
             for outcomes in futures_util::future::join_all(replays).await {
                 let same = outcomes.as_ref().is_some_and(|o| {
                     let verdict = compare(&o.reference, &o.candidate, self.ordered);
@@ -193,15 +197,15 @@ impl<'a> Trials<'a> {
 
 /// Which of the other statements (before the mismatching one, and after it when later steps
 /// release or decide it) are needed; the mismatching one stays where it is among them.
-struct StatementsPass<'t, 'a> {
-    trials: &'t mut Trials<'a>,
+struct StatementsPass<'t, 'a, E> {
+    trials: &'t mut Trials<'a, E>,
     others: Vec<Step>,
     /// How many of `others` come before the mismatching statement.
     split: usize,
     failing: &'t Step,
 }
 
-impl StatementsPass<'_, '_> {
+impl<E> StatementsPass<'_, '_, E> {
     fn with(&self, subset: &[usize]) -> Vec<Step> {
         let pick = |keep: fn(usize, usize) -> bool| {
             subset.iter().filter(move |&&i| keep(i, self.split)).map(|&i| self.others[i].clone())
@@ -213,7 +217,7 @@ impl StatementsPass<'_, '_> {
     }
 }
 
-impl Oracle for StatementsPass<'_, '_> {
+impl<E: Engine> Oracle for StatementsPass<'_, '_, E> {
     async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool> {
         let candidates: Vec<Vec<Step>> = subsets.iter().map(|s| self.with(s)).collect();
         self.trials.keep_all(&candidates).await.into_iter().map(|(same, _)| same).collect()
@@ -224,7 +228,7 @@ impl Oracle for StatementsPass<'_, '_> {
 }
 
 /// Which of the variants (`None`: could not be made) keep the signature.
-async fn keep_variants(trials: &mut Trials<'_>, variants: Vec<Option<Vec<Step>>>) -> Vec<bool> {
+async fn keep_variants<E: Engine>(trials: &mut Trials<'_, E>, variants: Vec<Option<Vec<Step>>>) -> Vec<bool> {
     let runnable: Vec<Vec<Step>> = variants.iter().flatten().cloned().collect();
     let mut answers = trials.keep_all(&runnable).await.into_iter();
     variants.iter().map(|v| v.is_some() && answers.next().is_some_and(|(same, _)| same)).collect()
@@ -232,12 +236,12 @@ async fn keep_variants(trials: &mut Trials<'_>, variants: Vec<Option<Vec<Step>>>
 
 /// Candidate statement lists, each one statement different from the current ones; subset
 /// `[i]` asks about variant i (the syntax-tree pass).
-struct Variants<'t, 'a> {
-    trials: &'t mut Trials<'a>,
+struct Variants<'t, 'a, E> {
+    trials: &'t mut Trials<'a, E>,
     variants: Vec<Vec<Step>>,
 }
 
-impl Oracle for Variants<'_, '_> {
+impl<E: Engine> Oracle for Variants<'_, '_, E> {
     async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool> {
         let picked = subsets.iter().map(|s| s.first().and_then(|&i| self.variants.get(i)).cloned()).collect();
         keep_variants(self.trials, picked).await
@@ -277,7 +281,11 @@ impl Progress {
 }
 
 /// ddmin over the statements other than the mismatching one; the kept statements, in order.
-async fn statements_pass(trials: &mut Trials<'_>, statements: &[Step], progress: &mut Progress) -> Vec<Step> {
+async fn statements_pass<E: Engine>(
+    trials: &mut Trials<'_, E>,
+    statements: &[Step],
+    progress: &mut Progress,
+) -> Vec<Step> {
     let at = target_index(statements, &trials.target);
     let failing = &statements[at];
     let others: Vec<Step> = statements[..at].iter().chain(&statements[at + 1..]).cloned().collect();
@@ -289,8 +297,8 @@ async fn statements_pass(trials: &mut Trials<'_>, statements: &[Step], progress:
 }
 
 /// ddmin over the items of one list (INSERT rows, SELECT columns) of the statement at `position`.
-async fn list_pass(
-    trials: &mut Trials<'_>,
+async fn list_pass<E: Engine>(
+    trials: &mut Trials<'_, E>,
     statements: Vec<Step>,
     position: usize,
     list: List,
@@ -309,14 +317,14 @@ async fn list_pass(
 }
 
 /// Subsets are the items of one list to keep.
-struct ListOracle<'t, 'a> {
-    trials: &'t mut Trials<'a>,
+struct ListOracle<'t, 'a, E> {
+    trials: &'t mut Trials<'a, E>,
     statements: &'t [Step],
     position: usize,
     list: List,
 }
 
-impl Oracle for ListOracle<'_, '_> {
+impl<E: Engine> Oracle for ListOracle<'_, '_, E> {
     async fn test_all(&mut self, subsets: &[Vec<usize>]) -> Vec<bool> {
         let sql = &self.statements[self.position].sql;
         let variants = subsets
@@ -332,8 +340,8 @@ impl Oracle for ListOracle<'_, '_> {
 
 /// Greedy syntax-tree simplification of the statement at `position`: take the first (shortest)
 /// one-edit simplification that keeps the signature, again and again, until none does.
-async fn tree_pass(
-    trials: &mut Trials<'_>,
+async fn tree_pass<E: Engine>(
+    trials: &mut Trials<'_, E>,
     statements: Vec<Step>,
     position: usize,
     progress: &mut Progress,
@@ -380,8 +388,8 @@ async fn tree_pass(
 /// Every pass, in order, within the cluster's budget: statements, INSERT rows, SELECT columns
 /// and the syntax tree of the mismatching statement, the syntax trees of the others, and the
 /// statements once more when anything changed (so the result stays 1-minimal).
-async fn reduce_statements(
-    trials: &mut Trials<'_>,
+async fn reduce_statements<E: Engine>(
+    trials: &mut Trials<'_, E>,
     all: Vec<Step>,
     original: &Pair<Outcome>,
     progress: &mut Progress,
@@ -416,13 +424,13 @@ async fn reduce_statements(
 /// The lanes a cluster's trials run on: the run's own targets first, then extra lanes up to
 /// `jobs` when both targets allow them and the signature is not a crash or a hang (those need
 /// the run's own targets, which can restart the server).
-fn lanes<'a>(
-    reference: &'a mut Live,
-    candidate: &'a mut Live,
+fn lanes<'a, E: Engine>(
+    reference: &'a mut E,
+    candidate: &'a mut E,
     workload: &str,
     jobs: usize,
     signature: &Signature,
-) -> Vec<Lane<'a>> {
+) -> Vec<Lane<'a, E>> {
     let mut extra = Vec::new();
     if !is_fault(signature) {
         for k in 1..jobs {
@@ -451,8 +459,8 @@ fn lane_names(workload: &str, k: usize) -> [String; 2] {
 
 /// Reduce one cluster's first occurrence on `trials`: the repro, validated (written and replayed
 /// from the file), with every occurrence known so far.
-async fn reduce_cluster(
-    trials: &mut Trials<'_>,
+async fn reduce_cluster<E: Engine>(
+    trials: &mut Trials<'_, E>,
     w: &Workload,
     cluster: &Cluster,
     options: &ReduceOptions,
@@ -467,7 +475,7 @@ async fn reduce_cluster(
     let mut progress = Progress { trials: 0, minimal: true, budget, started: Instant::now() };
     let mut statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
     // The run's protocol, written into the repro so it replays the same way.
-    let protocol = trials.lanes[0].sides.reference.protocol;
+    let protocol = options.protocol;
     let pinned = |mut steps: Vec<Step>| {
         if protocol != crate::model::Protocol::Simple {
             for s in steps.iter_mut().filter(|s| s.protocol.is_none()) {
@@ -478,7 +486,7 @@ async fn reduce_cluster(
     };
     statements = pinned(statements);
     let all = pinned(all);
-    let versions = |l: &Live| format!("{} ({})", l.report.version, l.report.target);
+    let versions = |l: &E| format!("{} ({})", l.report().version, l.report().target);
     let sides = &trials.lanes[0].sides;
     let mut repro = Repro {
         id: Repro::id_for(first),
@@ -533,12 +541,12 @@ impl Background {
     /// and both targets take extra connections to fresh databases.
     /// Nor when any workload of the run touches what all databases of a server share (roles,
     /// pg_database, pg_locks…): trials beside the run would show through there.
-    pub fn start(
-        reference: &Live,
-        candidate: &Live,
+    pub fn start<E: Engine + 'static>(
+        reference: &E,
+        candidate: &E,
         workloads: &[Workload],
         options: &ReduceOptions,
-        timeout: Duration,
+        limits: Limits,
     ) -> Option<Self> {
         if options.jobs < 2 || options.only_step.is_some() {
             return None;
@@ -560,11 +568,11 @@ impl Background {
         let task = tokio::spawn(async move {
             let started = Instant::now();
             let mut done = Vec::new();
-            let mut lanes: Vec<Lane<'static>> =
+            let mut lanes: Vec<Lane<'static, E>> =
                 lanes.into_iter().map(|(k, r, c)| Lane::extra(r, c, lane_names("background", k))).collect();
             while let Some((w, cluster)) = rx.recv().await {
                 let Some(budget) = budget_left(&options, started) else { continue };
-                let mut trials = Trials::new(std::mem::take(&mut lanes), &w, &cluster, timeout);
+                let mut trials = Trials::new(std::mem::take(&mut lanes), &w, &cluster, limits);
                 let clock = Instant::now();
                 let repro = reduce_cluster(&mut trials, &w, &cluster, &options, budget).await;
                 let repro = repro.map(|r| Repro { beside_run: true, ..r });
@@ -602,17 +610,16 @@ fn is_fault(signature: &Signature) -> bool {
 
 /// Reduce every distinct mismatch (one per root cause) not reduced in the background yet,
 /// write every repro with all the places it occurs, and link it from those workloads' results.
-#[allow(clippy::too_many_arguments)]
-pub async fn reduce_all(
-    reference: &mut Live,
-    candidate: &mut Live,
+pub async fn reduce_all<E: Engine>(
+    sides: Pair<&mut E>,
     background: Option<Background>,
     workloads: &[Workload],
     results: &mut [WorkloadResult],
     options: &ReduceOptions,
-    timeout: Duration,
+    limits: Limits,
     observer: &mut dyn Observer,
 ) -> Result<Vec<Repro>> {
+    let Pair { reference, candidate } = sides;
     let run_start = Instant::now();
     let mut done = match background {
         Some(b) => b.finish().await,
@@ -638,7 +645,7 @@ pub async fn reduce_all(
                 };
                 let clock = Instant::now();
                 let lanes = lanes(&mut *reference, &mut *candidate, &w.id, options.jobs, &cluster.signature);
-                let mut trials = Trials::new(lanes, w, &cluster, timeout);
+                let mut trials = Trials::new(lanes, w, &cluster, limits);
                 let repro = reduce_cluster(&mut trials, w, &cluster, options, budget).await;
                 trials.stop().await;
                 (repro?, clock.elapsed())
@@ -665,7 +672,11 @@ pub async fn reduce_all(
 
 /// Write the repro, load it back as a workload, replay it: the outcomes when the signature
 /// shows, `None` when it does not.
-async fn validate(trials: &mut Trials<'_>, repro: &Repro, options: &ReduceOptions) -> Result<Option<Pair<Outcome>>> {
+async fn validate<E: Engine>(
+    trials: &mut Trials<'_, E>,
+    repro: &Repro,
+    options: &ReduceOptions,
+) -> Result<Option<Pair<Outcome>>> {
     let path = crate::store::write_repro_file(&options.dir, repro)?;
     let loaded =
         crate::workload::load_all(std::slice::from_ref(&path)).map_err(|mut errors| errors.remove(0))?.remove(0);

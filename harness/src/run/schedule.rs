@@ -11,151 +11,138 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
-use super::live::Live;
-use super::request::Request;
-use super::slate::Slate;
-use crate::model::Step;
-use crate::model::{Fault, Outcome, Wait};
-use crate::wire::{Canceller, Response, Session};
+use super::record::{Limits, Script};
+use crate::engine::{Cancel, Connection, Engine, Raw, Request};
+use crate::model::{Fault, Outcome, Step, Wait};
 
 /// A session between steps, or running one that has waited past the bound.
-enum Slot {
-    Idle(Session),
-    Waiting { index: usize, handle: JoinHandle<(Session, Response)>, cancel: Canceller },
+enum Slot<E: Engine> {
+    Idle(E::Conn),
+    Waiting { index: usize, handle: JoinHandle<(E::Conn, Raw<E>)>, cancel: <E::Conn as Connection>::Cancel },
 }
 
 /// Run one statement on its own task, so the schedule can go on while it waits.
-fn spawn(mut session: Session, request: Request, timeout: Duration) -> JoinHandle<(Session, Response)> {
+fn spawn<E: Engine>(mut session: E::Conn, request: Request<E>, timeout: Duration) -> JoinHandle<(E::Conn, Raw<E>)> {
     tokio::spawn(async move {
-        let resp = request.send(&mut session, timeout).await;
-        (session, resp)
+        let raw = session.send(&request, timeout).await;
+        (session, raw)
     })
 }
 
-impl Live {
-    /// Run `steps` on their sessions (`first` is the first session's connection, already on the
-    /// slate); push one outcome per step to `out`, in step order. Returns the first session.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn record_schedule(
-        &mut self,
-        name: &str,
-        first: Session,
-        slate: &Slate,
-        steps: &[Step],
-        sessions: &[String],
-        timeout: Duration,
-        meta: &mut Option<Session>,
-        out: &mut Vec<Outcome>,
-    ) -> Session {
-        let bound = self.wait_bound;
-        let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
-        slots.insert(sessions[0].clone(), Slot::Idle(first));
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; steps.len()];
-        for (index, step) in steps.iter().enumerate() {
-            let who = step.session.clone().unwrap_or_else(|| sessions[0].clone());
-            let session = match slots.remove(&who) {
-                Some(Slot::Idle(s)) => s,
-                // Its session still runs an earlier step: that one finishes first (or times out).
-                Some(Slot::Waiting { index: earlier, handle, .. }) => {
-                    let joined = handle.await.expect("a statement task does not panic");
-                    let how = Wait::Finished;
-                    let s = self.complete(name, steps, slate, meta, earlier, joined, how, &mut outcomes).await;
-                    self.release(name, steps, slate, meta, earlier, &mut slots, &mut outcomes).await;
-                    s
+/// The schedule of one workload on one engine: the sessions, and each step's outcome so far.
+struct Schedule<'e, 's, E: Engine> {
+    engine: &'e mut E,
+    steps: &'s [Step],
+    bound: Duration,
+    slots: BTreeMap<String, Slot<E>>,
+    outcomes: Vec<Option<Outcome>>,
+}
+
+/// Run the script's steps on their sessions (`first` is the first session's connection,
+/// already on the slate); push one outcome per step to `out`, in step order. Returns the first
+/// session.
+pub(super) async fn record_schedule<E: Engine>(
+    engine: &mut E,
+    first: E::Conn,
+    script: Script<'_>,
+    limits: Limits,
+    out: &mut Vec<Outcome>,
+) -> E::Conn {
+    let (steps, sessions) = (script.steps, script.sessions);
+    let mut s =
+        Schedule { engine, steps, bound: limits.wait_bound, slots: BTreeMap::new(), outcomes: vec![None; steps.len()] };
+    s.slots.insert(sessions[0].clone(), Slot::Idle(first));
+    for (index, step) in steps.iter().enumerate() {
+        let who = step.session.clone().unwrap_or_else(|| sessions[0].clone());
+        let session = match s.slots.remove(&who) {
+            Some(Slot::Idle(c)) => c,
+            // Its session still runs an earlier step: that one finishes first (or times out).
+            Some(Slot::Waiting { index: earlier, handle, .. }) => {
+                let joined = handle.await.expect("a statement task does not panic");
+                let c = s.complete(earlier, joined, Wait::Finished).await;
+                s.release(earlier).await;
+                c
+            }
+            None => match s.engine.open_extra().await {
+                Ok(c) => c,
+                Err(e) => {
+                    s.outcomes[index] = Some(Outcome::faulted(Fault::Refused(e)));
+                    continue;
                 }
-                None => match self.open_extra(slate).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        outcomes[index] = Some(Outcome::faulted(Fault::Refused(e)));
-                        continue;
-                    }
-                },
-            };
-            let cancel = session.canceller();
-            let request = self.request(step).await;
-            let mut handle = spawn(session, request, timeout);
-            match tokio::time::timeout(bound, &mut handle).await {
-                Ok(joined) => {
-                    let (mut s, resp) = joined.expect("a statement task does not panic");
-                    outcomes[index] = Some(self.settle(name, step, resp, &mut s, slate, meta).await);
-                    slots.insert(who, Slot::Idle(s));
-                    self.release(name, steps, slate, meta, index, &mut slots, &mut outcomes).await;
-                }
-                Err(_) => {
-                    slots.insert(who, Slot::Waiting { index, handle, cancel });
-                }
+            },
+        };
+        let cancel = session.canceller();
+        let request = s.engine.request(step).await;
+        let mut handle = spawn::<E>(session, request, limits.timeout);
+        match tokio::time::timeout(s.bound, &mut handle).await {
+            Ok(joined) => {
+                let (mut c, raw) = joined.expect("a statement task does not panic");
+                s.outcomes[index] = Some(s.engine.settle(step, raw, &mut c).await);
+                s.slots.insert(who, Slot::Idle(c));
+                s.release(index).await;
+            }
+            Err(_) => {
+                s.slots.insert(who, Slot::Waiting { index, handle, cancel });
             }
         }
-        // Steps still waiting: a last chance within the bound, then cancelled.
-        let waiting: Vec<String> =
-            slots.iter().filter(|(_, s)| matches!(s, Slot::Waiting { .. })).map(|(k, _)| k.clone()).collect();
-        for who in waiting {
-            // An earlier completion may have released it meanwhile: then it stays as it is.
-            if !matches!(slots.get(&who), Some(Slot::Waiting { .. })) {
-                continue;
+    }
+    // Steps still waiting: a last chance within the bound, then cancelled.
+    let waiting: Vec<String> =
+        s.slots.iter().filter(|(_, slot)| matches!(slot, Slot::Waiting { .. })).map(|(k, _)| k.clone()).collect();
+    for who in waiting {
+        // An earlier completion may have released it meanwhile: then it stays as it is.
+        let Some(Slot::Waiting { index, mut handle, cancel }) = s.take_waiting(&who) else { continue };
+        let (joined, how) = match tokio::time::timeout(s.bound, &mut handle).await {
+            Ok(joined) => (joined, Wait::Finished),
+            Err(_) => {
+                cancel.cancel().await;
+                (handle.await, Wait::Cancelled)
             }
-            let Some(Slot::Waiting { index, mut handle, cancel }) = slots.remove(&who) else { continue };
-            let (joined, how) = match tokio::time::timeout(bound, &mut handle).await {
-                Ok(joined) => (joined, Wait::Finished),
-                Err(_) => {
-                    let _ = cancel.cancel().await;
-                    (handle.await, Wait::Cancelled)
-                }
-            };
-            let joined = joined.expect("a statement task does not panic");
-            let s = self.complete(name, steps, slate, meta, index, joined, how, &mut outcomes).await;
-            slots.insert(who, Slot::Idle(s));
-            self.release(name, steps, slate, meta, index, &mut slots, &mut outcomes).await;
-        }
-        out.extend(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::faulted(Fault::NotRun))));
-        let mut first = None;
-        for (who, slot) in slots {
-            if let Slot::Idle(s) = slot {
-                if who == sessions[0] {
-                    first = Some(s);
-                } else {
-                    s.close().await;
-                }
+        };
+        let joined = joined.expect("a statement task does not panic");
+        let c = s.complete(index, joined, how).await;
+        s.slots.insert(who, Slot::Idle(c));
+        s.release(index).await;
+    }
+    out.extend(s.outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::faulted(Fault::NotRun))));
+    let mut first = None;
+    for (who, slot) in s.slots {
+        if let Slot::Idle(c) = slot {
+            if who == sessions[0] {
+                first = Some(c);
+            } else {
+                c.close().await;
             }
         }
-        first.expect("the first session is idle at the end")
+    }
+    first.expect("the first session is idle at the end")
+}
+
+impl<E: Engine> Schedule<'_, '_, E> {
+    /// The slot of `who` if it is still waiting (taken out), else `None` (left as it is).
+    fn take_waiting(&mut self, who: &str) -> Option<Slot<E>> {
+        if matches!(self.slots.get(who), Some(Slot::Waiting { .. })) {
+            self.slots.remove(who)
+        } else {
+            None
+        }
     }
 
     /// Record a step that waited, now that its task has ended, and how its wait ended.
-    #[allow(clippy::too_many_arguments)]
-    async fn complete(
-        &mut self,
-        name: &str,
-        steps: &[Step],
-        slate: &Slate,
-        meta: &mut Option<Session>,
-        index: usize,
-        (mut s, resp): (Session, Response),
-        how: Wait,
-        outcomes: &mut [Option<Outcome>],
-    ) -> Session {
-        let mut outcome = self.settle(name, &steps[index], resp, &mut s, slate, meta).await;
+    async fn complete(&mut self, index: usize, (mut c, raw): (E::Conn, Raw<E>), how: Wait) -> E::Conn {
+        let mut outcome = self.engine.settle(&self.steps[index], raw, &mut c).await;
         outcome.wait = Some(how);
-        outcomes[index] = Some(outcome);
-        s
+        self.outcomes[index] = Some(outcome);
+        c
     }
 
     /// Step `done` just completed: every waiting step that now completes within the bound was
     /// released by it — and may release others in turn.
-    #[allow(clippy::too_many_arguments)]
-    async fn release(
-        &mut self,
-        name: &str,
-        steps: &[Step],
-        slate: &Slate,
-        meta: &mut Option<Session>,
-        done: usize,
-        slots: &mut BTreeMap<String, Slot>,
-        outcomes: &mut [Option<Outcome>],
-    ) {
+    async fn release(&mut self, done: usize) {
         let mut completed = vec![done];
         while let Some(by) = completed.pop() {
-            let mut waiting: Vec<(usize, String)> = slots
+            let mut waiting: Vec<(usize, String)> = self
+                .slots
                 .iter()
                 .filter_map(|(k, s)| match s {
                     Slot::Waiting { index, .. } => Some((*index, k.clone())),
@@ -164,21 +151,16 @@ impl Live {
                 .collect();
             waiting.sort();
             for (_, who) in waiting {
-                // An earlier completion may have released it meanwhile: then it stays as it is.
-                if !matches!(slots.get(&who), Some(Slot::Waiting { .. })) {
-                    continue;
-                }
-                let Some(Slot::Waiting { index, mut handle, cancel }) = slots.remove(&who) else { continue };
-                match tokio::time::timeout(self.wait_bound, &mut handle).await {
+                let Some(Slot::Waiting { index, mut handle, cancel }) = self.take_waiting(&who) else { continue };
+                match tokio::time::timeout(self.bound, &mut handle).await {
                     Ok(joined) => {
                         let joined = joined.expect("a statement task does not panic");
-                        let how = Wait::Released { by: by + 1 };
-                        let s = self.complete(name, steps, slate, meta, index, joined, how, outcomes).await;
-                        slots.insert(who, Slot::Idle(s));
+                        let c = self.complete(index, joined, Wait::Released { by: by + 1 }).await;
+                        self.slots.insert(who, Slot::Idle(c));
                         completed.push(index);
                     }
                     Err(_) => {
-                        slots.insert(who, Slot::Waiting { index, handle, cancel });
+                        self.slots.insert(who, Slot::Waiting { index, handle, cancel });
                     }
                 }
             }

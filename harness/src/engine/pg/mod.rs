@@ -1,16 +1,29 @@
-//! A target in use: how many connections it takes, its admin connection, recording a
-//! workload's statements, and recovery after a crash or a wedge. How each workload gets a clean
-//! slate is in `slate.rs`; type names in `types.rs`.
+//! PostgreSQL over the wire, as an engine: a server in use (`server/`: local clusters, URLs,
+//! `exec:` and `docker:` servers), how many connections it takes, its admin connection
+//! (`admin.rs`), the clean slate per workload (`slate.rs`), type names from its catalog
+//! (`types.rs`), steps as the wire sends them (`request.rs`), and recovery after a crash or a
+//! wedge. Sessions are `wire::Session`s on `postgres-protocol`'s codec.
+
+mod admin;
+mod request;
+pub mod server;
+mod slate;
+mod types;
+pub mod wire;
+
+pub use types::type_names;
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use super::admin::{admin_result, Admin, AdminResult, Pending};
-use crate::model::{Connections, Recording, Strategy, TargetReport};
-use crate::model::{Fault, Outcome};
-use crate::model::{Protocol, Requirement, Step};
-use crate::target::Target;
-use crate::wire::{quote_literal, Session};
+use admin::{admin_result, Admin, AdminResult, Pending};
+use request::Request;
+use server::Target;
+use slate::Slate;
+use wire::{quote_literal, Canceller, Response, Session};
+
+use crate::engine::{Cancel, Connection, Engine};
+use crate::model::{Connections, Fault, Outcome, Protocol, Requirement, Step, Strategy, TargetReport};
 
 /// Session settings pinned identically on both sides (PRODUCT §4).
 pub const PINNED_SETTINGS: &[(&str, &str)] = &[
@@ -24,10 +37,10 @@ pub const PINNED_SETTINGS: &[(&str, &str)] = &[
     ("client_min_messages", "'notice'"),
 ];
 
-pub(super) const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
-pub(super) const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub struct Live {
+pub struct PgEngine {
     pub target: Target,
     pub(super) admin: Admin,
     /// With `Connections::One`: the session everything runs on, between workloads.
@@ -43,19 +56,17 @@ pub struct Live {
     pub failed: bool,
     /// A statement timed out and the server ignored the cancel: restart before going on.
     wedged: bool,
-    /// In a multi-session workload, a statement still running after this long is waiting.
-    pub wait_bound: Duration,
     /// The protocol steps are sent with unless they say otherwise.
-    pub protocol: Protocol,
+    protocol: Protocol,
+    /// The open workload's slate, and its side connection for type lookups.
+    slate: Option<Slate>,
+    meta: Option<Session>,
 }
 
-/// The default `wait_bound`: short, but far above what an unblocked statement of a schedule
-/// takes on a loaded 2-core machine.
-pub const WAIT_BOUND: Duration = Duration::from_millis(500);
-
-impl Live {
-    /// Take a started target into use: find out how many connections it takes.
-    pub async fn start(target: Target) -> Self {
+impl PgEngine {
+    /// Take a started target into use: find out how many connections it takes. Steps go with
+    /// `protocol` unless they say otherwise.
+    pub async fn start(target: Target, protocol: Protocol) -> Self {
         let connections = if accepts_a_second_connection(&target).await { Connections::Many } else { Connections::One };
         let report = TargetReport {
             target: target.spec.to_string(),
@@ -67,8 +78,8 @@ impl Live {
             events: Vec::new(),
         };
         let admin = Admin::spawn(target.params.clone());
-        let types_loading = (connections == Connections::Many).then(|| admin.exec_later(super::types::BUILTIN_TYPES));
-        Live {
+        let types_loading = (connections == Connections::Many).then(|| admin.exec_later(types::BUILTIN_TYPES));
+        PgEngine {
             target,
             admin,
             one: None,
@@ -78,20 +89,21 @@ impl Live {
             report,
             failed: false,
             wedged: false,
-            wait_bound: WAIT_BOUND,
-            protocol: Protocol::Simple,
+            protocol,
+            slate: None,
+            meta: None,
         }
     }
 
     /// Another way into the same target, with its own admin connection, for trials that run
     /// beside this one's work; `None` where that is not possible (one connection at a time, or
     /// no fresh database per workload).
-    pub fn extra_lane(&self) -> Option<Live> {
+    fn lane(&self) -> Option<PgEngine> {
         if self.single() || self.report.strategy != Some(Strategy::FreshDatabase) {
             return None;
         }
         let target = self.target.attach();
-        Some(Live {
+        Some(PgEngine {
             admin: Admin::spawn(target.params.clone()),
             target,
             one: None,
@@ -101,17 +113,23 @@ impl Live {
             report: self.report.clone(),
             failed: false,
             wedged: false,
-            wait_bound: self.wait_bound,
             protocol: self.protocol,
+            slate: None,
+            meta: None,
         })
     }
 
-    pub fn single(&self) -> bool {
+    fn is_single(&self) -> bool {
         self.report.connections == Connections::One
     }
 
+    /// Is `other` the same server (same address)? Their workload databases would collide.
+    pub fn same_server(&self, other: &PgEngine) -> bool {
+        self.target.params.host == other.target.params.host && self.target.params.port == other.target.params.port
+    }
+
     /// Finish queued admin work (drops), then stop what the harness started.
-    pub async fn stop(mut self) {
+    async fn shutdown(mut self) {
         if let Some(p) = self.pending.take() {
             self.admin.drop_database_later(&p.name);
         }
@@ -123,7 +141,7 @@ impl Live {
     }
 
     /// The one session of a one-connection target, connected when needed.
-    pub(super) async fn one_session(&mut self) -> Result<&mut Session, String> {
+    async fn one_session(&mut self) -> Result<&mut Session, String> {
         if self.one.as_ref().is_none_or(|s| s.broken) {
             let s =
                 Session::connect_patiently(&self.target.params, CONNECT_PATIENCE).await.map_err(|e| e.to_string())?;
@@ -133,7 +151,7 @@ impl Live {
     }
 
     /// An admin statement: on the admin connection, or on the one session.
-    pub(super) async fn admin_exec(&mut self, sql: &str) -> AdminResult {
+    async fn admin_exec(&mut self, sql: &str) -> AdminResult {
         if !self.single() {
             return self.admin.exec(sql).await;
         }
@@ -185,7 +203,7 @@ impl Live {
     }
 
     /// Why a workload cannot run here, if a requirement is unmet.
-    pub async fn unmet(&mut self, requires: &[Requirement]) -> Option<String> {
+    async fn unmet_requirement(&mut self, requires: &[Requirement]) -> Option<String> {
         for req in requires {
             match req {
                 Requirement::Extension(name) => {
@@ -207,20 +225,11 @@ impl Live {
         None
     }
 
-    /// Run setup, then steps, on a clean slate named `name`; `next` names the slate the
-    /// following workload will use, prepared meanwhile where the strategy allows. Err: the
-    /// target could not give this workload a slate or a connection.
-    pub async fn record(
-        &mut self,
-        name: &str,
-        next: Option<&str>,
-        setup: &[Step],
-        steps: &[Step],
-        sessions: &[String],
-        timeout: Duration,
-    ) -> Result<Recording, String> {
+    /// A clean slate named `name` and its first session, after recovering a server that
+    /// crashed or wedged; the next workload's database is prepared meanwhile.
+    async fn open_workload(&mut self, name: &str, next: Option<&str>) -> Result<Session, String> {
         self.recover().await;
-        let (mut session, slate) = match self.open(name).await {
+        let (session, slate) = match self.open_slate(name).await {
             // A server the harness owns that stopped answering (wedged after a lost
             // connection): restart it and try once more.
             Err(e) if self.target.owned() => {
@@ -230,7 +239,7 @@ impl Live {
                     Ok(_) => self.report.events.push(format!("{name}: unreachable ({e}); restarted")),
                     Err(r) => self.report.events.push(format!("{name}: unreachable ({e}); restart failed: {r}")),
                 }
-                self.open(name).await?
+                self.open_slate(name).await?
             }
             other => other.inspect_err(|_| self.failed = true)?,
         };
@@ -247,48 +256,29 @@ impl Live {
                 }
             }
         }
-        let mut meta: Option<Session> = None;
-        let mut rec = Recording::default();
-        // Setup on the first session; the steps too, unless several sessions make a schedule
-        // (a one-connection target has one session for all of them, as it really does).
-        let schedule = sessions.len() > 1 && !self.single();
-        for step in setup.iter().chain(if schedule { &[][..] } else { steps }) {
-            let request = self.request(step).await;
-            let resp = request.send(&mut session, timeout).await;
-            let outcome = self.settle(name, step, resp, &mut session, &slate, &mut meta).await;
-            if rec.setup.len() < setup.len() {
-                rec.setup.push(outcome);
-            } else {
-                rec.steps.push(outcome);
-            }
-        }
-        if schedule {
-            session =
-                self.record_schedule(name, session, &slate, steps, sessions, timeout, &mut meta, &mut rec.steps).await;
-        }
-        if let Some(m) = meta {
+        self.slate = Some(slate);
+        Ok(session)
+    }
+
+    /// After a workload: its side connection closed, a crash recovered, the slate dropped.
+    async fn close_workload(&mut self, session: Session) {
+        if let Some(m) = self.meta.take() {
             m.close().await;
         }
         self.recover().await;
-        self.close(session, &slate).await;
-        Ok(rec)
+        if let Some(slate) = self.slate.take() {
+            self.close_slate(session, &slate).await;
+        }
     }
 }
 
-impl Live {
+impl PgEngine {
     /// A statement's response as its outcome: type names resolved, a lost connection checked
     /// for a crash, and what the target's report must say.
-    pub(super) async fn settle(
-        &mut self,
-        name: &str,
-        step: &Step,
-        resp: crate::wire::Response,
-        session: &mut Session,
-        slate: &super::slate::Slate,
-        meta: &mut Option<Session>,
-    ) -> Outcome {
+    async fn settle_response(&mut self, step: &Step, resp: Response, session: &mut Session) -> Outcome {
         let broken = session.broken;
-        let mut outcome = self.resolve_types(resp, slate, session, meta).await;
+        let name = self.slate.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+        let mut outcome = self.resolve_types(resp, session).await;
         outcome.mask_volatile();
         if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.server_died().await {
             outcome.fault = Some(Fault::ServerCrashed);
@@ -306,6 +296,69 @@ impl Live {
             _ => {}
         }
         outcome
+    }
+}
+
+impl Cancel for Canceller {
+    async fn cancel(&self) {
+        let _ = Canceller::cancel(self).await;
+    }
+}
+
+impl Connection for Session {
+    type Request = Request;
+    type Raw = Response;
+    type Cancel = Canceller;
+
+    fn canceller(&self) -> Canceller {
+        Session::canceller(self)
+    }
+    async fn send(&mut self, request: &Request, timeout: Duration) -> Response {
+        request.send(self, timeout).await
+    }
+    async fn close(self) {
+        Session::close(self).await
+    }
+}
+
+impl Engine for PgEngine {
+    type Conn = Session;
+
+    fn report(&self) -> &TargetReport {
+        &self.report
+    }
+    fn failed(&self) -> bool {
+        self.failed
+    }
+    fn single(&self) -> bool {
+        self.is_single()
+    }
+    async fn unmet(&mut self, requires: &[Requirement]) -> Option<String> {
+        self.unmet_requirement(requires).await
+    }
+    async fn open(&mut self, name: &str, next: Option<&str>) -> Result<Session, String> {
+        self.open_workload(name, next).await
+    }
+    async fn open_extra(&mut self) -> Result<Session, String> {
+        let Some(slate) = self.slate.take() else { return Err("no workload is open".into()) };
+        let session = self.open_session(&slate).await;
+        self.slate = Some(slate);
+        session
+    }
+    async fn request(&mut self, step: &Step) -> Request {
+        self.prepare_request(step).await
+    }
+    async fn settle(&mut self, step: &Step, raw: Response, conn: &mut Session) -> Outcome {
+        self.settle_response(step, raw, conn).await
+    }
+    async fn close(&mut self, conn: Session) {
+        self.close_workload(conn).await
+    }
+    fn extra_lane(&self) -> Option<Self> {
+        self.lane()
+    }
+    async fn stop(self) {
+        self.shutdown().await
     }
 }
 

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use super::live::{Live, ADMIN_TIMEOUT};
 use super::slate::Slate;
+use super::wire::{quote_ident, Response, Session};
+use super::{PgEngine, ADMIN_TIMEOUT};
 use crate::model::Strategy;
 use crate::model::{Outcome, TxStatus};
-use crate::wire::{quote_ident, Response, Session};
 
 pub const BUILTIN_TYPES: &str = "SELECT oid::int8::text, format_type(oid, NULL) FROM pg_type WHERE oid < 16384";
 
@@ -29,17 +29,11 @@ pub fn type_map(rows: Vec<Vec<Option<String>>>) -> HashMap<u32, String> {
     rows.into_iter().filter_map(|r| Some((r.first()?.as_ref()?.parse().ok()?, r.get(1)?.clone()?))).collect()
 }
 
-impl Live {
+impl PgEngine {
     /// Fill in the column type names of `resp`. Unknown OIDs are looked up through a side
     /// connection to the workload's slate (`meta`), or on the workload's own session when the
     /// target takes one connection at a time (unless its transaction has failed).
-    pub(super) async fn resolve_types(
-        &mut self,
-        resp: Response,
-        slate: &Slate,
-        session: &mut Session,
-        meta: &mut Option<Session>,
-    ) -> Outcome {
+    pub(super) async fn resolve_types(&mut self, resp: Response, session: &mut Session) -> Outcome {
         let Response { mut outcome, column_oids, param_oids, .. } = resp;
         if column_oids.is_empty() && param_oids.as_ref().is_none_or(Vec::is_empty) {
             outcome.param_types = param_oids.map(|_| Vec::new());
@@ -52,13 +46,16 @@ impl Live {
         unknown.dedup();
         let mut extra = HashMap::new();
         if !unknown.is_empty() {
-            let lookup = if self.single() {
+            let lookup = if self.is_single() {
                 (!session.broken && session.status != TxStatus::Failed).then_some(session)
             } else {
-                if meta.is_none() {
-                    *meta = self.lookup_session(slate).await;
+                if self.meta.is_none() {
+                    self.meta = match &self.slate {
+                        Some(slate) => self.lookup_session(slate).await,
+                        None => None,
+                    };
                 }
-                meta.as_mut()
+                self.meta.as_mut()
             };
             if let Some(s) = lookup {
                 extra = type_names(s, &unknown).await;
@@ -96,7 +93,7 @@ impl Live {
             Strategy::FreshDatabase => self.target.params.with_dbname(&slate.name),
             _ => self.target.params.clone(),
         };
-        let mut m = Session::connect(&params, super::live::CONNECT_PATIENCE).await.ok()?;
+        let mut m = Session::connect(&params, super::CONNECT_PATIENCE).await.ok()?;
         if slate.strategy == Strategy::FreshSchema {
             m.simple_query(&format!("SET search_path TO {}", quote_ident(&slate.name)), ADMIN_TIMEOUT).await;
         }

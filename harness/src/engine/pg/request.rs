@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use super::live::Live;
+use super::wire::{Extended, Response, Session};
+use super::PgEngine;
 use crate::model::{Fault, Outcome};
 use crate::model::{Protocol, Step};
-use crate::wire::{Extended, Response, Session};
 
-pub(super) enum Request {
+pub enum Request {
     Simple {
         sql: String,
         copy: Option<String>,
@@ -64,9 +64,9 @@ fn canonical(name: &str) -> &str {
     }
 }
 
-impl Live {
+impl PgEngine {
     /// How `step` goes on the wire on this target.
-    pub(super) async fn request(&mut self, step: &Step) -> Request {
+    pub(super) async fn prepare_request(&mut self, step: &Step) -> Request {
         let (sql, copy) = (step.sql.clone(), step.copy_data.clone());
         if step.protocol(self.protocol) == Protocol::Simple {
             return Request::Simple { sql, copy };

@@ -2,9 +2,9 @@
 //! schema when databases are not usable, or — on a one-connection server the harness owns —
 //! the one session reset between workloads.
 
-use super::live::{Live, ADMIN_TIMEOUT, CONNECT_PATIENCE, PINNED_SETTINGS};
+use super::wire::{quote_ident, ConnectParams, Session};
+use super::{PgEngine, ADMIN_TIMEOUT, CONNECT_PATIENCE, PINNED_SETTINGS};
 use crate::model::Strategy;
-use crate::wire::{quote_ident, ConnectParams, Session};
 
 /// The clean slate a workload runs in.
 pub struct Slate {
@@ -22,24 +22,9 @@ const RESET_SCHEMAS: &[&str] = &[
     "GRANT USAGE ON SCHEMA public TO PUBLIC",
 ];
 
-/// The database (or schema) name of a workload: deterministic, so both sides and every run
-/// see the same `current_database()`.
-pub fn slate_name(id: &str) -> String {
-    let mut name: String = format!("pgparity_{}", id)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
-    if name.len() > 63 {
-        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
-        name.truncate(46);
-        name.push_str(&format!("_{:016x}", hash));
-    }
-    name
-}
-
-impl Live {
-    pub(super) async fn open(&mut self, name: &str) -> Result<(Session, Slate), String> {
-        if self.single() {
+impl PgEngine {
+    pub(super) async fn open_slate(&mut self, name: &str) -> Result<(Session, Slate), String> {
+        if self.is_single() {
             return self.open_one(name).await;
         }
         if self.report.strategy != Some(Strategy::FreshSchema) {
@@ -132,7 +117,7 @@ impl Live {
     }
 
     /// Another session of a multi-session workload, on the same slate.
-    pub(super) async fn open_extra(&mut self, slate: &Slate) -> Result<Session, String> {
+    pub(super) async fn open_session(&mut self, slate: &Slate) -> Result<Session, String> {
         let params = match slate.strategy {
             Strategy::FreshDatabase => self.target.params.with_dbname(&slate.name),
             _ => self.target.params.clone(),
@@ -175,9 +160,9 @@ impl Live {
     }
 
     /// After a workload: drop what it made (in the background where possible).
-    pub(super) async fn close(&mut self, mut session: Session, slate: &Slate) {
+    pub(super) async fn close_slate(&mut self, mut session: Session, slate: &Slate) {
         let ident = quote_ident(&slate.name);
-        if !self.single() {
+        if !self.is_single() {
             session.close().await;
             match slate.strategy {
                 Strategy::FreshDatabase => self.admin.drop_database_later(&slate.name),
@@ -208,18 +193,5 @@ impl Live {
         if !session.broken {
             self.one = Some(session);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slate_names_are_deterministic_identifiers() {
-        assert_eq!(slate_name("dml/Insert-returning"), "pgparity_dml_insert_returning");
-        let long = slate_name(&"x".repeat(100));
-        assert_eq!(long.len(), 63);
-        assert_ne!(long, slate_name(&"x".repeat(101)));
     }
 }

@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::{Gid, Uid, User};
 
 use super::cleanup::Supervised;
-use crate::wire::{ConnectParams, Host};
+use crate::engine::pg::wire::{ConnectParams, Host};
 
 pub struct LocalCluster {
     bindir: PathBuf,

@@ -11,7 +11,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, ContainerRequest, GenericImage, ImageExt};
 
 use super::cleanup;
-use crate::wire::{ConnectParams, Host};
+use crate::engine::pg::wire::{ConnectParams, Host};
 
 /// Image pulls on first use can be slow.
 const READY_LIMIT: Duration = Duration::from_secs(300);

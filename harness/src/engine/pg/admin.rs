@@ -6,10 +6,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::wire::{quote_ident, ConnectParams, Session};
 use crate::model::Outcome;
-use crate::wire::{quote_ident, ConnectParams, Session};
 
-use super::live::ADMIN_TIMEOUT;
+use super::ADMIN_TIMEOUT;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use super::cleanup::Supervised;
-use crate::wire::{ConnectParams, Host};
+use crate::engine::pg::wire::{ConnectParams, Host};
 
 /// First start may install the candidate into a cache: allow for it.
 const READY_LIMIT: Duration = Duration::from_secs(300);

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::engine::pg::wire::{ConnectParams, Host, Session};
 use crate::model::error::{Error, Result};
-use crate::wire::{ConnectParams, Host, Session};
 
 /// A target as the user named it (`local`, `local:/bin`, `postgres://…`, `exec:CMD`, `docker:IMG`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,102 @@
+//! The engine seam: what the runner needs of a database, and nothing of how it is reached.
+//! An engine gives each workload a clean slate, opens sessions on it, turns a step into what
+//! its connections send, settles a raw response into an `Outcome` (faults included: SQL errors
+//! and lost connections are data), cancels a waiting statement, and reports what it is.
+//!
+//! Implementations: `pg` (the PostgreSQL wire protocol: local clusters, URLs, `exec:` and
+//! `docker:` servers) and `fake` (deterministic, scripted, for unit tests of the schedule, the
+//! reduction passes and the judgement). The run (`run::record`) drives any of them.
+
+pub mod fake;
+pub mod pg;
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::model::{Outcome, Requirement, Step, TargetReport};
+
+/// The database (or schema) name of a workload: deterministic, so both sides and every run
+/// see the same `current_database()`.
+pub fn slate_name(id: &str) -> String {
+    let mut name: String = format!("pgparity_{}", id)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    if name.len() > 63 {
+        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+        name.truncate(46);
+        name.push_str(&format!("_{:016x}", hash));
+    }
+    name
+}
+
+/// Stops a session's running statement from elsewhere (a protocol cancel request, say).
+pub trait Cancel: Send + Sync + 'static {
+    fn cancel(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// One session (connection) on a workload's slate. It runs on a task of its own while the
+/// schedule goes on, so it owns everything it needs to send a request.
+pub trait Connection: Send + 'static {
+    /// A step as this engine sends it (prepared by `Engine::request`).
+    type Request: Send + Sync + 'static;
+    /// What came back, before `Engine::settle` makes it an outcome.
+    type Raw: Send + 'static;
+    type Cancel: Cancel;
+
+    fn canceller(&self) -> Self::Cancel;
+    /// Send a request; a statement still running after `timeout` is cancelled (a fault).
+    fn send(&mut self, request: &Self::Request, timeout: Duration) -> impl Future<Output = Self::Raw> + Send;
+    /// End the session politely.
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+/// The raw response type of an engine's connections.
+pub type Raw<E> = <<E as Engine>::Conn as Connection>::Raw;
+/// The request type of an engine's connections.
+pub type Request<E> = <<E as Engine>::Conn as Connection>::Request;
+
+/// A database in use by a run, one workload at a time.
+pub trait Engine: Send + Sized {
+    type Conn: Connection;
+
+    /// What it is and what the run learned about it (version, adaptations, events).
+    fn report(&self) -> &TargetReport;
+    /// The target itself failed during the run (crash, dropped connection, unreachable): exit 3.
+    fn failed(&self) -> bool;
+    /// It takes one connection at a time: a workload's sessions all run on one.
+    fn single(&self) -> bool;
+
+    /// Why a workload cannot run here, if a requirement is unmet.
+    fn unmet(&mut self, requires: &[Requirement]) -> impl Future<Output = Option<String>> + Send;
+    /// A clean slate named `name` and its first session; `next` names the slate the following
+    /// workload will use, which the engine may prepare meanwhile. Err: no slate or connection.
+    fn open(&mut self, name: &str, next: Option<&str>) -> impl Future<Output = Result<Self::Conn, String>> + Send;
+    /// Another session on the open slate.
+    fn open_extra(&mut self) -> impl Future<Output = Result<Self::Conn, String>> + Send;
+    /// How `step` goes to this engine's connections.
+    fn request(&mut self, step: &Step) -> impl Future<Output = Request<Self>> + Send;
+    /// A response as its outcome: what the engine must resolve (type names), check (a crash
+    /// behind a lost connection) or remember (events for the report).
+    fn settle(&mut self, step: &Step, raw: Raw<Self>, conn: &mut Self::Conn) -> impl Future<Output = Outcome> + Send;
+    /// After the workload: the first session back, and the slate dropped.
+    fn close(&mut self, conn: Self::Conn) -> impl Future<Output = ()> + Send;
+    /// Another way into the same database, for trials beside the run's own work; `None`
+    /// where that is not possible.
+    fn extra_lane(&self) -> Option<Self>;
+    /// Finish queued work and stop what the harness started.
+    fn stop(self) -> impl Future<Output = ()> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slate_names_are_deterministic_identifiers() {
+        assert_eq!(slate_name("dml/Insert-returning"), "pgparity_dml_insert_returning");
+        let long = slate_name(&"x".repeat(100));
+        assert_eq!(long.len(), 63);
+        assert_ne!(long, slate_name(&"x".repeat(101)));
+    }
+}
