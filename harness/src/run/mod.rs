@@ -269,3 +269,6 @@ pub fn original(w: &Workload) -> Script<'_> {
 fn rewrite<'a>(w: &'a Workload, rw: &'a crate::model::Rewrite) -> Script<'a> {
     Script { setup: &rw.setup, steps: &rw.steps, sessions: &w.sessions }
 }
+
+#[cfg(test)]
+mod tests;

@@ -167,3 +167,112 @@ impl<E: Engine> Schedule<'_, '_, E> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::engine::fake::{error, ok, Act, FakeEngine};
+    use crate::model::{Fault, Location, Order, Outcome, Step, Wait};
+    use crate::run::{record, Limits, Script};
+
+    const LIMITS: Limits = Limits { timeout: Duration::from_secs(30), wait_bound: Duration::from_millis(500) };
+
+    /// `(session, sql)` steps.
+    fn steps(list: &[(&str, &str)]) -> Vec<Step> {
+        list.iter()
+            .enumerate()
+            .map(|(i, (session, sql))| {
+                let location = Location { file: "w.yaml".into(), line: i + 1, column: 1 };
+                Step {
+                    session: Some(session.to_string()),
+                    ..crate::workload::step(sql.to_string(), Order::Auto, location)
+                }
+            })
+            .collect()
+    }
+
+    async fn run(engine: &mut FakeEngine, list: &[(&str, &str)]) -> Vec<Outcome> {
+        let steps = steps(list);
+        let sessions = vec!["a".to_string(), "b".to_string()];
+        let script = Script { setup: &[], steps: &steps, sessions: &sessions };
+        record(engine, "w", None, script, LIMITS).await.expect("a slate").steps
+    }
+
+    /// Locks as the fake's script: `LOCK x` by one session makes another's `WAIT x` wait for
+    /// `COMMIT`; `SLOW` runs 1.2 s; `HANG` never ends on its own.
+    fn locks() -> FakeEngine {
+        FakeEngine::new("fake 1", |sql, _| match sql {
+            s if s.starts_with("WAIT") => Act::WaitFor { sql: "COMMIT".into(), then: ok("UPDATE 1") },
+            "SLOW" => Act::Slow { after: Duration::from_millis(1200), then: error("40P01", "deadlock detected") },
+            "HANG" => Act::Hang,
+            s => Act::Reply(ok(s)),
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_step_is_released_by_the_step_it_waited_for() {
+        let out = run(&mut locks(), &[("a", "BEGIN"), ("a", "LOCK x"), ("b", "WAIT x"), ("a", "COMMIT")]).await;
+        assert_eq!(out[2].wait, Some(Wait::Released { by: 4 }));
+        assert_eq!(out[2].tag.as_deref(), Some("UPDATE 1"));
+        assert_eq!(out[3].wait, None, "the releasing step did not wait");
+        assert!(out[..2].iter().all(|o| o.wait.is_none()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_that_ends_on_its_own_finished_and_releases_the_next() {
+        // a's SLOW waits past the bound, then ends (a deadlock victim); b's wait ends with it.
+        let mut engine = FakeEngine::new("fake 1", |sql, _| match sql {
+            "SLOW" => Act::Slow { after: Duration::from_millis(1200), then: error("40P01", "deadlock detected") },
+            "WAIT" => Act::WaitFor { sql: "SLOW".into(), then: ok("UPDATE 1") },
+            s => Act::Reply(ok(s)),
+        });
+        let out = run(&mut engine, &[("a", "BEGIN"), ("a", "SLOW"), ("b", "WAIT")]).await;
+        assert_eq!(out[1].wait, Some(Wait::Finished));
+        assert_eq!(out[1].error.as_ref().map(|e| e.code.as_str()), Some("40P01"));
+        assert_eq!(out[2].wait, Some(Wait::Released { by: 2 }));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_due_again_waits_for_its_running_step() {
+        let out = run(&mut locks(), &[("a", "SLOW"), ("b", "SELECT 1"), ("a", "SELECT 2")]).await;
+        assert_eq!(out[0].wait, Some(Wait::Finished));
+        assert_eq!(out[1].wait, None);
+        assert_eq!(out[2].tag.as_deref(), Some("SELECT 2"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_still_waiting_at_the_end_is_cancelled() {
+        let out = run(&mut locks(), &[("a", "BEGIN"), ("b", "HANG"), ("a", "SELECT 1")]).await;
+        assert_eq!(out[1].wait, Some(Wait::Cancelled));
+        assert_eq!(out[1].error.as_ref().map(|e| e.code.as_str()), Some("57014"));
+        assert_eq!(out[2].wait, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_that_cannot_connect_is_a_refused_fault_and_the_rest_runs() {
+        let mut engine = locks();
+        engine.refuse_extra = true;
+        let out = run(&mut engine, &[("a", "BEGIN"), ("b", "SELECT 1"), ("a", "COMMIT")]).await;
+        assert!(matches!(out[1].fault, Some(Fault::Refused(_))), "{:?}", out[1]);
+        assert_eq!(out[2].tag.as_deref(), Some("COMMIT"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_one_connection_engine_runs_every_session_on_one_in_order() {
+        let mut engine = locks().one_connection();
+        let out = run(&mut engine, &[("a", "BEGIN"), ("b", "SELECT 1"), ("a", "COMMIT")]).await;
+        assert!(out.iter().all(|o| o.wait.is_none() && o.fault.is_none()));
+        let sent: Vec<String> = engine.sent();
+        assert_eq!(sent, ["w: BEGIN", "w: SELECT 1", "w: COMMIT"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_statement_past_the_timeout_is_a_timeout_fault() {
+        let steps = steps(&[("a", "HANG")]);
+        let script = Script { setup: &[], steps: &steps, sessions: &[] };
+        let limits = Limits { timeout: Duration::from_secs(2), ..LIMITS };
+        let out = record(&mut locks(), "w", None, script, limits).await.expect("a slate").steps;
+        assert_eq!(out[0].fault, Some(Fault::Timeout));
+    }
+}

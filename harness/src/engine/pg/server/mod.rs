@@ -30,6 +30,8 @@ impl FromStr for TargetSpec {
         } else if let Some(dir) = s.strip_prefix("local:") {
             Ok(TargetSpec::Local(Some(PathBuf::from(dir))))
         } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            // Parsed now, so a malformed URL is a usage error before any server starts.
+            url_params(s)?;
             Ok(TargetSpec::Url(s.to_string()))
         } else if let Some(cmd) = s.strip_prefix("exec:") {
             if !cmd.contains("{port}") {
@@ -37,6 +39,7 @@ impl FromStr for TargetSpec {
             }
             Ok(TargetSpec::Exec(cmd.to_string()))
         } else if let Some(image) = s.strip_prefix("docker:") {
+            docker::DockerSpec::parse(image)?;
             Ok(TargetSpec::Docker(image.to_string()))
         } else {
             Err(format!(

@@ -1,0 +1,235 @@
+//! The run on the fake engine: judgement of whole workloads (Works, Works with rewrite,
+//! Blocked, Not tested) and each reduction pass, with scripted outcomes and no server.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+use crate::engine::fake::{error, ok, rows, Act, FakeEngine};
+use crate::engine::pg::server::TargetSpec;
+use crate::model::{ReproSummary, Status};
+use crate::reduce::ddmin::Budget;
+
+/// What the run emitted, kept.
+#[derive(Default)]
+struct Events {
+    results: Vec<WorkloadResult>,
+    repros: Vec<ReproSummary>,
+    skipped: usize,
+}
+
+impl Observer for Events {
+    fn on(&mut self, event: Event<'_>) -> Result<()> {
+        match event {
+            Event::Finished { result, .. } => self.results.push(result.clone()),
+            // The final results carry the repro links.
+            Event::Done { results, .. } => self.results = results.to_vec(),
+            Event::Reduced { repro, .. } => self.repros.push(repro.clone()),
+            Event::ReductionSkipped { count } => self.skipped += count,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Workload files written under a fresh folder, loaded by the real front-end.
+fn workloads(dir: &Path, files: &[(&str, &str)]) -> Vec<Workload> {
+    let root = dir.join("workloads");
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    crate::workload::load_all(&[root]).expect("valid workloads")
+}
+
+fn plan(workloads: Vec<Workload>, reduce_dir: Option<PathBuf>) -> Plan {
+    let reduce = reduce_dir.map(|dir| ReduceOptions {
+        budget: Budget { trials: 400, time: Duration::from_secs(60) },
+        dir,
+        only_step: None,
+        total: Duration::from_secs(600),
+        jobs: 1,
+        protocol: crate::model::Protocol::Simple,
+    });
+    Plan {
+        mode: Mode::Run,
+        reference: TargetSpec::Local(None),
+        candidate: TargetSpec::Local(None),
+        workloads,
+        expected: Vec::new(),
+        expected_version: None,
+        timeout: Duration::from_secs(5),
+        wait_bound: Duration::from_millis(500),
+        protocol: crate::model::Protocol::Simple,
+        reduce,
+    }
+}
+
+/// PostgreSQL-like enough for these workloads: `SELECT n` gives `n`; a table exists once
+/// `CREATE TABLE` ran on the slate.
+fn reference() -> FakeEngine {
+    FakeEngine::new("15.0 (fake)", |sql, before| respond(sql, before))
+}
+
+fn respond(sql: &str, before: &[String]) -> Act {
+    let created = before.iter().any(|s| s.starts_with("CREATE TABLE t"));
+    Act::Reply(match sql {
+        s if s.starts_with("CREATE") => ok("CREATE TABLE"),
+        s if (s.starts_with("INSERT INTO t") || s.contains("FROM t")) && !created => {
+            error("42P01", "relation \"t\" does not exist")
+        }
+        s if s.starts_with("INSERT") => ok("INSERT 0 1"),
+        s if s.starts_with("SELECT ") => {
+            rows(&[s.trim_start_matches("SELECT ").split(',').next().unwrap_or("").trim()])
+        }
+        s => ok(s),
+    })
+}
+
+async fn run(reference: &mut FakeEngine, candidate: &mut FakeEngine, plan: &Plan) -> Events {
+    let mut events = Events::default();
+    schedule(plan, Some(reference), Some(candidate), &mut events).await.expect("the run");
+    events
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_verdict_of_the_scorecard_comes_from_the_judgement() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workloads(
+        dir.path(),
+        &[
+            ("a/same.sql", "SELECT 1;\nSELECT 2;\n"),
+            (
+                "a/hex.yaml",
+                "feature: hex\narea: a\nsteps:\n  - sql: SELECT 0x1F\nrewrite:\n  steps:\n    - sql: SELECT 31\n",
+            ),
+            ("a/other.sql", "SELECT 0x1F;\n"),
+            ("a/setup.yaml", "feature: setup\narea: a\nsetup: BROKEN\nsteps:\n  - sql: SELECT 1\n"),
+        ],
+    );
+    let mut candidate = FakeEngine::new("18.0 (fake)", |sql, before| match sql {
+        // The candidate reads hex literals; the reference does not.
+        "SELECT 0x1F" => Act::Reply(rows(&["31"])),
+        s => respond(s, before),
+    });
+    let mut reference = FakeEngine::new("15.0 (fake)", |sql, before| match sql {
+        "SELECT 0x1F" => Act::Reply(error("42601", "trailing junk after numeric literal")),
+        "BROKEN" => Act::Reply(error("42601", "syntax error")),
+        s => respond(s, before),
+    });
+    let events = run(&mut reference, &mut candidate, &plan(ws, None)).await;
+    let status: Vec<(&str, Status)> = events.results.iter().map(|r| (r.id.as_str(), r.status)).collect();
+    assert_eq!(
+        status,
+        [
+            ("a/hex", Status::Blocked),
+            ("a/other", Status::Blocked),
+            ("a/same", Status::Works),
+            ("a/setup", Status::NotTested)
+        ]
+    );
+    let hex = &events.results[0];
+    assert!(hex.reason.as_deref().unwrap().contains("error vs success"), "{:?}", hex.reason);
+    // The rewrite gives 31 on the candidate, but the reference's original failed: not the same result.
+    assert!(hex.reason.as_deref().unwrap().contains("the rewrite's result differs"), "{:?}", hex.reason);
+    assert!(events.results[3].reason.as_deref().unwrap().starts_with("setup fails on the reference"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_working_rewrite_is_tried_on_the_candidate_only_when_the_original_is_blocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml =
+        "feature: f\narea: a\nsteps:\n  - sql: SELECT 7 FROM ONLY_REF\nrewrite:\n  steps:\n    - sql: SELECT 7\n";
+    let ws = workloads(dir.path(), &[("a/rw.yaml", yaml)]);
+    let mut reference = FakeEngine::new("15.0 (fake)", |sql, before| match sql {
+        "SELECT 7 FROM ONLY_REF" => Act::Reply(rows(&["7"])),
+        s => respond(s, before),
+    });
+    let mut candidate = reference_like_but(|sql| sql.contains("ONLY_REF"), error("0A000", "not supported"));
+    let events = run(&mut reference, &mut candidate, &plan(ws, None)).await;
+    assert_eq!(events.results[0].status, Status::WorksWithRewrite);
+    assert_eq!(events.results[0].rewrite.len(), 1);
+    assert!(candidate.sent().iter().any(|s| s.ends_with(": SELECT 7")), "the rewrite ran on the candidate");
+}
+
+/// The reference's behaviour, except `outcome` for the statements `differs` picks.
+fn reference_like_but(differs: fn(&str) -> bool, outcome: crate::model::Outcome) -> FakeEngine {
+    FakeEngine::new(
+        "18.0 (fake)",
+        move |sql, before| if differs(sql) { Act::Reply(outcome.clone()) } else { respond(sql, before) },
+    )
+}
+
+/// Run one workload with reduction into `dir/repros`; the repro's statements as written.
+async fn reduce_one(dir: &Path, file: &str, text: &str, differs: fn(&str, &[String]) -> bool) -> (Events, Vec<String>) {
+    let ws = workloads(dir, &[(file, text)]);
+    let repros = dir.join("repros");
+    let mut reference = reference();
+    let mut candidate = FakeEngine::new("18.0 (fake)", move |sql, before| {
+        if differs(sql, before) {
+            Act::Reply(error("XX000", "candidate bug"))
+        } else {
+            respond(sql, before)
+        }
+    });
+    let events = run(&mut reference, &mut candidate, &plan(ws, Some(repros.clone()))).await;
+    assert_eq!(events.repros.len(), 1, "one root cause, one repro");
+    let path = dir.join(&events.repros[0].path);
+    let replayed = crate::workload::load_all(&[path]).expect("the repro loads as a workload").remove(0);
+    (events, replayed.steps.iter().map(|s| s.sql.clone()).collect())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_statements_pass_keeps_only_what_the_mismatch_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    // The candidate fails the last SELECT only once the table exists and a row was inserted.
+    let sql = "SELECT 1;\nCREATE TABLE t (a int);\nSELECT 2;\nSELECT 3;\nINSERT INTO t VALUES (1);\nSELECT 4;\nSELECT a FROM t;\n";
+    let (events, kept) = reduce_one(dir.path(), "a/chain.sql", sql, |sql, before| {
+        sql == "SELECT a FROM t" && before.iter().any(|s| s.starts_with("INSERT"))
+    })
+    .await;
+    // The syntax-tree pass may simplify the CREATE TABLE too: the fake needs only its name.
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    assert!(kept[0].starts_with("CREATE TABLE t"), "{kept:?}");
+    assert_eq!(kept[1..], ["INSERT INTO t VALUES (1)", "SELECT a FROM t"]);
+    let repro = &events.repros[0];
+    assert_eq!((repro.statements, repro.original_statements), (3, 7));
+    assert!(repro.minimal && !repro.not_reducible);
+    assert_eq!(events.results[0].repros, [repro.path.clone()]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rows_pass_keeps_the_one_row_that_matters() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1), (2), (7), (4), (5);\n";
+    let (_, kept) =
+        reduce_one(dir.path(), "a/rows.sql", sql, |sql, _| sql.starts_with("INSERT") && sql.contains('7')).await;
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept[0].starts_with("CREATE TABLE t"), "{kept:?}");
+    assert_eq!(kept[1], "INSERT INTO t VALUES (7)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_columns_and_syntax_tree_passes_simplify_the_failing_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = "SELECT 1, 2, lower('ABC') AS x, 4 WHERE true;\n";
+    let (_, kept) = reduce_one(dir.path(), "a/tree.sql", sql, |sql, _| sql.contains("lower")).await;
+    assert_eq!(kept.len(), 1);
+    let reduced = &kept[0];
+    assert!(reduced.contains("lower"), "{reduced}");
+    assert!(reduced.len() < sql.trim_end_matches(";\n").len(), "simplified: {reduced}");
+    assert!(!reduced.contains(", 2") && !reduced.contains("4"), "other columns dropped: {reduced}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_out_of_reduction_time_counts_what_it_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workloads(dir.path(), &[("a/one.sql", "SELECT 5;\n"), ("a/two.sql", "SELECT 6;\n")]);
+    let mut reference = reference();
+    let mut candidate = reference_like_but(|sql| sql.starts_with("SELECT"), error("XX000", "candidate bug"));
+    let mut plan = plan(ws, Some(dir.path().join("repros")));
+    plan.reduce.as_mut().unwrap().total = Duration::ZERO;
+    let events = run(&mut reference, &mut candidate, &plan).await;
+    assert_eq!((events.repros.len(), events.skipped), (0, 1), "one root cause (same fingerprint), not reduced");
+}
