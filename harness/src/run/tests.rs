@@ -69,7 +69,7 @@ fn plan(workloads: Vec<Workload>, reduce_dir: Option<PathBuf>) -> Plan {
 /// PostgreSQL-like enough for these workloads: `SELECT n` gives `n`; a table exists once
 /// `CREATE TABLE` ran on the slate.
 fn reference() -> FakeEngine {
-    FakeEngine::new("15.0 (fake)", |sql, before| respond(sql, before))
+    FakeEngine::new("15.0 (fake)", respond)
 }
 
 fn respond(sql: &str, before: &[String]) -> Act {
@@ -196,7 +196,7 @@ async fn the_statements_pass_keeps_only_what_the_mismatch_needs() {
     let repro = &events.repros[0];
     assert_eq!((repro.statements, repro.original_statements), (3, 7));
     assert!(repro.minimal && !repro.not_reducible);
-    assert_eq!(events.results[0].repros, [repro.path.clone()]);
+    assert_eq!(events.results[0].repros, std::slice::from_ref(&repro.path));
 }
 
 #[tokio::test(start_paused = true)]
