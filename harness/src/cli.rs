@@ -6,11 +6,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::pg::server::TargetSpec;
+use crate::export::Files;
 use crate::model::error::Error;
 use crate::model::Mode;
 use crate::model::Protocol;
 use crate::reduce::ddmin::Budget;
-use crate::report::Files;
 use crate::run::{Plan, ReduceOptions};
 use crate::store::expected;
 use crate::workload;
@@ -58,6 +58,8 @@ pub enum Command {
         reduce: ReduceArgs,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        export: ExportArgs,
     },
     /// Run workloads on the reference only and write its outcomes to expected/.
     #[command(after_help = AFTER_HELP)]
@@ -99,11 +101,10 @@ pub enum Command {
         reduce_seconds: f64,
         #[arg(long, default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
         reduce_jobs: u16,
-        /// Where repros/, scorecard.md and results.json are written.
-        #[arg(long, default_value = ".")]
-        out: PathBuf,
-        #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
-        timeout: f64,
+        #[command(flatten)]
+        options: RunOptions,
+        #[command(flatten)]
+        export: ExportArgs,
     },
     /// Compare a candidate against the saved expected/, with no reference server.
     #[command(after_help = AFTER_HELP)]
@@ -115,6 +116,8 @@ pub enum Command {
         expected: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        export: ExportArgs,
     },
 }
 
@@ -145,14 +148,14 @@ fn default_jobs() -> u16 {
 }
 
 impl ReduceArgs {
-    fn options(&self, out: &std::path::Path, protocol: Protocol) -> Option<ReduceOptions> {
+    fn options(&self, run: &RunOptions) -> Option<ReduceOptions> {
         (!self.no_reduce).then(|| ReduceOptions {
             budget: Budget { trials: self.reduce_trials, time: Duration::from_secs_f64(self.reduce_seconds) },
-            dir: out.join("repros"),
+            dir: run.out.join("repros"),
             only_step: None,
             total: Duration::from_secs_f64(self.reduce_total_seconds),
             jobs: self.reduce_jobs.into(),
-            protocol,
+            protocol: run.protocol,
         })
     }
 }
@@ -162,7 +165,14 @@ pub struct Common {
     /// Workload files or folders (.yaml, .yml, .sql), searched recursively.
     #[arg(default_value = "workloads")]
     pub workloads: Vec<PathBuf>,
-    /// Where expected/, scorecard.md and results.json are written.
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// How a run runs: the same for every command that runs workloads, `reduce` included.
+#[derive(Args, Debug)]
+pub struct RunOptions {
+    /// Where expected/, repros/, scorecard.md and results.json are written.
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
     /// Per-statement timeout in seconds; a statement still running is cancelled and recorded.
@@ -176,6 +186,15 @@ pub struct Common {
     /// `params:`/`statement:`/`fetch:`, which need extended).
     #[arg(long, value_enum, default_value_t = Protocol::Simple)]
     pub protocol: Protocol,
+}
+
+/// Exports besides scorecard.md and results.json.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Also write the results as JUnit XML to FILE (a test suite per workload, a test case per
+    /// statement).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 fn parse_target(s: &str) -> Result<TargetSpec, String> {
@@ -197,14 +216,14 @@ pub struct Prepared {
 
 /// Validate everything (workloads, saved outcomes) into a plan. All workload errors at once.
 pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
-    let (mode, reference, candidate, common, expected_dir, reduce) = match command {
-        Command::Run { reference, candidate, reduce, common } => {
-            let options = reduce.options(&common.out, common.protocol);
-            (Mode::Run, reference, candidate, common, None, options)
+    let (mode, reference, candidate, common, expected_dir, reduce, junit) = match command {
+        Command::Run { reference, candidate, reduce, common, export } => {
+            let options = reduce.options(&common.options);
+            (Mode::Run, reference, candidate, common, None, options, export.junit)
         }
-        Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None, None),
-        Command::Check { candidate, expected, common } => {
-            (Mode::Check, candidate.clone(), candidate, common, expected, None)
+        Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None, None, None),
+        Command::Check { candidate, expected, common, export } => {
+            (Mode::Check, candidate.clone(), candidate, common, expected, None, export.junit)
         }
         Command::Capture { .. } => {
             return Err(vec![Error::Usage("capture is not a comparison: run it with capture::serve".into())])
@@ -217,8 +236,8 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
             reduce_trials,
             reduce_seconds,
             reduce_jobs,
-            out,
-            timeout,
+            options,
+            export,
         } => {
             let args = ReduceArgs {
                 no_reduce: false,
@@ -227,11 +246,10 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
                 reduce_total_seconds: reduce_seconds,
                 reduce_jobs,
             };
-            let mut options = args.options(&out, Protocol::Simple).expect("reduction is on");
-            options.only_step = step;
-            let common =
-                Common { workloads: vec![workload], out, timeout, wait_bound: 0.5, protocol: Protocol::Simple };
-            (Mode::Reduce, reference, candidate, common, None, Some(options))
+            let mut reduce = args.options(&options).expect("reduction is on");
+            reduce.only_step = step;
+            let common = Common { workloads: vec![workload], options };
+            (Mode::Reduce, reference, candidate, common, None, Some(reduce), export.junit)
         }
     };
     let workloads = workload::load_all(&common.workloads)?;
@@ -245,7 +263,7 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
             ))]);
         }
     }
-    let expected_dir = expected_dir.unwrap_or_else(|| Files::expected_dir(&common.out));
+    let expected_dir = expected_dir.unwrap_or_else(|| Files::expected_dir(&common.options.out));
     let mut saved = Vec::new();
     let mut expected_version = None;
     if mode == Mode::Check {
@@ -270,11 +288,11 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         workloads,
         expected: saved,
         expected_version,
-        timeout: Duration::from_secs_f64(common.timeout),
-        wait_bound: Duration::from_secs_f64(common.wait_bound),
-        protocol: common.protocol,
+        timeout: Duration::from_secs_f64(common.options.timeout),
+        wait_bound: Duration::from_secs_f64(common.options.wait_bound),
+        protocol: common.options.protocol,
         reduce,
     };
-    let files = Files::new(common.out, matches!(mode, Mode::Run | Mode::Record));
+    let files = Files::new(common.options.out, matches!(mode, Mode::Run | Mode::Record), junit);
     Ok(Prepared { plan, files })
 }

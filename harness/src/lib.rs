@@ -7,11 +7,12 @@
 pub mod capture;
 pub mod cli;
 pub mod compare;
+pub mod console;
 pub mod engine;
+pub mod export;
 pub mod model;
 pub mod reduce;
 pub mod render;
-pub mod report;
 pub mod run;
 pub mod store;
 pub mod workload;

@@ -3,11 +3,11 @@
 use clap::Parser;
 use pgparity::capture;
 use pgparity::cli::{prepare, Cli, Command};
+use pgparity::console::Console;
 use pgparity::engine::pg::server::cleanup;
+use pgparity::export::Tee;
 use pgparity::model::error::exit;
 use pgparity::model::Mode;
-use pgparity::report::console::Console;
-use pgparity::report::Tee;
 use pgparity::run::execute;
 
 fn main() {

@@ -50,9 +50,19 @@ fn record_then_check_and_stale_expected() {
     assert_eq!(code(&out), 0);
     let saved = std::fs::read_to_string(dir.path().join("expected/t/one.json")).unwrap();
     assert!(saved.contains("\"tag\": \"SELECT 1\""), "{saved}");
-    let out = pgparity(&["check", "--out", out_arg, w.to_str().unwrap()]);
+    let junit = dir.path().join("junit.xml");
+    let out = pgparity(&["check", "--out", out_arg, "--junit", junit.to_str().unwrap(), w.to_str().unwrap()]);
     assert_eq!(code(&out), 0);
     assert_eq!(workload_result(&results(dir.path()), "t/one")["status"], "works");
+    assert_eq!(junit_matches_results(&junit, dir.path()), (1, 0, 0));
+    // A saved outcome that differs from the candidate's: one failing test case.
+    let edited = saved.replace("\"1\"", "\"2\"");
+    assert_ne!(edited, saved);
+    std::fs::write(dir.path().join("expected/t/one.json"), &edited).unwrap();
+    let out = pgparity(&["check", "--out", out_arg, "--junit", junit.to_str().unwrap(), w.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(junit_matches_results(&junit, dir.path()), (1, 1, 0));
+    std::fs::write(dir.path().join("expected/t/one.json"), &saved).unwrap();
     workload(dir.path(), "t/one.yaml", "feature: One\narea: T\nsteps:\n  - sql: SELECT 2 AS one\n");
     let out = pgparity(&["check", "--out", out_arg, w.to_str().unwrap()]);
     assert_eq!(code(&out), 2);
@@ -71,11 +81,15 @@ fn postgres_18_differences_are_found_and_classified() {
         &candidate,
         "--out",
         dir.path().to_str().unwrap(),
+        "--junit",
+        dir.path().join("junit.xml").to_str().unwrap(),
         "workloads/syntax",
         "workloads/constraints",
         "workloads/dml",
     ]);
     assert_eq!(code(&out), 1, "mismatches exit with 1");
+    let (tests, failures, _) = junit_matches_results(&dir.path().join("junit.xml"), dir.path());
+    assert!(tests > 50 && failures > 0, "{tests} tests, {failures} failures");
     let results = results(dir.path());
     assert!(results["candidate"]["version"].as_str().unwrap().starts_with("18"));
     let syntax = workload_result(&results, "syntax/version_syntax");

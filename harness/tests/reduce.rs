@@ -179,9 +179,13 @@ fn the_reduce_subcommand_reduces_one_step_on_demand() {
         "3",
         "--out",
         out_dir.to_str().unwrap(),
+        "--junit",
+        out_dir.join("junit.xml").to_str().unwrap(),
         file.to_str().unwrap(),
     ]);
     assert_eq!(code, 1);
+    let (_, failures, _) = junit_matches_results(&out_dir.join("junit.xml"), &out_dir);
+    assert!(failures >= 1);
     let files = repro_files(&out_dir);
     assert_eq!(files.len(), 1, "only step 3's mismatch: {files:?}");
     assert!(files[0].ends_with("two-both-step3.sql"), "{files:?}");

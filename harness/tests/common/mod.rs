@@ -178,3 +178,28 @@ pub fn suite_size() -> usize {
     }
     count(&repo_root().join("workloads"))
 }
+
+/// JUnit XML read back with a JUnit parser, checked against results.json: a test suite per
+/// workload, a test case per judged statement (one skipped case for a workload not tested),
+/// a failure per mismatching statement. Returns (tests, failures, skipped).
+pub fn junit_matches_results(junit: &Path, out_dir: &Path) -> (usize, usize, usize) {
+    let xml = std::fs::read_to_string(junit).expect("the JUnit file");
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    let results = results(out_dir);
+    let workloads = results["workloads"].as_array().expect("workloads");
+    assert_eq!(report.test_suites.len(), workloads.len(), "a suite per workload");
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+    for (suite, w) in report.test_suites.iter().zip(workloads) {
+        assert_eq!(suite.name.as_str(), w["id"].as_str().unwrap());
+        let statements = w["statements"].as_array().map_or(0, Vec::len);
+        let mismatched =
+            w["statements"].as_array().into_iter().flatten().filter(|s| s["verdict"] == "mismatch").count();
+        let not_tested = usize::from(w["status"] == "not_tested");
+        assert_eq!((suite.tests, suite.failures, suite.skipped), (statements.max(not_tested), mismatched, not_tested));
+        tests += suite.tests;
+        failures += suite.failures;
+        skipped += suite.skipped;
+    }
+    assert_eq!((report.tests, report.failures, report.skipped), (tests, failures, skipped));
+    (tests, failures, skipped)
+}

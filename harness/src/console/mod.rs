@@ -9,7 +9,7 @@ use crate::model::error::Result;
 use crate::model::{Event, Observer, TargetReport};
 use crate::model::{Status, StepResult, WorkloadResult};
 
-use super::scorecard::{feature_table, Counts};
+use crate::export::markdown::{feature_table, Counts};
 use crate::render;
 
 pub struct Console {

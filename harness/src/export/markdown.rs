@@ -1,4 +1,4 @@
-//! `scorecard.md` and the versioned results JSON: plain renderings of the results.
+//! `scorecard.md`: the results as markdown, for a person.
 
 use comfy_table::{presets, Table};
 use serde::Serialize;
@@ -6,9 +6,6 @@ use serde::Serialize;
 use crate::model::TargetReport;
 use crate::model::{Status, WorkloadResult};
 use crate::render;
-
-/// Version of the results JSON schema.
-pub const RESULTS_FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -192,34 +189,6 @@ fn inline_code(sql: &str) -> String {
     } else {
         flat
     }
-}
-
-#[derive(Serialize)]
-struct ResultsFile<'a> {
-    format: u32,
-    date: &'a str,
-    reference: &'a TargetReport,
-    candidate: &'a TargetReport,
-    summary: Counts,
-    workloads: &'a [WorkloadResult],
-}
-
-/// The results as versioned JSON.
-pub fn render_json(
-    results: &[WorkloadResult],
-    reference: &TargetReport,
-    candidate: &TargetReport,
-    date: &str,
-) -> String {
-    let file = ResultsFile {
-        format: RESULTS_FORMAT,
-        date,
-        reference,
-        candidate,
-        summary: Counts::of(results),
-        workloads: results,
-    };
-    crate::store::json::to_string(&file)
 }
 
 /// Today's date (UTC) as YYYY-MM-DD, without a date crate.

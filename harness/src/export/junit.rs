@@ -1,0 +1,166 @@
+//! JUnit XML for CI: a test suite per workload, a test case per statement (setup and steps,
+//! as judged), a failure per mismatching statement whose message names the kinds and whose
+//! body carries the SQL and the reference-vs-candidate diff; a workload that was not tested is
+//! one skipped test case with the reason. Both servers' versions are suite properties.
+
+use quick_junit::{NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+
+use super::Report;
+use crate::model::{Status, StepResult, Verdict, WorkloadResult};
+use crate::render;
+
+/// The report as JUnit XML.
+pub fn render(report: &Report<'_>) -> String {
+    let mut junit = JunitReport::new("pgparity");
+    for r in report.results {
+        junit.add_test_suite(suite(r, report));
+    }
+    // Serialising into a String only fails on a writer error, which a String never gives.
+    junit.to_string().unwrap_or_default()
+}
+
+fn suite(r: &WorkloadResult, report: &Report<'_>) -> TestSuite {
+    let mut suite = TestSuite::new(r.id.as_str());
+    suite.add_properties([
+        Property::new("feature", r.feature.as_str()),
+        Property::new("area", r.area.as_str()),
+        Property::new("status", r.status.to_string()),
+        Property::new("reference", report.reference.version.as_str()),
+        Property::new("candidate", report.candidate.version.as_str()),
+    ]);
+    if r.status == Status::NotTested {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(r.reason.clone().unwrap_or_default());
+        let mut case = TestCase::new("not tested", status);
+        case.set_classname(r.id.as_str());
+        suite.add_test_case(case);
+        return suite;
+    }
+    for s in &r.statements {
+        suite.add_test_case(case(r, s));
+    }
+    suite
+}
+
+fn case(r: &WorkloadResult, s: &StepResult) -> TestCase {
+    let status = match &s.verdict {
+        Verdict::Mismatch { kinds, .. } => {
+            let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_type(kinds.join(", "));
+            status.set_message(format!("{} at {}: {}", s.label(), s.location, s.verdict));
+            let diff = s.outcomes.as_ref().map(|o| render::diff(&o.reference, &o.candidate)).unwrap_or_default();
+            status.set_description(format!("{}\n\n{diff}", s.sql));
+            status
+        }
+        Verdict::Match | Verdict::MatchAfter { .. } => TestCaseStatus::success(),
+    };
+    let mut case = TestCase::new(s.label(), status);
+    case.set_classname(r.id.as_str());
+    case
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Column, Connections, MismatchKind, Outcome, Pair, Phase, Strategy, TargetReport, TxStatus, WorkloadResult,
+    };
+
+    fn target(version: &str) -> TargetReport {
+        TargetReport {
+            target: "local".into(),
+            version: version.into(),
+            connections: Connections::Many,
+            strategy: Some(Strategy::FreshDatabase),
+            strategy_reason: None,
+            refused_settings: Default::default(),
+            events: Vec::new(),
+        }
+    }
+
+    fn step(index: usize, sql: &str, verdict: Verdict, outcomes: Option<Pair<Outcome>>) -> StepResult {
+        StepResult {
+            phase: Phase::Step,
+            index,
+            session: None,
+            location: format!("w.yaml:{index}:1"),
+            sql: sql.into(),
+            verdict,
+            outcomes,
+        }
+    }
+
+    fn result(id: &str, status: Status, statements: Vec<StepResult>) -> WorkloadResult {
+        WorkloadResult {
+            id: id.into(),
+            path: format!("{id}.yaml"),
+            feature: id.into(),
+            area: "A".into(),
+            status,
+            reason: (status == Status::NotTested).then(|| "requires extension:postgis".into()),
+            matched: statements.iter().filter(|s| s.verdict.is_match()).count(),
+            total: statements.len(),
+            statements,
+            rewrite: Vec::new(),
+            repros: Vec::new(),
+            alternative: None,
+            isolation: None,
+        }
+    }
+
+    #[test]
+    fn suites_cases_failures_and_skips_read_back_as_written() {
+        let int = Outcome {
+            columns: Some(vec![Column { name: "x".into(), type_name: "integer".into(), typmod: -1 }]),
+            rows: vec![vec![Some("31".into())]],
+            tag: Some("SELECT 1".into()),
+            status: TxStatus::Idle,
+            ..Outcome::default()
+        };
+        let text = Outcome {
+            columns: Some(vec![Column { type_name: "text".into(), ..int.columns.clone().unwrap()[0].clone() }]),
+            ..int.clone()
+        };
+        let mismatch = Verdict::Mismatch { kinds: vec![MismatchKind::ColumnTypes], normalisers: vec![] };
+        let results = vec![
+            result("a/works", Status::Works, vec![step(1, "SELECT 1", Verdict::Match, None)]),
+            result(
+                "a/blocked",
+                Status::Blocked,
+                vec![
+                    step(1, "SELECT 1", Verdict::Match, None),
+                    step(2, "SELECT 'a' || 'b' < 'c'", mismatch, Some(Pair::new(int, text))),
+                ],
+            ),
+            result("a/skipped", Status::NotTested, Vec::new()),
+        ];
+        let (reference, candidate) = (target("15.18"), target("18.4"));
+        let xml =
+            render(&Report { results: &results, reference: &reference, candidate: &candidate, date: "2026-01-01" });
+        let back = JunitReport::deserialize_from_str(&xml).expect("valid JUnit XML");
+        assert_eq!((back.tests, back.failures, back.skipped, back.errors), (4, 1, 1, 0));
+        let blocked = &back.test_suites[1];
+        assert_eq!(blocked.name.as_str(), "a/blocked");
+        assert_eq!((blocked.tests, blocked.failures), (2, 1));
+        let versions: Vec<(&str, &str)> = blocked
+            .properties
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.as_str()))
+            .filter(|(n, _)| ["reference", "candidate"].contains(n))
+            .collect();
+        assert_eq!(versions, [("reference", "15.18"), ("candidate", "18.4")]);
+        let TestCaseStatus::NonSuccess { message, ty, description, .. } = &blocked.test_cases[1].status else {
+            panic!("a failure: {:?}", blocked.test_cases[1].status)
+        };
+        assert_eq!(ty.as_ref().map(|t| t.as_str()), Some("column types"));
+        assert!(message.as_ref().unwrap().as_str().contains("step 2"));
+        let body = description.as_ref().unwrap().as_str();
+        assert!(
+            body.contains("'a' || 'b' < 'c'")
+                && body.contains("-columns: x integer")
+                && body.contains("+columns: x text"),
+            "{body}"
+        );
+    }
+}

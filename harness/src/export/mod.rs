@@ -1,0 +1,122 @@
+//! Exporters: the results rendered for people and programs — `scorecard.md` (markdown),
+//! `results.json` (versioned JSON) and JUnit XML — each a small `Exporter`. `Files` observes a
+//! run's events and rewrites every export after each workload (so an interrupted run keeps
+//! what it finished), and expected/ through the store.
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
+
+use std::path::{Path, PathBuf};
+
+use crate::model::error::{Error, Result};
+use crate::model::{Event, Observer, TargetReport, WorkloadResult};
+use crate::store::{expected, write_atomically};
+
+/// What every export renders: the results so far and both targets' reports.
+pub struct Report<'a> {
+    pub results: &'a [WorkloadResult],
+    pub reference: &'a TargetReport,
+    pub candidate: &'a TargetReport,
+    /// The run's date (YYYY-MM-DD).
+    pub date: &'a str,
+}
+
+/// One rendering of the results.
+pub trait Exporter {
+    fn render(&self, report: &Report<'_>) -> String;
+}
+
+/// `scorecard.md`.
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn render(&self, r: &Report<'_>) -> String {
+        markdown::render_markdown(r.results, r.reference, r.candidate, r.date)
+    }
+}
+
+/// `results.json`.
+pub struct Json;
+
+impl Exporter for Json {
+    fn render(&self, r: &Report<'_>) -> String {
+        json::render(r)
+    }
+}
+
+/// JUnit XML: a test suite per workload, a test case per statement.
+pub struct Junit;
+
+impl Exporter for Junit {
+    fn render(&self, r: &Report<'_>) -> String {
+        junit::render(r)
+    }
+}
+
+/// Writes expected/ (when the reference ran live) and every export, each to its own path.
+pub struct Files {
+    pub out: PathBuf,
+    pub write_expected: bool,
+    pub date: String,
+    exports: Vec<(PathBuf, Box<dyn Exporter>)>,
+    results: Vec<WorkloadResult>,
+}
+
+impl Files {
+    /// scorecard.md and results.json under `out`, and JUnit XML at `junit` when asked for.
+    pub fn new(out: PathBuf, write_expected: bool, junit: Option<PathBuf>) -> Self {
+        let mut exports: Vec<(PathBuf, Box<dyn Exporter>)> =
+            vec![(out.join("scorecard.md"), Box::new(Markdown)), (out.join("results.json"), Box::new(Json))];
+        if let Some(path) = junit {
+            exports.push((path, Box::new(Junit)));
+        }
+        Files { out, write_expected, date: markdown::today(), exports, results: Vec::new() }
+    }
+
+    pub fn expected_dir(out: &Path) -> PathBuf {
+        out.join("expected")
+    }
+
+    /// Every export of the results so far.
+    fn write_reports(&self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
+        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        let report = Report { results: &self.results, reference, candidate, date: &self.date };
+        for (path, exporter) in &self.exports {
+            write_atomically(path, &exporter.render(&report))?;
+        }
+        Ok(())
+    }
+}
+
+impl Observer for Files {
+    fn on(&mut self, event: Event<'_>) -> Result<()> {
+        match event {
+            Event::Recorded { workload, run, version, .. } if self.write_expected => {
+                expected::write(&Self::expected_dir(&self.out), workload, version, run)
+            }
+            Event::Finished { result, reference, candidate, .. } => {
+                self.results.push(result.clone());
+                self.write_reports(reference, candidate)
+            }
+            // The final results carry the repro links.
+            Event::Done { results, reference, candidate } => {
+                self.results = results.to_vec();
+                self.write_reports(reference, candidate)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Several observers in order.
+pub struct Tee<'a>(pub Vec<&'a mut dyn Observer>);
+
+impl Observer for Tee<'_> {
+    fn on(&mut self, event: Event<'_>) -> Result<()> {
+        for o in self.0.iter_mut() {
+            o.on(event)?;
+        }
+        Ok(())
+    }
+}
