@@ -1,7 +1,9 @@
 //! The console: a progress bar on a terminal (plain lines otherwise), then the feature table and
-//! each mismatch as a reference-vs-candidate diff.
+//! each mismatch as a reference-vs-candidate diff — rendered to any writer, so a whole run's
+//! output can be a snapshot test. Write errors (a closed pipe) never stop a run.
 
-use std::io::IsTerminal;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -12,7 +14,10 @@ use crate::model::{Status, StepResult, WorkloadResult};
 use crate::export::markdown::{feature_table, Counts};
 use crate::render;
 
-pub struct Console {
+pub struct Console<W: Write = std::io::Stdout> {
+    out: W,
+    /// Show a progress bar (on stderr): only when stderr is a terminal.
+    progress: bool,
     bar: Option<ProgressBar>,
     /// Print a line per recorded workload (`record`, where no verdict follows).
     pub show_recorded: bool,
@@ -21,23 +26,41 @@ pub struct Console {
 }
 
 impl Console {
+    /// The console on standard output, with a progress bar when stderr is a terminal.
     pub fn new(show_recorded: bool) -> Self {
-        Console { bar: None, show_recorded, max_diffs: 20 }
+        Console { progress: std::io::stderr().is_terminal(), ..Console::to(std::io::stdout(), show_recorded) }
+    }
+}
+
+impl<W: Write> Console<W> {
+    /// The console rendered to `out`, without a progress bar.
+    pub fn to(out: W, show_recorded: bool) -> Self {
+        Console { out, progress: false, bar: None, show_recorded, max_diffs: 20 }
     }
 
-    fn line(&self, text: &str) {
+    /// What was written, for a writer that keeps it.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// A line above the progress bar while there is one.
+    fn line(&mut self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => println!("{text}"),
+            None => self.write(&format!("{text}\n")),
         }
     }
 
-    fn target(&self, label: &str, t: &TargetReport) {
+    fn write(&mut self, text: &str) {
+        let _ = self.out.write_all(text.as_bytes());
+    }
+
+    fn target(&mut self, label: &str, t: &TargetReport) {
         self.line(&format!("{label}: {} — {}", t.target, t.version));
     }
 }
 
-impl Observer for Console {
+impl<W: Write> Observer for Console<W> {
     fn on(&mut self, event: Event<'_>) -> Result<()> {
         match event {
             Event::TargetsReady { reference, candidate } => {
@@ -49,7 +72,7 @@ impl Observer for Console {
                 }
             }
             Event::Started { total, workload, .. } => {
-                if self.bar.is_none() && std::io::stderr().is_terminal() {
+                if self.bar.is_none() && self.progress {
                     let bar = ProgressBar::new(total as u64);
                     bar.set_style(
                         ProgressStyle::with_template("{pos:>3}/{len} [{bar:30}] {msg}")
@@ -108,19 +131,20 @@ impl Observer for Console {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
-                print_diffs(results, self.max_diffs);
-                println!("{}", feature_table(results, false));
+                let mut text = diffs(results, self.max_diffs);
+                let _ = writeln!(text, "{}", feature_table(results, false));
                 for (label, t) in [("reference", reference), ("candidate", candidate)] {
                     if !t.refused_settings.is_empty() {
                         let list: Vec<String> = t.refused_settings.iter().cloned().collect();
-                        println!("{label} refused settings: {}", list.join("; "));
+                        let _ = writeln!(text, "{label} refused settings: {}", list.join("; "));
                     }
                     for e in &t.events {
-                        println!("{label}: {e}");
+                        let _ = writeln!(text, "{label}: {e}");
                     }
                 }
-                print_isolation(results);
-                println!("{}", Counts::of(results).line());
+                text.push_str(&isolation(results));
+                let _ = writeln!(text, "{}", Counts::of(results).line());
+                self.write(&text);
             }
         }
         Ok(())
@@ -128,37 +152,49 @@ impl Observer for Console {
 }
 
 /// One line on the anomaly × level table (in full in scorecard.md), and every cell that differs.
-fn print_isolation(results: &[WorkloadResult]) {
+fn isolation(results: &[WorkloadResult]) -> String {
     use crate::compare::isolation::{differences, results_of, tables};
+    let mut out = String::new();
     let with = results_of(results);
     if with.is_empty() {
-        return;
+        return out;
     }
     let diffs = differences(&tables(with.iter().copied()));
-    println!("isolation anomalies: {} cells, {} differ (the tables are in scorecard.md)", with.len(), diffs.len());
+    let _ = writeln!(
+        out,
+        "isolation anomalies: {} cells, {} differ (the tables are in scorecard.md)",
+        with.len(),
+        diffs.len()
+    );
     for d in diffs {
         let weaker = if d.weaker() { " — weaker" } else { "" };
-        println!(
+        let _ = writeln!(
+            out,
             "  {} at {}: reference {}, candidate {}{weaker} ({})",
             d.anomaly, d.level, d.cells.reference, d.cells.candidate, d.id
         );
     }
+    out
 }
 
-fn print_diffs(results: &[WorkloadResult], max: usize) {
+/// The first `max` mismatches, each with its SQL and diff.
+fn diffs(results: &[WorkloadResult], max: usize) -> String {
+    let mut out = String::new();
     let mismatches: Vec<(&WorkloadResult, &StepResult)> =
         results.iter().flat_map(|r| r.mismatches().map(move |s| (r, s))).collect();
     for (r, s) in mismatches.iter().take(max) {
-        println!("\n── {} {} at {}: {}", r.id, s.label(), s.location, s.verdict);
-        println!("   {}", s.sql.lines().collect::<Vec<_>>().join("\n   "));
+        let _ = writeln!(out, "\n── {} {} at {}: {}", r.id, s.label(), s.location, s.verdict);
+        let _ = writeln!(out, "   {}", s.sql.lines().collect::<Vec<_>>().join("\n   "));
         if let Some(o) = &s.outcomes {
-            print!("{}", render::diff(&o.reference, &o.candidate));
+            out.push_str(&render::diff(&o.reference, &o.candidate));
         }
     }
     if mismatches.len() > max {
-        println!("\n… and {} more mismatches (all in scorecard.md and results.json)", mismatches.len() - max);
+        let _ =
+            writeln!(out, "\n… and {} more mismatches (all in scorecard.md and results.json)", mismatches.len() - max);
     }
     if !mismatches.is_empty() {
-        println!();
+        out.push('\n');
     }
+    out
 }

@@ -78,6 +78,11 @@ impl FakeEngine {
         self
     }
 
+    /// Its report, to add what a real engine would have learned (events, refused settings).
+    pub fn report_mut(&mut self) -> &mut TargetReport {
+        &mut self.report
+    }
+
     /// Every statement sent so far, as `slate: sql`.
     pub fn sent(&self) -> Vec<String> {
         self.shared.sent.lock().expect("not poisoned").clone()

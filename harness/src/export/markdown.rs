@@ -86,7 +86,7 @@ fn target_line(label: &str, t: &TargetReport) -> String {
     if !t.refused_settings.is_empty() {
         notes.push(format!("refused settings: {}", t.refused_settings.iter().cloned().collect::<Vec<_>>().join("; ")));
     }
-    notes.extend(t.events.iter().cloned());
+    notes.extend(t.events.iter().map(|e| e.to_string()));
     line.push_str(&format!(" {} |", cell(&notes.join("; "))));
     line
 }
@@ -215,7 +215,7 @@ pub fn civil_date(days: i64) -> String {
 mod tests {
     use super::*;
     use crate::model::Strategy;
-    use crate::model::{Column, Outcome, Pair, ServerMessage, TxStatus};
+    use crate::model::{Column, Outcome, Pair, RestartCause, ServerMessage, TargetEvent, TxStatus};
     use crate::model::{MismatchKind, Normaliser, Phase, StepResult, Verdict};
 
     fn target(name: &str, version: &str) -> TargetReport {
@@ -320,7 +320,7 @@ mod tests {
         candidate
             .refused_settings
             .insert("lc_messages (42501 permission denied to set parameter \"lc_messages\")".into());
-        candidate.events.push("server crashed; restarted".into());
+        candidate.events.push(TargetEvent::Restarted { cause: RestartCause::Crashed, result: Ok(()) });
         let md = render_markdown(&sample(), &target("local", "15.18"), &candidate, "2026-01-01");
         insta::assert_snapshot!(md);
     }

@@ -16,5 +16,5 @@ pub use result::{
     Cell, IsolationResult, MismatchKind, Normaliser, Phase, Recording, ReferenceRun, Status, StepResult, Verdict,
     WorkloadResult,
 };
-pub use target::{Connections, Strategy, TargetReport};
+pub use target::{Connections, RestartCause, Strategy, TargetEvent, TargetReport};
 pub use workload::{Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};

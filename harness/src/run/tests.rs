@@ -80,6 +80,7 @@ fn respond(sql: &str, before: &[String]) -> Act {
             error("42P01", "relation \"t\" does not exist")
         }
         s if s.starts_with("INSERT") => ok("INSERT 0 1"),
+        s if s.contains("FROM t") => rows(&["1"]),
         s if s.starts_with("SELECT ") => {
             rows(&[s.trim_start_matches("SELECT ").split(',').next().unwrap_or("").trim()])
         }
@@ -232,4 +233,61 @@ async fn a_run_out_of_reduction_time_counts_what_it_left() {
     plan.reduce.as_mut().unwrap().total = Duration::ZERO;
     let events = run(&mut reference, &mut candidate, &plan).await;
     assert_eq!((events.repros.len(), events.skipped), (0, 1), "one root cause (same fingerprint), not reduced");
+}
+
+/// Durations (`0.3 s`) as `[duration]`: the one thing that changes from run to run.
+fn redact_durations(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(" s") {
+        let (head, tail) = rest.split_at(i);
+        let number = head.rsplit(|c: char| !(c.is_ascii_digit() || c == '.')).next().unwrap_or("");
+        if number.contains('.') && number.parse::<f64>().is_ok() {
+            out.push_str(&head[..head.len() - number.len()]);
+            out.push_str("[duration]");
+        } else {
+            out.push_str(head);
+            out.push_str(" s");
+        }
+        rest = &tail[2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_whole_run_on_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workloads(
+        dir.path(),
+        &[
+            ("a/same.sql", "SELECT 1;\nSELECT 2;\n"),
+            ("a/chain.sql", "CREATE TABLE t (a int);\nSELECT 3;\nINSERT INTO t VALUES (1);\nSELECT a FROM t;\n"),
+            ("b/setup.yaml", "feature: setup\narea: b\nsetup: BROKEN\nsteps:\n  - sql: SELECT 1\n"),
+        ],
+    );
+    let mut reference = FakeEngine::new("15.0 (fake)", |sql, before| match sql {
+        "BROKEN" => Act::Reply(error("42601", "syntax error at or near \"BROKEN\"")),
+        s => respond(s, before),
+    });
+    let mut candidate = reference_like_but(|sql| sql == "SELECT a FROM t", rows(&["1", "1"]));
+    candidate.report_mut().events.push(crate::model::TargetEvent::CancelIgnored {
+        workload: "pgparity_a_chain".into(),
+        location: "workloads/a/chain.sql:2:1".into(),
+    });
+    // Locations relative to the folder, so the snapshot does not depend on where it is.
+    let ws = ws
+        .into_iter()
+        .map(|mut w| {
+            for s in w.setup.iter_mut().chain(w.steps.iter_mut()) {
+                s.location.file = s.location.file.strip_prefix(dir.path()).unwrap().to_path_buf();
+            }
+            w
+        })
+        .collect();
+    let mut console = crate::console::Console::to(Vec::new(), false);
+    let plan = plan(ws, Some(dir.path().join("repros")));
+    schedule(&plan, Some(&mut reference), Some(&mut candidate), &mut console).await.expect("the run");
+    let text = String::from_utf8(console.into_inner()).unwrap();
+    insta::assert_snapshot!(redact_durations(&text));
 }

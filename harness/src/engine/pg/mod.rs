@@ -23,7 +23,9 @@ use slate::Slate;
 use wire::{quote_literal, Canceller, Response, Session};
 
 use crate::engine::{Cancel, Connection, Engine};
-use crate::model::{Connections, Fault, Outcome, Protocol, Requirement, Step, Strategy, TargetReport};
+use crate::model::{
+    Connections, Fault, Outcome, Protocol, Requirement, RestartCause, Step, Strategy, TargetEvent, TargetReport,
+};
 
 /// Session settings pinned identically on both sides (PRODUCT §4).
 pub const PINNED_SETTINGS: &[(&str, &str)] = &[
@@ -159,24 +161,29 @@ impl PgEngine {
         admin_result(session.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
     }
 
+    /// The open slate's name, for events.
+    fn slate_label(&self) -> String {
+        self.slate.as_ref().map(|s| s.name.clone()).unwrap_or_default()
+    }
+
     /// Before a workload: restart a server the harness owns if it crashed or wedged.
     async fn recover(&mut self) {
         let crashed = self.target.crashed();
         if !crashed && !self.wedged {
             return;
         }
-        let why = if crashed { "server crashed" } else { "a statement timed out and the server ignored the cancel" };
+        let cause = if crashed { RestartCause::Crashed } else { RestartCause::Wedged };
         self.wedged = false;
         self.one = None;
         if crashed {
             self.failed = true;
         }
         match self.target.restart().await {
-            Ok(true) => self.report.events.push(format!("{why}; restarted")),
+            Ok(true) => self.report.events.push(TargetEvent::Restarted { cause, result: Ok(()) }),
             Ok(false) => {}
             Err(e) => {
                 self.failed = true;
-                self.report.events.push(format!("{why}; restart failed: {e}"));
+                self.report.events.push(TargetEvent::Restarted { cause, result: Err(e) });
             }
         }
     }
@@ -235,10 +242,9 @@ impl PgEngine {
             Err(e) if self.target.owned() => {
                 self.failed = true;
                 self.one = None;
-                match self.target.restart().await {
-                    Ok(_) => self.report.events.push(format!("{name}: unreachable ({e}); restarted")),
-                    Err(r) => self.report.events.push(format!("{name}: unreachable ({e}); restart failed: {r}")),
-                }
+                let result = self.target.restart().await.map(|_| ());
+                let cause = RestartCause::Unreachable { workload: name.to_string(), why: e };
+                self.report.events.push(TargetEvent::Restarted { cause, result });
                 self.open_slate(name).await?
             }
             other => other.inspect_err(|_| self.failed = true)?,
@@ -277,7 +283,6 @@ impl PgEngine {
     /// for a crash, and what the target's report must say.
     async fn settle_response(&mut self, step: &Step, resp: Response, session: &mut Session) -> Outcome {
         let broken = session.broken;
-        let name = self.slate.as_ref().map(|s| s.name.clone()).unwrap_or_default();
         let mut outcome = self.resolve_types(resp, session).await;
         outcome.mask_volatile();
         if matches!(outcome.fault, Some(Fault::ConnectionLost | Fault::Protocol(_))) && self.server_died().await {
@@ -286,12 +291,14 @@ impl PgEngine {
         match &outcome.fault {
             Some(Fault::ConnectionLost | Fault::ServerCrashed) => {
                 self.failed = true;
-                let fault = outcome.fault.as_ref().expect("set");
-                self.report.events.push(format!("{name}: {fault} at {}", step.location));
+                let (workload, location) = (self.slate_label(), step.location.to_string());
+                let fault = outcome.fault.clone().expect("set");
+                self.report.events.push(TargetEvent::Fault { workload, fault, location });
             }
             Some(Fault::Timeout) if broken => {
                 self.wedged = true;
-                self.report.events.push(format!("{name}: cancel ignored at {}", step.location));
+                let (workload, location) = (self.slate_label(), step.location.to_string());
+                self.report.events.push(TargetEvent::CancelIgnored { workload, location });
             }
             _ => {}
         }
