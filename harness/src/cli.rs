@@ -208,14 +208,17 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-/// What main needs besides the plan.
-pub struct Prepared {
-    pub plan: Plan,
-    pub files: Files,
+/// A validated command, ready to run.
+pub enum Job {
+    /// Workloads on targets (run, record, check, reduce), and where the results go.
+    Compare { plan: Box<Plan>, files: Files },
+    /// The capture proxy.
+    Capture(crate::capture::Options),
 }
 
-/// Validate everything (workloads, saved outcomes) into a plan. All workload errors at once.
-pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
+/// Validate everything (targets, workloads, saved outcomes) into a job, before any I/O on a
+/// target. All workload errors at once.
+pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
     let (mode, reference, candidate, common, expected_dir, reduce, junit) = match command {
         Command::Run { reference, candidate, reduce, common, export } => {
             let options = reduce.options(&common.options);
@@ -225,8 +228,8 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         Command::Check { candidate, expected, common, export } => {
             (Mode::Check, candidate.clone(), candidate, common, expected, None, export.junit)
         }
-        Command::Capture { .. } => {
-            return Err(vec![Error::Usage("capture is not a comparison: run it with capture::serve".into())])
+        Command::Capture { listen, upstream, out } => {
+            return Ok(Job::Capture(crate::capture::Options { listen, upstream, out }))
         }
         Command::Reduce {
             workload,
@@ -252,7 +255,19 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
             (Mode::Reduce, reference, candidate, common, None, Some(reduce), export.junit)
         }
     };
-    let workloads = workload::load_all(&common.workloads)?;
+    let mut errors: Vec<Error> = Vec::new();
+    for spec in [&reference, &candidate] {
+        if let Err(message) = spec.validate() {
+            errors.push(Error::Usage(format!("target {spec}: {message}")));
+        }
+    }
+    let workloads = workload::load_all(&common.workloads).map_err(|mut e| {
+        errors.append(&mut e);
+        std::mem::take(&mut errors)
+    })?;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     if let (Mode::Reduce, Some(step)) = (mode, reduce.as_ref().and_then(|r| r.only_step)) {
         let w = &workloads[0];
         if workloads.len() != 1 || step == 0 || step > w.steps.len() {
@@ -294,5 +309,5 @@ pub fn prepare(command: Command) -> Result<Prepared, Vec<Error>> {
         reduce,
     };
     let files = Files::new(common.options.out, matches!(mode, Mode::Run | Mode::Record), junit);
-    Ok(Prepared { plan, files })
+    Ok(Job::Compare { plan: Box::new(plan), files })
 }

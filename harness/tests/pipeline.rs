@@ -180,6 +180,25 @@ fn an_unreachable_candidate_exits_3_without_leaking_the_password() {
     assert!(!err.contains("s3cret") && !String::from_utf8_lossy(&out.stdout).contains("s3cret"));
 }
 
+/// A malformed target is a usage error (exit 2) found before anything starts — it was exit 3
+/// after the other side's cluster had started — and its message never carries the password.
+#[test]
+fn a_malformed_target_exits_2_before_any_server_starts() {
+    let dir = scratch();
+    let w = workload(dir.path(), "u/one.sql", "SELECT 1;\n");
+    let out = pgparity(&["run", "--candidate", "postgres://someone:s3cret@127.0.0.1:notaport/db", w.to_str().unwrap()]);
+    // Nothing ran: a started target prints its version first.
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("postgres://someone:***@127.0.0.1:notaport/db") && err.contains("port"), "{err}");
+    assert!(!err.contains("s3cret") && !String::from_utf8_lossy(&out.stdout).contains("s3cret"), "{err}");
+    let out = pgparity(&["check", "--candidate", "docker:postgres?port=x", w.to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("`x` is not a port"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+}
+
 /// Bad workloads are refused before any connection, with file:line:column and exit code 2.
 #[test]
 fn bad_workloads_exit_2_with_locations_before_connecting() {

@@ -15,21 +15,6 @@ use std::time::Duration;
 
 use crate::model::{Outcome, Requirement, Step, TargetReport};
 
-/// The database (or schema) name of a workload: deterministic, so both sides and every run
-/// see the same `current_database()`.
-pub fn slate_name(id: &str) -> String {
-    let mut name: String = format!("pgparity_{}", id)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
-    if name.len() > 63 {
-        let hash = id.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
-        name.truncate(46);
-        name.push_str(&format!("_{:016x}", hash));
-    }
-    name
-}
-
 /// Stops a session's running statement from elsewhere (a protocol cancel request, say).
 pub trait Cancel: Send + Sync + 'static {
     fn cancel(&self) -> impl Future<Output = ()> + Send;
@@ -86,17 +71,4 @@ pub trait Engine: Send + Sized {
     fn extra_lane(&self) -> Option<Self>;
     /// Finish queued work and stop what the harness started.
     fn stop(self) -> impl Future<Output = ()> + Send;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slate_names_are_deterministic_identifiers() {
-        assert_eq!(slate_name("dml/Insert-returning"), "pgparity_dml_insert_returning");
-        let long = slate_name(&"x".repeat(100));
-        assert_eq!(long.len(), 63);
-        assert_ne!(long, slate_name(&"x".repeat(101)));
-    }
 }

@@ -17,4 +17,4 @@ pub use result::{
     WorkloadResult,
 };
 pub use target::{Connections, RestartCause, Strategy, TargetEvent, TargetReport};
-pub use workload::{Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};
+pub use workload::{slate_name, Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};

@@ -10,8 +10,9 @@ use std::time::Duration;
 use crate::compare::judge;
 use crate::engine::pg::server::{Target, TargetSpec};
 use crate::engine::pg::PgEngine;
-use crate::engine::{slate_name, Engine};
+use crate::engine::Engine;
 use crate::model::error::{Error, Result};
+use crate::model::slate_name;
 use crate::model::{
     Connections, Event, Mode, Observer, Pair, Recording, ReferenceRun, Status, TargetReport, Workload, WorkloadResult,
 };

@@ -11,8 +11,9 @@ use tokio::sync::mpsc;
 
 use super::record::{record, Limits, Script};
 use crate::compare::compare;
-use crate::engine::{slate_name, Engine};
+use crate::engine::Engine;
 use crate::model::error::{Location, Result};
+use crate::model::slate_name;
 use crate::model::{Event, Observer};
 use crate::model::{MismatchKind, WorkloadResult};
 use crate::model::{Outcome, Pair};

@@ -42,8 +42,38 @@ struct Entry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     session: Option<String>,
     sql: String,
+    /// How the step is sent besides its SQL (protocol, parameters, named statement, row limit,
+    /// COPY data), as a digest; absent for a plain step. A change makes the file stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sent: Option<String>,
     #[serde(flatten)]
     outcome: Outcome,
+}
+
+/// The digest of what a step sends besides its SQL; `None` for a plain step (the SQL alone).
+fn sent(step: &Step) -> Option<String> {
+    if step.protocol.is_none() && step.bind.is_none() && step.copy_data.is_none() {
+        return None;
+    }
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let mut canonical = format!("protocol={}\n", opt(step.protocol.map(|p| format!("{p:?}"))));
+    if let Some(b) = &step.bind {
+        canonical.push_str(&format!(
+            "statement={}\nfetch={}\n",
+            opt(b.statement.clone()),
+            opt(b.fetch.map(|f| f.to_string()))
+        ));
+        for p in &b.params {
+            let value = p.value.as_ref().map_or("NULL".to_string(), |v| format!("{}:{v}", v.len()));
+            canonical.push_str(&format!("param={}={value}\n", opt(p.type_name.clone())));
+        }
+    }
+    if let Some(data) = &step.copy_data {
+        canonical.push_str(&format!("copy={}:{data}", data.len()));
+    }
+    // FNV-1a, 64 bits: stable across builds and platforms.
+    let hash = canonical.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    Some(format!("{hash:016x}"))
 }
 
 pub fn path_for(dir: &Path, w: &Workload) -> PathBuf {
@@ -61,7 +91,7 @@ fn entries(steps: &[Step], outcomes: &[Outcome]) -> Vec<Entry> {
             if !s.ordered() {
                 outcome.rows.sort();
             }
-            Entry { session: s.session.clone(), sql: s.sql.clone(), outcome }
+            Entry { session: s.session.clone(), sql: s.sql.clone(), sent: sent(s), outcome }
         })
         .collect()
 }
@@ -144,7 +174,7 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
 fn check_same(steps: &[Step], entries: &[Entry]) -> std::result::Result<(), usize> {
     for (i, step) in steps.iter().enumerate() {
         match entries.get(i) {
-            Some(e) if e.sql == step.sql && e.session == step.session => {}
+            Some(e) if e.sql == step.sql && e.session == step.session && e.sent == sent(step) => {}
             _ => return Err(i + 1),
         }
     }
@@ -152,4 +182,43 @@ fn check_same(steps: &[Step], entries: &[Entry]) -> std::result::Result<(), usiz
         return Err(steps.len() + 1);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_workload(dir: &Path, text: &str) -> Workload {
+        let path = dir.join("w.yaml");
+        std::fs::write(&path, text).unwrap();
+        crate::workload::load_all(&[path]).expect("valid").remove(0)
+    }
+
+    /// The saved file must name what each step sent, not only its SQL: parameters, COPY data
+    /// and protocol changed after recording make it stale.
+    #[test]
+    fn a_change_in_what_a_step_sends_makes_the_file_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let original = "feature: f\narea: a\nsteps:\n  - sql: SELECT $1::int\n    params: [41]\n  - sql: COPY t FROM STDIN\n    copy_data: \"1\\n\"\n  - sql: SELECT 1\n    protocol: extended\n  - sql: SELECT 2\n";
+        let w = load_workload(dir.path(), original);
+        let run = ReferenceRun {
+            not_tested: None,
+            original: Recording { setup: vec![], steps: vec![Outcome::default(); 4] },
+            rewrite: None,
+        };
+        let saved = dir.path().join("expected");
+        write(&saved, &w, "15", &run).unwrap();
+        let text = std::fs::read_to_string(path_for(&saved, &w)).unwrap();
+        assert_eq!(text.matches("\"sent\"").count(), 3, "a plain step's entry is as before: {text}");
+        assert!(load(&saved, &w).is_ok());
+        for (changed, step) in [
+            (original.replace("[41]", "[42]"), 1),
+            (original.replace("\"1\\n\"", "\"2\\n\""), 2),
+            (original.replace("protocol: extended", "protocol: simple"), 3),
+        ] {
+            let edited = load_workload(dir.path(), &changed);
+            let err = load(&saved, &edited).expect_err("stale").to_string();
+            assert!(err.contains(&format!("is stale: step {step} changed")), "{err}");
+        }
+    }
 }

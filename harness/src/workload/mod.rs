@@ -8,7 +8,7 @@ pub use yaml::step_yaml;
 use std::path::{Component, Path, PathBuf};
 
 use crate::model::error::{Error, Location};
-use crate::model::{Order, Requirement, Step, Workload};
+use crate::model::{slate_name, Order, Requirement, Step, Workload};
 
 /// A step of `sql`, with its top-level ORDER BY read from the parse tree.
 pub fn step(sql: String, order: Order, location: Location) -> Step {
@@ -40,11 +40,20 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
     for (root, file) in files {
         match load_file(&root, &file) {
             Ok(w) => {
+                let location = Location { file: w.path.clone(), line: 1, column: 1 };
                 if let Some(other) = workloads.iter().find(|o| o.id == w.id) {
-                    errors.push(Error::Workload {
-                        location: Location { file: w.path.clone(), line: 1, column: 1 },
-                        message: format!("workload id `{}` is also used by {}", w.id, other.path.display()),
-                    });
+                    let message = format!("workload id `{}` is also used by {}", w.id, other.path.display());
+                    errors.push(Error::Workload { location, message });
+                } else if let Some(other) = workloads.iter().find(|o| slate_name(&o.id) == slate_name(&w.id)) {
+                    // Both would run in the same database: one's would be dropped under the other.
+                    let message = format!(
+                        "workload id `{}` and `{}` ({}) map to the same database name `{}`; rename one",
+                        w.id,
+                        other.id,
+                        other.path.display(),
+                        slate_name(&w.id)
+                    );
+                    errors.push(Error::Workload { location, message });
                 } else {
                     workloads.push(w);
                 }
@@ -207,6 +216,23 @@ mod tests {
         assert_eq!(id, "dml/returning");
         let id = workload_id(Path::new("/x/workloads/dml"), Path::new("/x/workloads/dml/a.sql"));
         assert_eq!(id, "dml/a");
+    }
+
+    /// `a-b` and `a_b` would share database `pgparity_a_b`: the run would drop one's database
+    /// under the other. Refused at load, naming both.
+    #[test]
+    fn ids_that_share_a_database_name_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("w");
+        std::fs::create_dir(&root).unwrap();
+        for name in ["a-b.sql", "a_b.sql", "c.sql"] {
+            std::fs::write(root.join(name), "SELECT 1;\n").unwrap();
+        }
+        let errors = load_all(&[root]).expect_err("refused");
+        assert_eq!(errors.len(), 1);
+        let message = errors[0].to_string();
+        assert!(message.contains("a_b.sql:1:1") && message.contains("`w/a-b`"), "{message}");
+        assert!(message.contains("same database name `pgparity_w_a_b`"), "{message}");
     }
 
     #[test]

@@ -154,7 +154,7 @@ impl Supervised {
         self.stopped = true;
         unregister(self.owned.pid);
         if let (false, Some(dir)) = (keep_dir, &self.owned.dir) {
-            let _ = std::fs::remove_dir_all(dir);
+            let _ = tokio::fs::remove_dir_all(dir).await;
         }
     }
 }

@@ -25,7 +25,11 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 
 impl LocalCluster {
     pub async fn start(bindir: Option<&Path>) -> Result<LocalCluster, String> {
-        let bindir = find_bindir(bindir)?;
+        // It may run `pg_config`: off the async workers.
+        let given = bindir.map(Path::to_path_buf);
+        let bindir = tokio::task::spawn_blocking(move || find_bindir(given.as_deref()))
+            .await
+            .map_err(|e| format!("finding the server binaries: {e}"))??;
         let run_as = if nix::unistd::geteuid().is_root() {
             let user = User::from_name("postgres")
                 .map_err(|e| e.to_string())?

@@ -30,8 +30,6 @@ impl FromStr for TargetSpec {
         } else if let Some(dir) = s.strip_prefix("local:") {
             Ok(TargetSpec::Local(Some(PathBuf::from(dir))))
         } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            // Parsed now, so a malformed URL is a usage error before any server starts.
-            url_params(s)?;
             Ok(TargetSpec::Url(s.to_string()))
         } else if let Some(cmd) = s.strip_prefix("exec:") {
             if !cmd.contains("{port}") {
@@ -39,13 +37,25 @@ impl FromStr for TargetSpec {
             }
             Ok(TargetSpec::Exec(cmd.to_string()))
         } else if let Some(image) = s.strip_prefix("docker:") {
-            docker::DockerSpec::parse(image)?;
             Ok(TargetSpec::Docker(image.to_string()))
         } else {
             Err(format!(
                 "`{}`: a target is local, local:BINDIR, postgres://URL, exec:COMMAND or docker:IMAGE",
                 redact(s)
             ))
+        }
+    }
+}
+
+impl TargetSpec {
+    /// Everything that can be checked without starting or reaching it (a URL's syntax, a
+    /// container's options), so a malformed target is a usage error before any server starts.
+    /// The message never carries a password.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        match self {
+            TargetSpec::Url(url) => url_params(url).map(|_| ()),
+            TargetSpec::Docker(image) => docker::DockerSpec::parse(image).map(|_| ()),
+            TargetSpec::Local(_) | TargetSpec::Exec(_) => Ok(()),
         }
     }
 }
