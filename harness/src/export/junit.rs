@@ -63,85 +63,18 @@ fn case(r: &WorkloadResult, s: &StepResult) -> TestCase {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        Column, Connections, MismatchKind, Outcome, Pair, Phase, Strategy, TargetReport, TxStatus, WorkloadResult,
-    };
-
-    fn target(version: &str) -> TargetReport {
-        TargetReport {
-            target: "local".into(),
-            version: version.into(),
-            connections: Connections::Many,
-            strategy: Some(Strategy::FreshDatabase),
-            strategy_reason: None,
-            refused_settings: Default::default(),
-            events: Vec::new(),
-        }
-    }
-
-    fn step(index: usize, sql: &str, verdict: Verdict, outcomes: Option<Pair<Outcome>>) -> StepResult {
-        StepResult {
-            phase: Phase::Step,
-            index,
-            session: None,
-            location: format!("w.yaml:{index}:1"),
-            sql: sql.into(),
-            verdict,
-            outcomes,
-        }
-    }
-
-    fn result(id: &str, status: Status, statements: Vec<StepResult>) -> WorkloadResult {
-        WorkloadResult {
-            id: id.into(),
-            path: format!("{id}.yaml"),
-            feature: id.into(),
-            area: "A".into(),
-            status,
-            reason: (status == Status::NotTested).then(|| "requires extension:postgis".into()),
-            matched: statements.iter().filter(|s| s.verdict.is_match()).count(),
-            total: statements.len(),
-            statements,
-            rewrite: Vec::new(),
-            repros: Vec::new(),
-            alternative: None,
-            isolation: None,
-        }
-    }
+    use crate::export::markdown::tests::{sample, target};
 
     #[test]
     fn suites_cases_failures_and_skips_read_back_as_written() {
-        let int = Outcome {
-            columns: Some(vec![Column { name: "x".into(), type_name: "integer".into(), typmod: -1 }]),
-            rows: vec![vec![Some("31".into())]],
-            tag: Some("SELECT 1".into()),
-            status: TxStatus::Idle,
-            ..Outcome::default()
-        };
-        let text = Outcome {
-            columns: Some(vec![Column { type_name: "text".into(), ..int.columns.clone().unwrap()[0].clone() }]),
-            ..int.clone()
-        };
-        let mismatch = Verdict::Mismatch { kinds: vec![MismatchKind::ColumnTypes], normalisers: vec![] };
-        let results = vec![
-            result("a/works", Status::Works, vec![step(1, "SELECT 1", Verdict::Match, None)]),
-            result(
-                "a/blocked",
-                Status::Blocked,
-                vec![
-                    step(1, "SELECT 1", Verdict::Match, None),
-                    step(2, "SELECT 'a' || 'b' < 'c'", mismatch, Some(Pair::new(int, text))),
-                ],
-            ),
-            result("a/skipped", Status::NotTested, Vec::new()),
-        ];
-        let (reference, candidate) = (target("15.18"), target("18.4"));
+        let results = sample();
+        let (reference, candidate) = (target("local", "15.18"), target("local", "18.4"));
         let xml =
             render(&Report { results: &results, reference: &reference, candidate: &candidate, date: "2026-01-01" });
         let back = JunitReport::deserialize_from_str(&xml).expect("valid JUnit XML");
         assert_eq!((back.tests, back.failures, back.skipped, back.errors), (4, 1, 1, 0));
-        let blocked = &back.test_suites[1];
-        assert_eq!(blocked.name.as_str(), "a/blocked");
+        let blocked = &back.test_suites[0];
+        assert_eq!(blocked.name.as_str(), "syntax/literals");
         assert_eq!((blocked.tests, blocked.failures), (2, 1));
         let versions: Vec<(&str, &str)> = blocked
             .properties
@@ -150,17 +83,19 @@ mod tests {
             .filter(|(n, _)| ["reference", "candidate"].contains(n))
             .collect();
         assert_eq!(versions, [("reference", "15.18"), ("candidate", "18.4")]);
-        let TestCaseStatus::NonSuccess { message, ty, description, .. } = &blocked.test_cases[1].status else {
-            panic!("a failure: {:?}", blocked.test_cases[1].status)
+        let TestCaseStatus::NonSuccess { message, ty, description, .. } = &blocked.test_cases[0].status else {
+            panic!("a failure: {:?}", blocked.test_cases[0].status)
         };
-        assert_eq!(ty.as_ref().map(|t| t.as_str()), Some("column types"));
-        assert!(message.as_ref().unwrap().as_str().contains("step 2"));
+        assert_eq!(ty.as_ref().map(|t| t.as_str()), Some("error vs success"));
+        assert!(message.as_ref().unwrap().as_str().starts_with("step 1 at workloads/x.yaml:5:10"));
         let body = description.as_ref().unwrap().as_str();
         assert!(
-            body.contains("'a' || 'b' < 'c'")
-                && body.contains("-columns: x integer")
-                && body.contains("+columns: x text"),
+            body.starts_with("SELECT 0x1F") && body.contains("-error: ERROR 42601") && body.contains("+row: \"31\""),
             "{body}"
+        );
+        let skipped = &back.test_suites[2];
+        assert!(
+            matches!(&skipped.test_cases[0].status, TestCaseStatus::Skipped { message: Some(m), .. } if m.as_str().starts_with("requires extension:postgis"))
         );
     }
 }

@@ -212,13 +212,13 @@ pub fn civil_date(days: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::Strategy;
     use crate::model::{Column, Outcome, Pair, RestartCause, ServerMessage, TargetEvent, TxStatus};
     use crate::model::{MismatchKind, Normaliser, Phase, StepResult, Verdict};
 
-    fn target(name: &str, version: &str) -> TargetReport {
+    pub(in crate::export) fn target(name: &str, version: &str) -> TargetReport {
         TargetReport {
             target: name.into(),
             version: version.into(),
@@ -261,7 +261,8 @@ mod tests {
         }
     }
 
-    fn sample() -> Vec<WorkloadResult> {
+    /// Three workloads: one Blocked (a step errors on one side only), one Works, one Not tested.
+    pub(in crate::export) fn sample() -> Vec<WorkloadResult> {
         let ok = Outcome {
             columns: Some(vec![Column { name: "?column?".into(), type_name: "integer".into(), typmod: -1 }]),
             rows: vec![vec![Some("31".into())]],

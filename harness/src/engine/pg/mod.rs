@@ -43,19 +43,19 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct PgEngine {
-    pub target: Target,
-    pub(super) admin: Admin,
+    target: Target,
+    admin: Admin,
     /// With `Connections::One`: the session everything runs on, between workloads.
-    pub(super) one: Option<Session>,
+    one: Option<Session>,
     /// The next workload's database, being created while the current one runs.
-    pub(super) pending: Option<Pending>,
+    pending: Option<Pending>,
     /// Built-in type names, loading in the background from the start.
-    pub(super) types_loading: Option<Pending>,
-    pub(super) types: Option<HashMap<u32, String>>,
-    pub report: TargetReport,
+    types_loading: Option<Pending>,
+    types: Option<HashMap<u32, String>>,
+    report: TargetReport,
     /// A fault that means the target itself failed (crash, dropped connection, unreachable):
     /// exit code 3.
-    pub failed: bool,
+    failed: bool,
     /// A statement timed out and the server ignored the cancel: restart before going on.
     wedged: bool,
     /// The protocol steps are sent with unless they say otherwise.
