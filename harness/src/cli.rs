@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::pg::server::TargetSpec;
+use crate::engine::target::TargetSpec;
 use crate::export::Files;
 use crate::model::error::Error;
 use crate::model::Mode;
@@ -229,7 +229,10 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             (Mode::Check, candidate.clone(), candidate, common, expected, None, export.junit)
         }
         Command::Capture { listen, upstream, out } => {
-            return Ok(Job::Capture(crate::capture::Options { listen, upstream, out }))
+            if let TargetSpec::Sqlite(_) = upstream {
+                return Err(vec![Error::Usage(format!("capture: the upstream {upstream} is not a PostgreSQL server"))]);
+            }
+            return Ok(Job::Capture(crate::capture::Options { listen, upstream, out }));
         }
         Command::Reduce {
             workload,

@@ -13,8 +13,9 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::engine::pg::server::{Target, TargetSpec};
+use crate::engine::pg::server::Target;
 use crate::engine::pg::wire::{ConnectParams, Host, Session};
+use crate::engine::target::TargetSpec;
 use crate::model::error::{Error, Result};
 use record::Capture;
 

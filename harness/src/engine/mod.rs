@@ -4,11 +4,15 @@
 //! and lost connections are data), cancels a waiting statement, and reports what it is.
 //!
 //! Implementations: `pg` (the PostgreSQL wire protocol: local clusters, URLs, `exec:` and
-//! `docker:` servers) and `fake` (deterministic, scripted, for unit tests of the schedule, the
-//! reduction passes and the judgement). The run (`run::record`) drives any of them.
+//! `docker:` servers), `sqlite` (SQLite compiled in) and `fake` (deterministic, scripted, for
+//! unit tests of the schedule, the reduction passes and the judgement); `any` is whichever a
+//! target string names. The run (`run::record`) drives any of them.
 
+pub mod any;
 pub mod fake;
 pub mod pg;
+pub mod sqlite;
+pub mod target;
 
 use std::future::Future;
 use std::time::Duration;

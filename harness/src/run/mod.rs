@@ -8,8 +8,8 @@ mod schedule;
 use std::time::Duration;
 
 use crate::compare::judge;
-use crate::engine::pg::server::{Target, TargetSpec};
-use crate::engine::pg::PgEngine;
+use crate::engine::any::AnyEngine;
+use crate::engine::target::TargetSpec;
 use crate::engine::Engine;
 use crate::model::error::{Error, Result};
 use crate::model::slate_name;
@@ -191,14 +191,11 @@ async fn schedule<E: Engine + 'static>(
 }
 
 /// Start (or reach) a target and take it into use, when this mode needs it.
-async fn start(spec: &TargetSpec, needed: bool, protocol: crate::model::Protocol) -> Option<Result<PgEngine>> {
+async fn start(spec: &TargetSpec, needed: bool, protocol: crate::model::Protocol) -> Option<Result<AnyEngine>> {
     if !needed {
         return None;
     }
-    Some(match Target::start(spec).await {
-        Ok(target) => Ok(PgEngine::start(target, protocol).await),
-        Err(e) => Err(e),
-    })
+    Some(AnyEngine::start(spec, protocol).await)
 }
 
 /// The reference's outcome of a workload: the original statements, then the rewrite if any.

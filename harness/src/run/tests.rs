@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::engine::fake::{error, ok, rows, Act, FakeEngine};
-use crate::engine::pg::server::TargetSpec;
+use crate::engine::target::TargetSpec;
 use crate::model::{ReproSummary, Status};
 use crate::reduce::ddmin::Budget;
 

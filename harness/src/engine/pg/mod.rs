@@ -11,6 +11,7 @@ mod slate;
 mod types;
 pub mod wire;
 
+pub use request::Request as PgRequest;
 pub use types::type_names;
 
 use std::collections::{BTreeSet, HashMap};

@@ -11,88 +11,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::engine::pg::wire::{ConnectParams, Host, Session};
+use crate::engine::target::{redact, TargetSpec};
 use crate::model::error::{Error, Result};
-
-/// A target as the user named it (`local`, `local:/bin`, `postgres://…`, `exec:CMD`, `docker:IMG`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TargetSpec {
-    Local(Option<PathBuf>),
-    Url(String),
-    Exec(String),
-    Docker(String),
-}
-
-impl FromStr for TargetSpec {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        if s == "local" {
-            Ok(TargetSpec::Local(None))
-        } else if let Some(dir) = s.strip_prefix("local:") {
-            Ok(TargetSpec::Local(Some(PathBuf::from(dir))))
-        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
-            Ok(TargetSpec::Url(s.to_string()))
-        } else if let Some(cmd) = s.strip_prefix("exec:") {
-            if !cmd.contains("{port}") {
-                return Err(format!("`{s}`: an exec: command must take the port as {{port}}"));
-            }
-            Ok(TargetSpec::Exec(cmd.to_string()))
-        } else if let Some(image) = s.strip_prefix("docker:") {
-            Ok(TargetSpec::Docker(image.to_string()))
-        } else {
-            Err(format!(
-                "`{}`: a target is local, local:BINDIR, postgres://URL, exec:COMMAND or docker:IMAGE",
-                redact(s)
-            ))
-        }
-    }
-}
-
-impl TargetSpec {
-    /// Everything that can be checked without starting or reaching it (a URL's syntax, a
-    /// container's options), so a malformed target is a usage error before any server starts.
-    /// The message never carries a password.
-    pub fn validate(&self) -> std::result::Result<(), String> {
-        match self {
-            TargetSpec::Url(url) => url_params(url).map(|_| ()),
-            TargetSpec::Docker(image) => docker::DockerSpec::parse(image).map(|_| ()),
-            TargetSpec::Local(_) | TargetSpec::Exec(_) => Ok(()),
-        }
-    }
-}
-
-impl std::fmt::Display for TargetSpec {
-    /// The user's spelling with any password replaced by `***`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TargetSpec::Local(None) => f.write_str("local"),
-            TargetSpec::Local(Some(dir)) => write!(f, "local:{}", dir.display()),
-            TargetSpec::Url(url) => f.write_str(&redact(url)),
-            TargetSpec::Exec(cmd) => write!(f, "exec:{cmd}"),
-            TargetSpec::Docker(image) => write!(f, "docker:{image}"),
-        }
-    }
-}
-
-/// Replace the password of a URL (`user:pw@`) and any `password=` parameter with `***`.
-pub fn redact(url: &str) -> String {
-    let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..].find(['/', '?']).map(|i| rest_start + i).unwrap_or(out.len());
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
-            }
-        }
-    }
-    if let Some(i) = out.find("password=") {
-        let start = i + "password=".len();
-        let end = out[start..].find('&').map(|j| start + j).unwrap_or(out.len());
-        out.replace_range(start..end, "***");
-    }
-    out
-}
 
 /// What the harness started for a target, if anything.
 enum Server {
@@ -130,6 +50,7 @@ impl Target {
                 let server = docker::DockerServer::start(image).await.map_err(|m| Error::target(spec, m))?;
                 (server.params(), Some(Server::Docker(Box::new(server))))
             }
+            TargetSpec::Sqlite(_) => return Err(Error::target(spec, "not a PostgreSQL server")),
         };
         let mut target = Target { spec: spec.clone(), params, version: String::new(), server };
         // Patiently: a one-connection server may still be closing the readiness probe.
@@ -268,24 +189,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn target_grammar() {
-        assert_eq!("local".parse(), Ok(TargetSpec::Local(None)));
-        assert_eq!("local:/opt/pg/bin".parse(), Ok(TargetSpec::Local(Some("/opt/pg/bin".into()))));
-        assert!(matches!("postgres://u@h/db".parse(), Ok(TargetSpec::Url(_))));
-        assert!(matches!("exec:srv --port {port}".parse(), Ok(TargetSpec::Exec(_))));
-        assert!("exec:srv".parse::<TargetSpec>().unwrap_err().contains("{port}"));
-        assert!("mysql://x".parse::<TargetSpec>().is_err());
-    }
-
-    #[test]
     fn passwords_never_show() {
-        assert_eq!(redact("postgres://u:secret@h:5433/db"), "postgres://u:***@h:5433/db");
-        assert_eq!(
-            redact("postgres://u@h/db?password=secret&sslmode=disable"),
-            "postgres://u@h/db?password=***&sslmode=disable"
-        );
-        let spec: TargetSpec = "postgres://u:pw@h/db".parse().unwrap();
-        assert_eq!(spec.to_string(), "postgres://u:***@h/db");
         let params = url_params_with("postgres://u:pw@h/db", |_| None).unwrap();
         assert!(!format!("{params:?}").contains("pw\""));
     }
