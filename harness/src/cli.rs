@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::engine::target::TargetSpec;
 use crate::export::Files;
 use crate::model::error::Error;
-use crate::model::Mode;
 use crate::model::Protocol;
+use crate::model::{Mode, Pair};
 use crate::reduce::ddmin::Budget;
 use crate::run::{Plan, ReduceOptions};
 use crate::store::expected;
@@ -106,6 +106,42 @@ pub enum Command {
         #[command(flatten)]
         export: ExportArgs,
     },
+    /// Apply a migration history on two targets and check, after every version, that the two
+    /// schemas are still the same (one tree on both sides, or a tree per backend).
+    #[command(after_help = MIGRATE_HELP)]
+    Migrate {
+        /// The migrations folder (the reference's, when a second is given).
+        migrations: PathBuf,
+        /// The candidate's migrations folder, paired with the first by version.
+        candidate_migrations: Option<PathBuf>,
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        reference: TargetSpec,
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        candidate: TargetSpec,
+        /// A file listing the reference tree's migrations in order (overrides the names).
+        #[arg(long, value_name = "FILE")]
+        order: Option<PathBuf>,
+        /// The same for the candidate's tree.
+        #[arg(long, value_name = "FILE")]
+        candidate_order: Option<PathBuf>,
+        /// More type equivalences, one `postgres_type = sqlite_type` per line.
+        #[arg(long, value_name = "FILE")]
+        types: Option<PathBuf>,
+        /// The table the migration tool records versions in: re-running the history must add no row.
+        #[arg(long, value_name = "NAME")]
+        history_table: Option<String>,
+        /// A baseline (squashed) schema for the reference: a fresh install from it must equal the
+        /// upgraded schema (and for the candidate, unless --candidate-baseline names its own).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        candidate_baseline: Option<PathBuf>,
+        /// Where scorecard.md and results.json are written.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
+        timeout: f64,
+    },
     /// Compare a candidate against the saved expected/, with no reference server.
     #[command(after_help = AFTER_HELP)]
     Check {
@@ -120,6 +156,19 @@ pub enum Command {
         export: ExportArgs,
     },
 }
+
+const MIGRATE_HELP: &str = "\
+Examples:
+  pgparity migrate migrations/                                 one tree, local vs local (a self-check)
+  pgparity migrate --candidate local:/opt/pg18/bin migrations/ the same history on PostgreSQL 15 and 18
+  pgparity migrate --candidate sqlite migrations/postgres migrations/sqlite
+                                                               a tree per backend, paired by version
+
+Exit codes:
+  0  the schemas are equivalent after every version
+  1  a drift, a failed migration, or an invariant that does not hold
+  2  usage or input error (nothing was run)
+  3  a target failed";
 
 /// Reduction of mismatches to repros (in `run`).
 #[derive(Args, Debug)]
@@ -212,6 +261,8 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 pub enum Job {
     /// Workloads on targets (run, record, check, reduce), and where the results go.
     Compare { plan: Box<Plan>, files: Files },
+    /// A migration history on two targets, and where the report goes.
+    Migrate { plan: Box<crate::migrate::Plan>, files: Files },
     /// The capture proxy.
     Capture(crate::capture::Options),
 }
@@ -227,6 +278,74 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
         Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None, None, None),
         Command::Check { candidate, expected, common, export } => {
             (Mode::Check, candidate.clone(), candidate, common, expected, None, export.junit)
+        }
+        Command::Migrate {
+            migrations,
+            candidate_migrations,
+            reference,
+            candidate,
+            order,
+            candidate_order,
+            types,
+            history_table,
+            baseline,
+            candidate_baseline,
+            out,
+            timeout,
+        } => {
+            let mut errors = Vec::new();
+            for spec in [&reference, &candidate] {
+                if let Err(message) = spec.validate() {
+                    errors.push(Error::Usage(format!("target {spec}: {message}")));
+                }
+            }
+            let equivalence = match &types {
+                Some(path) => match std::fs::read_to_string(path) {
+                    Ok(text) => crate::schema::types::Equivalence::parse(&text).unwrap_or_else(|(line, message)| {
+                        errors.push(Error::Workload {
+                            location: crate::model::Location { file: path.clone(), line, column: 1 },
+                            message,
+                        });
+                        Default::default()
+                    }),
+                    Err(e) => {
+                        errors.push(Error::io(path, e));
+                        Default::default()
+                    }
+                },
+                None => Default::default(),
+            };
+            let reference_tree = crate::migrate::tree::read(&migrations, order.as_deref());
+            let candidate_tree = match &candidate_migrations {
+                Some(dir) => crate::migrate::tree::read(dir, candidate_order.as_deref().or(order.as_deref())),
+                None => crate::migrate::tree::read(&migrations, order.as_deref()),
+            };
+            if let Some(name) = history_table
+                .as_deref()
+                .filter(|n| !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            {
+                errors
+                    .push(Error::Usage(format!("--history-table `{name}`: a table name (letters, digits, `_`, `.`)")));
+            }
+            let (reference_tree, candidate_tree) = match (reference_tree, candidate_tree) {
+                (Ok(r), Ok(c)) if errors.is_empty() => (r, c),
+                (r, c) => {
+                    errors.extend(r.err());
+                    errors.extend(c.err());
+                    return Err(errors);
+                }
+            };
+            let candidate_baseline = candidate_baseline.or_else(|| baseline.clone());
+            let plan = crate::migrate::Plan {
+                reference,
+                candidate,
+                trees: Pair::new(reference_tree, candidate_tree),
+                equivalence,
+                timeout: Duration::from_secs_f64(timeout),
+                history_table,
+                baseline: Pair::new(baseline, candidate_baseline),
+            };
+            return Ok(Job::Migrate { plan: Box::new(plan), files: Files::new(out, false, None) });
         }
         Command::Capture { listen, upstream, out } => {
             if let TargetSpec::Sqlite(_) = upstream {

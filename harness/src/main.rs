@@ -30,6 +30,7 @@ fn main() {
     let code = runtime.block_on(async move {
         match job {
             Job::Compare { plan, files } => compare(*plan, files).await,
+            Job::Migrate { plan, files } => migrate(*plan, files).await,
             Job::Capture(options) => capture(options).await,
         }
     });
@@ -80,6 +81,44 @@ async fn compare(plan: Plan, mut files: Files) -> i32 {
         }
         _ = sigterm.recv() => {
             interrupted("terminated");
+            stop_all().await;
+            143
+        }
+    }
+}
+
+/// `pgparity migrate`: the history on both sides, then the report; until done, Ctrl-C or SIGTERM.
+async fn migrate(plan: pgparity::migrate::Plan, files: Files) -> i32 {
+    let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot watch SIGTERM: {e}");
+            return exit::TARGET;
+        }
+    };
+    tokio::select! {
+        result = pgparity::migrate::execute(&plan) => match result {
+            Ok(done) => {
+                print!("{}", pgparity::console::migrations(&done.report, &done.targets));
+                if let Err(e) = files.write_migrations(&done.report, &done.targets) {
+                    eprintln!("error: {e}");
+                    return e.exit_code();
+                }
+                if done.report.differs() { exit::MISMATCH } else { exit::OK }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                stop_all().await;
+                e.exit_code()
+            }
+        },
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("\ninterrupted: stopping the servers the harness started");
+            stop_all().await;
+            130
+        }
+        _ = sigterm.recv() => {
+            eprintln!("\nterminated: stopping the servers the harness started");
             stop_all().await;
             143
         }

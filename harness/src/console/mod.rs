@@ -198,3 +198,43 @@ fn diffs(results: &[WorkloadResult], max: usize) -> String {
     }
     out
 }
+
+/// A migrate run on the console: both targets, a line per version, each drift, the invariants.
+pub fn migrations(m: &crate::model::MigrationReport, targets: &crate::model::Pair<TargetReport>) -> String {
+    let mut out = String::new();
+    for (label, t) in [("reference", &targets.reference), ("candidate", &targets.candidate)] {
+        let _ = writeln!(out, "{label}: {} — {}", t.target, t.version);
+    }
+    for (label, t) in [("reference", &m.trees.reference), ("candidate", &m.trees.candidate)] {
+        let _ = writeln!(out, "{label} tree: {} ({} migrations, {})", t.root, t.migrations, t.convention);
+    }
+    for v in &m.versions {
+        let carried =
+            if v.carried > 0 { format!(" ({} earlier drift(s) still there)", v.carried) } else { String::new() };
+        let _ = writeln!(out, "version {:<16} {}{carried}", v.version, v.status);
+        for d in &v.drifts {
+            let _ = writeln!(out, "    {} {}: reference {}, candidate {}", d.kind, d.object, d.reference, d.candidate);
+        }
+        for (side, e) in [("reference", &v.errors.reference), ("candidate", &v.errors.candidate)] {
+            if let Some(e) = e {
+                let _ = writeln!(out, "    {side} failed: {e}");
+            }
+        }
+        for n in &v.notes {
+            let _ = writeln!(out, "    {n}");
+        }
+    }
+    for i in &m.invariants {
+        let show = |h: Option<bool>| match h {
+            Some(true) => "holds",
+            Some(false) => "does not hold",
+            None => "not checked",
+        };
+        let _ =
+            writeln!(out, "{}: reference {}, candidate {}", i.name, show(i.holds.reference), show(i.holds.candidate));
+        for e in &i.evidence {
+            let _ = writeln!(out, "    {e}");
+        }
+    }
+    out
+}

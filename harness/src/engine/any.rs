@@ -104,6 +104,12 @@ impl Engine for AnyEngine {
             AnyEngine::Sqlite(e) => e.report(),
         }
     }
+    fn dialect(&self) -> crate::model::Dialect {
+        match self {
+            AnyEngine::Pg(e) => e.dialect(),
+            AnyEngine::Sqlite(e) => e.dialect(),
+        }
+    }
     fn failed(&self) -> bool {
         match self {
             AnyEngine::Pg(e) => e.failed(),

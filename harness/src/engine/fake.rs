@@ -197,6 +197,9 @@ impl Engine for FakeEngine {
     fn report(&self) -> &TargetReport {
         &self.report
     }
+    fn dialect(&self) -> crate::model::Dialect {
+        crate::model::Dialect::Postgres
+    }
     fn failed(&self) -> bool {
         false
     }

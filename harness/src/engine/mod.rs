@@ -17,7 +17,7 @@ pub mod target;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::model::{Outcome, Requirement, Step, TargetReport};
+use crate::model::{Dialect, Outcome, Requirement, Step, TargetReport};
 
 /// Stops a session's running statement from elsewhere (a protocol cancel request, say).
 pub trait Cancel: Send + Sync + 'static {
@@ -51,6 +51,8 @@ pub trait Engine: Send + Sized {
 
     /// What it is and what the run learned about it (version, adaptations, events).
     fn report(&self) -> &TargetReport;
+    /// Whose SQL it speaks, and whose catalog describes its schema.
+    fn dialect(&self) -> Dialect;
     /// The target itself failed during the run (crash, dropped connection, unreachable): exit 3.
     fn failed(&self) -> bool;
     /// It takes one connection at a time: a workload's sessions all run on one.

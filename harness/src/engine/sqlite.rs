@@ -344,6 +344,42 @@ fn result_code_name(extended: i32) -> &'static str {
     }
 }
 
+/// A script split into statements as SQLite's own shell splits it (`sqlite3_complete`: a `;`
+/// ends a statement unless it is inside a string, a comment or a trigger's BEGIN … END); each
+/// with its byte offset. Pieces holding only comments are left out; an unterminated last
+/// statement is kept (SQLite's error will be its outcome).
+pub fn split(script: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let push = |out: &mut Vec<(usize, String)>, from: usize, piece: &str| {
+        let text = piece.trim().trim_end_matches(';').trim_end();
+        if !keywords(text, 1).is_empty() {
+            let lead = piece.len() - piece.trim_start().len();
+            out.push((from + lead, text.to_string()));
+        }
+    };
+    for (i, _) in script.match_indices(';') {
+        if i < start {
+            continue;
+        }
+        let piece = &script[start..=i];
+        if complete(piece) {
+            push(&mut out, start, piece);
+            start = i + 1;
+        }
+    }
+    push(&mut out, start, &script[start..]);
+    out
+}
+
+/// Does `sql` end with a complete statement (SQLite's `sqlite3_complete`)?
+fn complete(sql: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(sql) else { return false };
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call; sqlite3_complete
+    // only reads it and needs no open database.
+    unsafe { ffi::sqlite3_complete(c.as_ptr()) != 0 }
+}
+
 /// Remove a database file and what SQLite keeps beside it.
 fn remove_database(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -358,6 +394,9 @@ impl Engine for SqliteEngine {
 
     fn report(&self) -> &TargetReport {
         &self.report
+    }
+    fn dialect(&self) -> crate::model::Dialect {
+        crate::model::Dialect::Sqlite
     }
     fn failed(&self) -> bool {
         false
@@ -422,6 +461,18 @@ mod tests {
         assert_eq!(command_tag("ALTER TABLE t ADD COLUMN b", false, 0, 0), "ALTER TABLE");
         assert_eq!(command_tag("END", false, 0, 0), "COMMIT");
         assert_eq!(command_tag("ROLLBACK TO SAVEPOINT s", false, 0, 0), "ROLLBACK");
+    }
+
+    #[test]
+    fn scripts_split_as_sqlite_splits_them() {
+        let script = "-- users\nCREATE TABLE t (a TEXT DEFAULT ';');\nCREATE TRIGGER g AFTER INSERT ON t BEGIN\n  UPDATE t SET a = 'x;y';\n  DELETE FROM t WHERE a = '';\nEND;\n-- done\n;\nSELECT 1";
+        let pieces = split(script);
+        let texts: Vec<&str> = pieces.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert!(texts[0].ends_with("DEFAULT ';')"), "{texts:?}");
+        assert!(texts[1].starts_with("CREATE TRIGGER") && texts[1].ends_with("END"), "{texts:?}");
+        assert_eq!(texts[2], "SELECT 1");
+        assert_eq!(&script[pieces[1].0..pieces[1].0 + 14], "CREATE TRIGGER");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::markdown::Counts;
 use super::Report;
-use crate::model::{TargetReport, WorkloadResult};
+use crate::model::{MigrationReport, TargetReport, WorkloadResult};
 
 /// Version of the results JSON schema.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -17,6 +17,8 @@ struct ResultsFile<'a> {
     candidate: &'a TargetReport,
     summary: Counts,
     workloads: &'a [WorkloadResult],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    migrations: Option<&'a MigrationReport>,
 }
 
 /// The results as versioned JSON.
@@ -28,6 +30,7 @@ pub fn render(report: &Report<'_>) -> String {
         candidate: report.candidate,
         summary: Counts::of(report.results),
         workloads: report.results,
+        migrations: report.migrations,
     };
     crate::store::json::to_string(&file)
 }

@@ -15,6 +15,9 @@ pub fn render(report: &Report<'_>) -> String {
     for r in report.results {
         junit.add_test_suite(suite(r, report));
     }
+    if let Some(m) = report.migrations {
+        junit.add_test_suite(migrations(m));
+    }
     // Serialising into a String only fails on a writer error, which a String never gives.
     junit.to_string().unwrap_or_default()
 }
@@ -38,6 +41,35 @@ fn suite(r: &WorkloadResult, report: &Report<'_>) -> TestSuite {
     }
     for s in &r.statements {
         suite.add_test_case(case(r, s));
+    }
+    suite
+}
+
+/// A suite `migrations`: a test case per version, failing where it drifted or failed.
+fn migrations(m: &crate::model::MigrationReport) -> TestSuite {
+    use crate::model::MigrationStatus;
+    let mut suite = TestSuite::new("migrations");
+    for v in &m.versions {
+        let status = match v.status {
+            MigrationStatus::Equivalent | MigrationStatus::OneSide => TestCaseStatus::success(),
+            MigrationStatus::Drift | MigrationStatus::Failed => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_type(v.status.to_string());
+                let lines: Vec<String> = v
+                    .drifts
+                    .iter()
+                    .map(|d| format!("{} {}: {} vs {}", d.kind, d.object, d.reference, d.candidate))
+                    .chain(v.errors.reference.iter().map(|e| format!("reference: {e}")))
+                    .chain(v.errors.candidate.iter().map(|e| format!("candidate: {e}")))
+                    .collect();
+                status.set_message(format!("version {}: {}", v.version, v.status));
+                status.set_description(lines.join("\n"));
+                status
+            }
+        };
+        let mut case = TestCase::new(format!("version {}", v.version), status);
+        case.set_classname("migrations");
+        suite.add_test_case(case);
     }
     suite
 }
@@ -69,8 +101,13 @@ mod tests {
     fn suites_cases_failures_and_skips_read_back_as_written() {
         let results = sample();
         let (reference, candidate) = (target("local", "15.18"), target("local", "18.4"));
-        let xml =
-            render(&Report { results: &results, reference: &reference, candidate: &candidate, date: "2026-01-01" });
+        let xml = render(&Report {
+            results: &results,
+            reference: &reference,
+            candidate: &candidate,
+            date: "2026-01-01",
+            migrations: None,
+        });
         let back = JunitReport::deserialize_from_str(&xml).expect("valid JUnit XML");
         assert_eq!((back.tests, back.failures, back.skipped, back.errors), (4, 1, 1, 0));
         let blocked = &back.test_suites[0];

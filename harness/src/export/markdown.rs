@@ -3,7 +3,7 @@
 use comfy_table::{presets, Table};
 use serde::Serialize;
 
-use crate::model::TargetReport;
+use crate::model::{MigrationReport, MigrationResult, MigrationStatus, TargetReport};
 use crate::model::{Status, WorkloadResult};
 use crate::render;
 
@@ -124,6 +124,90 @@ pub fn render_markdown(
                 }
             }
         }
+    }
+    out
+}
+
+/// `scorecard.md` of a migrate run: both targets, then per version whether the schemas are
+/// still the same, each drift with both sides' values, and the history's invariants.
+pub fn render_migrations(
+    m: &MigrationReport,
+    reference: &TargetReport,
+    candidate: &TargetReport,
+    date: &str,
+) -> String {
+    let count = |s: MigrationStatus| m.versions.iter().filter(|v| v.status == s).count();
+    let mut out = String::new();
+    out.push_str("# pgparity scorecard\n\n");
+    out.push_str(&format!(
+        "**{} versions: {} equivalent, {} drift, {} failed, {} one side only**\n\n",
+        m.versions.len(),
+        count(MigrationStatus::Equivalent),
+        count(MigrationStatus::Drift),
+        count(MigrationStatus::Failed),
+        count(MigrationStatus::OneSide)
+    ));
+    out.push_str("| Side | Server version | Target | Notes |\n|---|---|---|---|\n");
+    out.push_str(&target_line("Reference", reference));
+    out.push('\n');
+    out.push_str(&target_line("Candidate", candidate));
+    out.push_str(&format!("\n\nDate: {date}\n\n## Migrations\n\n"));
+    for (label, t) in [("Reference", &m.trees.reference), ("Candidate", &m.trees.candidate)] {
+        let down = if t.down > 0 { format!("; {} down migrations left out", t.down) } else { String::new() };
+        out.push_str(&format!("- {label} tree: `{}`, {} migrations, {}{down}\n", t.root, t.migrations, t.convention));
+    }
+    out.push_str("\n| Version | Reference file | Candidate file | Status | Details |\n|---|---|---|---|---|\n");
+    for v in &m.versions {
+        let file = |f: &Option<String>| f.as_deref().map(|f| format!("`{}`", cell(f))).unwrap_or_else(|| "-".into());
+        let mut details: Vec<String> = v.drifts.iter().map(|d| format!("{} {}", d.kind, d.object)).collect();
+        if v.carried > 0 {
+            details.push(format!("{} earlier drift(s) still there", v.carried));
+        }
+        details.extend(v.errors.reference.iter().map(|e| format!("reference failed: {e}")));
+        details.extend(v.errors.candidate.iter().map(|e| format!("candidate failed: {e}")));
+        details.extend(v.notes.iter().cloned());
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            cell(&v.version),
+            file(&v.files.reference),
+            file(&v.files.candidate),
+            v.status,
+            cell(&details.join("; "))
+        ));
+    }
+    let drifted: Vec<&MigrationResult> = m.versions.iter().filter(|v| !v.drifts.is_empty()).collect();
+    if !drifted.is_empty() {
+        out.push_str("\n### Drifts, at the version where each first appears\n");
+        for v in drifted {
+            out.push_str(&format!("\n**Version {}**\n\n", v.version));
+            out.push_str("| Object | What differs | Reference | Candidate |\n|---|---|---|---|\n");
+            for d in &v.drifts {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} |\n",
+                    cell(&d.object),
+                    d.kind,
+                    cell(&d.reference),
+                    cell(&d.candidate)
+                ));
+            }
+        }
+    }
+    if !m.invariants.is_empty() {
+        out.push_str("\n### Invariants\n\n| Invariant | Reference | Candidate |\n|---|---|---|\n");
+        let show = |h: Option<bool>| match h {
+            Some(true) => "holds",
+            Some(false) => "does not hold",
+            None => "not checked",
+        };
+        for i in &m.invariants {
+            out.push_str(&format!("| {} | {} | {} |\n", i.name, show(i.holds.reference), show(i.holds.candidate)));
+        }
+        for i in &m.invariants {
+            for e in &i.evidence {
+                out.push_str(&format!("\n- {}: {}", i.name, cell(e)));
+            }
+        }
+        out.push('\n');
     }
     out
 }

@@ -10,7 +10,7 @@ pub mod markdown;
 use std::path::{Path, PathBuf};
 
 use crate::model::error::{Error, Result};
-use crate::model::{Event, Observer, TargetReport, WorkloadResult};
+use crate::model::{Event, MigrationReport, Observer, TargetReport, WorkloadResult};
 use crate::store::{expected, write_atomically};
 
 /// What every export renders: the results so far and both targets' reports.
@@ -20,6 +20,8 @@ pub struct Report<'a> {
     pub candidate: &'a TargetReport,
     /// The run's date (YYYY-MM-DD).
     pub date: &'a str,
+    /// What `migrate` found (`None` for a workload run).
+    pub migrations: Option<&'a MigrationReport>,
 }
 
 /// One rendering of the results.
@@ -32,7 +34,10 @@ pub struct Markdown;
 
 impl Exporter for Markdown {
     fn render(&self, r: &Report<'_>) -> String {
-        markdown::render_markdown(r.results, r.reference, r.candidate, r.date)
+        match r.migrations {
+            Some(m) => markdown::render_migrations(m, r.reference, r.candidate, r.date),
+            None => markdown::render_markdown(r.results, r.reference, r.candidate, r.date),
+        }
     }
 }
 
@@ -81,9 +86,27 @@ impl Files {
     /// Every export of the results so far.
     fn write_reports(&self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
         std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
-        let report = Report { results: &self.results, reference, candidate, date: &self.date };
+        let report = Report { results: &self.results, reference, candidate, date: &self.date, migrations: None };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&report))?;
+        }
+        Ok(())
+    }
+}
+
+impl Files {
+    /// Every export of a migrate run.
+    pub fn write_migrations(&self, report: &MigrationReport, targets: &crate::model::Pair<TargetReport>) -> Result<()> {
+        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        let r = Report {
+            results: &[],
+            reference: &targets.reference,
+            candidate: &targets.candidate,
+            date: &self.date,
+            migrations: Some(report),
+        };
+        for (path, exporter) in &self.exports {
+            write_atomically(path, &exporter.render(&r))?;
         }
         Ok(())
     }

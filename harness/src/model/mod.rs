@@ -4,6 +4,7 @@
 pub mod error;
 pub mod event;
 pub mod expect;
+pub mod migration;
 pub mod outcome;
 pub mod result;
 pub mod target;
@@ -11,6 +12,9 @@ pub mod workload;
 
 pub use error::{Error, Location, Result};
 pub use event::{Event, Mode, Observer, ReproSummary};
+pub use migration::{
+    Dialect, Drift, DriftKind, Invariant, MigrationReport, MigrationResult, MigrationStatus, TreeInfo,
+};
 pub use outcome::{Column, Fault, Outcome, Pair, ServerMessage, TxStatus, Wait};
 pub use result::{
     Cell, IsolationResult, MismatchKind, Normaliser, Phase, Recording, ReferenceRun, Status, StepResult, Verdict,

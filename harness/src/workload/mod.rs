@@ -72,6 +72,10 @@ fn is_workload_file(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql"))
 }
 
+/// A folder of this name, met while searching a folder for workloads, holds migration trees
+/// and is passed over (name it directly to load its files as workloads).
+pub const MIGRATIONS: &str = "migrations";
+
 fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_file() {
@@ -87,6 +91,10 @@ fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
             continue;
         }
         if entry.is_dir() {
+            // Migration histories (for `pgparity migrate`) live beside workloads, not among them.
+            if name == MIGRATIONS {
+                continue;
+            }
             found.extend(find_files(&entry)?);
         } else if is_workload_file(&entry) {
             found.push(entry);

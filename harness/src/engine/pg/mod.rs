@@ -335,6 +335,9 @@ impl Engine for PgEngine {
     fn report(&self) -> &TargetReport {
         &self.report
     }
+    fn dialect(&self) -> crate::model::Dialect {
+        crate::model::Dialect::Postgres
+    }
     fn failed(&self) -> bool {
         self.failed
     }

@@ -1,0 +1,448 @@
+//! `pgparity migrate`: a migration history applied on two engines (one tree on both, or one
+//! tree per backend, paired by version), each version atomically, and after every version both
+//! schemas read back from the engines themselves and diffed through the type-equivalence table.
+//! Then the history's invariants: re-running it on the up-to-date database changes nothing,
+//! and a baseline (squashed) schema, when given, equals the upgraded one.
+
+pub mod tree;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::engine::any::AnyEngine;
+use crate::engine::target::TargetSpec;
+use crate::engine::{Connection, Engine};
+use crate::model::error::{Error, Location, Result};
+use crate::model::{
+    Dialect, Drift, Invariant, MigrationReport, MigrationResult, MigrationStatus, Order, Outcome, Pair, Protocol,
+    TargetReport, TreeInfo,
+};
+use crate::schema::diff::{diff, Read};
+use crate::schema::types::Equivalence;
+use crate::schema::{introspect, Schema};
+use tree::{Migration, Tree};
+
+/// A validated `migrate`.
+pub struct Plan {
+    pub reference: TargetSpec,
+    pub candidate: TargetSpec,
+    /// The reference's tree and the candidate's (the same tree twice when one is given).
+    pub trees: Pair<Tree>,
+    pub equivalence: Equivalence,
+    pub timeout: Duration,
+    /// A table the migration tool records applied versions in: a re-run must add no row.
+    pub history_table: Option<String>,
+    /// Baseline (squashed) schema files: a fresh install from them must equal the upgraded schema.
+    pub baseline: Pair<Option<PathBuf>>,
+}
+
+/// The slate a history is applied on (and the re-run, on the same database).
+const SLATE: &str = "pgparity_migrate";
+const BASELINE_SLATE: &str = "pgparity_migrate_baseline";
+
+/// One side: its engine and the connection the history is applied on.
+struct Side<E: Engine> {
+    engine: E,
+    conn: E::Conn,
+    dialect: Dialect,
+}
+
+/// What applying one migration did on one side.
+struct Applied {
+    /// The failing statement's location and error.
+    error: Option<String>,
+    /// It ran inside a transaction of ours (a failure rolled everything back).
+    atomic: bool,
+}
+
+impl<E: Engine> Side<E> {
+    /// A slate on `engine`; the engine back with the error when there is none, to be stopped.
+    async fn open(mut engine: E, slate: &str) -> std::result::Result<Side<E>, (E, String)> {
+        match engine.open(slate, None).await {
+            Ok(conn) => {
+                let dialect = engine.dialect();
+                Ok(Side { engine, conn, dialect })
+            }
+            Err(e) => Err((engine, e)),
+        }
+    }
+
+    async fn exec(&mut self, sql: &str, location: Location, timeout: Duration) -> Outcome {
+        let mut step = crate::workload::step(sql.to_string(), Order::Auto, location);
+        step.protocol = Some(Protocol::Simple);
+        let request = self.engine.request(&step).await;
+        let raw = self.conn.send(&request, timeout).await;
+        self.engine.settle(&step, raw, &mut self.conn).await
+    }
+
+    /// The schema as the engine's own catalog describes it.
+    async fn snapshot(&mut self, timeout: Duration) -> std::result::Result<Schema, String> {
+        let mut results = Vec::new();
+        for sql in introspect::queries(self.dialect) {
+            let here = Location { file: PathBuf::from("(introspection)"), line: 1, column: 1 };
+            let o = self.exec(sql, here, timeout).await;
+            if let Some(e) = &o.error {
+                return Err(format!("reading the schema: {} {}", e.code, e.message));
+            }
+            if let Some(f) = &o.fault {
+                return Err(format!("reading the schema: {f}"));
+            }
+            results.push(o.rows);
+        }
+        Ok(introspect::build(self.dialect, &results))
+    }
+
+    /// A migration's statements, in one transaction of ours unless the file manages its own
+    /// or holds a statement that cannot run inside one.
+    async fn apply(&mut self, m: &Migration, timeout: Duration) -> Result<Applied> {
+        let statements = statements(self.dialect, m)?;
+        let atomic = !statements.iter().any(|(_, sql)| controls_transactions(sql));
+        let at = |line: usize, column: usize| Location { file: m.path.clone(), line, column };
+        if atomic {
+            self.exec("BEGIN", at(m.first_line, 1), timeout).await;
+        }
+        for ((line, column), sql) in &statements {
+            let o = self.exec(sql, at(*line, *column), timeout).await;
+            let failure = match (&o.error, &o.fault) {
+                (Some(e), _) => Some(format!("{}:{line}:{column}: {} {}", m.path.display(), e.code, e.message)),
+                (None, Some(f)) => Some(format!("{}:{line}:{column}: {f}", m.path.display())),
+                _ => None,
+            };
+            if let Some(error) = failure {
+                if atomic {
+                    self.exec("ROLLBACK", at(m.first_line, 1), timeout).await;
+                }
+                return Ok(Applied { error: Some(error), atomic });
+            }
+        }
+        if atomic {
+            let o = self.exec("COMMIT", at(m.first_line, 1), timeout).await;
+            if let Some(e) = o.error {
+                let error = format!("{}: COMMIT: {} {}", m.path.display(), e.code, e.message);
+                return Ok(Applied { error: Some(error), atomic });
+            }
+        }
+        Ok(Applied { error: None, atomic })
+    }
+
+    async fn rows(&mut self, sql: &str, timeout: Duration) -> Option<usize> {
+        let here = Location { file: PathBuf::from("(history table)"), line: 1, column: 1 };
+        let o = self.exec(sql, here, timeout).await;
+        o.error.is_none().then(|| o.rows.first().and_then(|r| r.first().cloned().flatten())?.parse().ok())?
+    }
+
+    async fn close(mut self) -> E {
+        self.engine.close(self.conn).await;
+        self.engine
+    }
+}
+
+/// Statements that begin or end transactions, or cannot run inside one.
+fn controls_transactions(sql: &str) -> bool {
+    let words: Vec<String> =
+        sql.split_whitespace().take(4).map(|w| w.trim_end_matches(';').to_ascii_uppercase()).collect();
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    matches!(w(0), "BEGIN" | "COMMIT" | "ROLLBACK" | "END" | "START" | "VACUUM")
+        || (w(0) == "CREATE" && (w(1) == "INDEX" || w(2) == "INDEX") && words.iter().any(|x| x == "CONCURRENTLY"))
+        || (w(0) == "DROP" && w(1) == "INDEX" && w(2) == "CONCURRENTLY")
+}
+
+/// A migration's statements with their `(line, column)`, split the way its engine's own tools
+/// split them.
+fn statements(dialect: Dialect, m: &Migration) -> Result<Vec<((usize, usize), String)>> {
+    let shift = |(line, column): (usize, usize)| (line + m.first_line - 1, column);
+    match dialect {
+        Dialect::Postgres => {
+            let pieces = crate::workload::sql::split(&m.sql).map_err(|e| Error::Workload {
+                location: {
+                    let (line, column) = shift(crate::workload::sql::line_col(&m.sql, e.offset));
+                    Location { file: m.path.clone(), line, column }
+                },
+                message: e.message,
+            })?;
+            Ok(pieces.into_iter().map(|p| (shift(crate::workload::sql::line_col(&m.sql, p.offset)), p.text)).collect())
+        }
+        Dialect::Sqlite => Ok(crate::engine::sqlite::split(&m.sql)
+            .into_iter()
+            .map(|(offset, text)| (shift(crate::workload::sql::line_col(&m.sql, offset)), text))
+            .collect()),
+    }
+}
+
+/// Everything a migrate run found, and both targets' reports.
+pub struct Outcomes {
+    pub report: MigrationReport,
+    pub targets: Pair<TargetReport>,
+}
+
+/// Apply the history on both sides, version by version, and check its invariants.
+pub async fn execute(plan: &Plan) -> Result<Outcomes> {
+    let (r, c) = tokio::join!(
+        AnyEngine::start(&plan.reference, Protocol::Simple),
+        AnyEngine::start(&plan.candidate, Protocol::Simple)
+    );
+    let (r, c) = match (r, c) {
+        (Ok(r), Ok(c)) => (r, c),
+        (r, c) => {
+            let mut first = None;
+            for side in [r, c] {
+                match side {
+                    Ok(e) => e.stop().await,
+                    Err(e) => {
+                        first.get_or_insert(e);
+                    }
+                }
+            }
+            return Err(first.expect("one side failed"));
+        }
+    };
+    if r.same_server(&c) {
+        r.stop().await;
+        c.stop().await;
+        return Err(Error::Usage("the reference and the candidate are the same server".into()));
+    }
+    let targets = Pair::new(r.report().clone(), c.report().clone());
+    let result = history(plan, r, c).await;
+    result.map(|report| Outcomes { report, targets })
+}
+
+async fn history(plan: &Plan, r: AnyEngine, c: AnyEngine) -> Result<MigrationReport> {
+    let (rs, cs) = tokio::join!(Side::open(r, SLATE), Side::open(c, SLATE));
+    let (mut rs, mut cs) = match (rs, cs) {
+        (Ok(r), Ok(c)) => (r, c),
+        (r, c) => {
+            let r = stop_side(r).await.map(|m| Error::target(&plan.reference, m));
+            let c = stop_side(c).await.map(|m| Error::target(&plan.candidate, m));
+            return Err(r.or(c).expect("one side failed"));
+        }
+    };
+    let timeout = plan.timeout;
+    let mut versions = Vec::new();
+    let mut before = Pair::new(Schema::default(), Schema::default());
+    let mut earlier: Vec<Drift> = Vec::new();
+    for (version, rm, cm) in tree::pair(&plan.trees.reference, &plan.trees.candidate) {
+        let (ra, ca) = tokio::join!(apply_one(&mut rs, rm, timeout), apply_one(&mut cs, cm, timeout));
+        let (ra, ca) = (ra?, ca?);
+        let after = Pair::new(ra.schema.clone(), ca.schema.clone());
+        let mut notes = Vec::new();
+        for (side, applied, was, now, dialect) in [
+            ("reference", &ra, &before.reference, &after.reference, rs.dialect),
+            ("candidate", &ca, &before.candidate, &after.candidate, cs.dialect),
+        ] {
+            if applied.error.is_some() && was != now {
+                let changed = diff(Read { schema: was, dialect }, Read { schema: now, dialect }, &plan.equivalence);
+                let what: Vec<String> = changed.iter().map(|d| format!("{} {}", d.kind, d.object)).collect();
+                let how = if applied.atomic { "" } else { " (the file manages its own transaction)" };
+                notes.push(format!("{side}: failed and left a partial change{how}: {}", what.join(", ")));
+            }
+        }
+        let drifts = diff(
+            Read { schema: &after.reference, dialect: rs.dialect },
+            Read { schema: &after.candidate, dialect: cs.dialect },
+            &plan.equivalence,
+        );
+        let (new, carried): (Vec<Drift>, Vec<Drift>) = drifts.into_iter().partition(|d| !earlier.contains(d));
+        let errors = Pair::new(ra.error.clone(), ca.error.clone());
+        let status = if rm.is_none() || cm.is_none() {
+            MigrationStatus::OneSide
+        } else if errors.reference.is_some() || errors.candidate.is_some() {
+            MigrationStatus::Failed
+        } else if new.is_empty() && carried.is_empty() {
+            MigrationStatus::Equivalent
+        } else {
+            MigrationStatus::Drift
+        };
+        earlier = new.iter().chain(&carried).cloned().collect();
+        versions.push(MigrationResult {
+            version,
+            files: Pair::new(rm.map(|m| m.path.display().to_string()), cm.map(|m| m.path.display().to_string())),
+            status,
+            drifts: new,
+            carried: carried.len(),
+            errors,
+            notes,
+        });
+        before = after;
+    }
+    let mut invariants = vec![rerun(plan, &mut rs, &mut cs, &before).await?];
+    let (r, c) = tokio::join!(rs.close(), cs.close());
+    if plan.baseline.reference.is_some() || plan.baseline.candidate.is_some() {
+        let (r2, c2, inv) = baseline(plan, r, c, &before).await?;
+        invariants.push(inv);
+        r2.stop().await;
+        c2.stop().await;
+    } else {
+        r.stop().await;
+        c.stop().await;
+    }
+    let info = |t: &Tree| TreeInfo {
+        root: t.root.display().to_string(),
+        convention: t.convention.to_string(),
+        migrations: t.migrations.len(),
+        down: t.down,
+    };
+    Ok(MigrationReport {
+        trees: Pair::new(info(&plan.trees.reference), info(&plan.trees.candidate)),
+        versions,
+        invariants,
+    })
+}
+
+/// Stop a side that opened, or the engine of one that did not; the error when it did not.
+async fn stop_side<E: Engine>(side: std::result::Result<Side<E>, (E, String)>) -> Option<String> {
+    match side {
+        Ok(s) => {
+            s.close().await.stop().await;
+            None
+        }
+        Err((engine, e)) => {
+            engine.stop().await;
+            Some(e)
+        }
+    }
+}
+
+/// One side's migration of a version (none: the tree has no such version), and its schema after.
+struct Step {
+    error: Option<String>,
+    atomic: bool,
+    schema: Schema,
+}
+
+async fn apply_one<E: Engine>(side: &mut Side<E>, m: Option<&Migration>, timeout: Duration) -> Result<Step> {
+    let applied = match m {
+        Some(m) => side.apply(m, timeout).await?,
+        None => Applied { error: None, atomic: true },
+    };
+    let schema = side.snapshot(timeout).await.map_err(Error::Usage)?;
+    Ok(Step { error: applied.error, atomic: applied.atomic, schema })
+}
+
+/// Re-running the whole history on the up-to-date database changes nothing: each migration
+/// fails (and rolls back) or leaves the schema as it was; the history table gains no row.
+async fn rerun<R: Engine, C: Engine>(
+    plan: &Plan,
+    rs: &mut Side<R>,
+    cs: &mut Side<C>,
+    upgraded: &Pair<Schema>,
+) -> Result<Invariant> {
+    let count = |t: &str| format!("SELECT count(*) FROM {t}");
+    let history = plan.history_table.as_deref();
+    let rows_before = match history {
+        Some(t) => (rs.rows(&count(t), plan.timeout).await, cs.rows(&count(t), plan.timeout).await),
+        None => (None, None),
+    };
+    let mut evidence = Vec::new();
+    let mut holds = Pair::new(Some(true), Some(true));
+    for (label, side_holds, tree, upgraded) in [
+        ("reference", &mut holds.reference, &plan.trees.reference, &upgraded.reference),
+        ("candidate", &mut holds.candidate, &plan.trees.candidate, &upgraded.candidate),
+    ] {
+        let (dialect, now) = if label == "reference" {
+            for m in &tree.migrations {
+                rs.apply(m, plan.timeout).await?;
+            }
+            (rs.dialect, rs.snapshot(plan.timeout).await.map_err(Error::Usage)?)
+        } else {
+            for m in &tree.migrations {
+                cs.apply(m, plan.timeout).await?;
+            }
+            (cs.dialect, cs.snapshot(plan.timeout).await.map_err(Error::Usage)?)
+        };
+        let changed = diff(Read { schema: upgraded, dialect }, Read { schema: &now, dialect }, &plan.equivalence);
+        if !changed.is_empty() {
+            *side_holds = Some(false);
+            for d in changed {
+                evidence.push(format!(
+                    "{label}: the re-run changed {} {}: {} → {}",
+                    d.kind, d.object, d.reference, d.candidate
+                ));
+            }
+        }
+    }
+    if let Some(t) = history {
+        let after = (rs.rows(&count(t), plan.timeout).await, cs.rows(&count(t), plan.timeout).await);
+        for (label, b, a, side_holds) in [
+            ("reference", rows_before.0, after.0, &mut holds.reference),
+            ("candidate", rows_before.1, after.1, &mut holds.candidate),
+        ] {
+            match (b, a) {
+                (Some(b), Some(a)) if a != b => {
+                    *side_holds = Some(false);
+                    evidence.push(format!("{label}: the re-run added {} row(s) to {t}", a.saturating_sub(b)));
+                }
+                (None, _) | (_, None) => evidence.push(format!("{label}: {t} could not be counted")),
+                _ => {}
+            }
+        }
+    }
+    Ok(Invariant { name: "re-running the history changes nothing".into(), holds, evidence })
+}
+
+/// A fresh install from the baseline file equals the upgraded schema, on each side.
+async fn baseline(
+    plan: &Plan,
+    r: AnyEngine,
+    c: AnyEngine,
+    upgraded: &Pair<Schema>,
+) -> Result<(AnyEngine, AnyEngine, Invariant)> {
+    let mut holds = Pair::new(None, None);
+    let mut evidence = Vec::new();
+    let mut engines = Vec::new();
+    for (label, engine, file, upgraded, spec, slot) in [
+        ("reference", r, &plan.baseline.reference, &upgraded.reference, &plan.reference, &mut holds.reference),
+        ("candidate", c, &plan.baseline.candidate, &upgraded.candidate, &plan.candidate, &mut holds.candidate),
+    ] {
+        let Some(file) = file else {
+            engines.push(engine);
+            continue;
+        };
+        let mut side = match Side::open(engine, BASELINE_SLATE).await {
+            Ok(side) => side,
+            Err((engine, e)) => {
+                engine.stop().await;
+                for other in engines {
+                    other.stop().await;
+                }
+                return Err(Error::target(spec, e));
+            }
+        };
+        let sql = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        let m = Migration {
+            version: "baseline".into(),
+            key: vec![],
+            name: "baseline".into(),
+            path: file.clone(),
+            sql,
+            first_line: 1,
+            backward_compatible: None,
+        };
+        let applied = side.apply(&m, plan.timeout).await?;
+        let fresh = side.snapshot(plan.timeout).await.map_err(Error::Usage)?;
+        if let Some(e) = applied.error {
+            *slot = Some(false);
+            evidence.push(format!("{label}: the baseline failed: {e}"));
+        } else {
+            let d = diff(
+                Read { schema: upgraded, dialect: side.dialect },
+                Read { schema: &fresh, dialect: side.dialect },
+                &plan.equivalence,
+            );
+            *slot = Some(d.is_empty());
+            for d in d {
+                evidence.push(format!(
+                    "{label}: {} {}: upgraded {}, baseline {}",
+                    d.kind, d.object, d.reference, d.candidate
+                ));
+            }
+        }
+        engines.push(side.close().await);
+    }
+    let c = engines.pop().expect("two engines");
+    let r = engines.pop().expect("two engines");
+    Ok((
+        r,
+        c,
+        Invariant { name: "a fresh install from the baseline equals the upgraded schema".into(), holds, evidence },
+    ))
+}

@@ -1,0 +1,1 @@
+ALTER TABLE routes ADD COLUMN weight integer NOT NULL DEFAULT 100;

@@ -1,0 +1,4 @@
+CREATE TABLE compatibility_profiles (
+    id text PRIMARY KEY,
+    description text NOT NULL DEFAULT ''
+);

@@ -1,0 +1,1 @@
+ALTER TABLE providers ADD COLUMN tier varchar(16) NOT NULL DEFAULT 'standard';

@@ -1,0 +1,1 @@
+ALTER TABLE routes ADD COLUMN streaming boolean NOT NULL DEFAULT false;

@@ -1,0 +1,5 @@
+CREATE TABLE routes (
+    id INTEGER PRIMARY KEY,
+    name VARCHAR(64) NOT NULL UNIQUE,
+    model_id TEXT NOT NULL REFERENCES models (id)
+);

@@ -1,0 +1,2 @@
+-- (the column was forgotten here)
+SELECT 1;

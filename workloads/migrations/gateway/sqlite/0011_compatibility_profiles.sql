@@ -1,0 +1,4 @@
+CREATE TABLE compatibility_profiles (
+    id TEXT NOT NULL PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT ''
+);

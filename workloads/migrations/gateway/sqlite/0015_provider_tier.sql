@@ -1,0 +1,1 @@
+ALTER TABLE providers ADD COLUMN tier VARCHAR(16) NOT NULL DEFAULT 'basic';

@@ -1,0 +1,2 @@
+CREATE TABLE notebooks (id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE, title TEXT NOT NULL);
+INSERT INTO schema_migrations (version) VALUES (3);

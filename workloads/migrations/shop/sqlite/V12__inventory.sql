@@ -1,0 +1,5 @@
+CREATE TABLE inventory (
+    product_id BIGINT NOT NULL PRIMARY KEY REFERENCES products (id) ON DELETE CASCADE,
+    on_hand INTEGER NOT NULL DEFAULT 0 CHECK (on_hand >= 0),
+    updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);

@@ -1,0 +1,8 @@
+CREATE TABLE addresses (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    line1 TEXT NOT NULL,
+    city TEXT NOT NULL,
+    country CHAR(2) NOT NULL,
+    is_default BOOLEAN NOT NULL DEFAULT FALSE
+);
