@@ -42,12 +42,17 @@ fn drifts(results: &serde_json::Value, v: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// The shop history, kept as two trees, is the same schema on PostgreSQL 15 and SQLite after
-/// every one of its 16 versions, and re-running it changes nothing.
+/// The shop history, kept as two trees, is the same schema on PostgreSQL 15 and SQLite (with
+/// foreign keys on, as the application opens it) after every one of its 16 versions — in its
+/// catalog and in what its constraints accept and refuse — and re-running it changes nothing.
 #[test]
 fn a_clean_two_backend_history_is_equivalent_at_every_version() {
-    let (code, results, out, dir) =
-        migrate(&["--candidate", "sqlite", "workloads/migrations/shop/postgres", "workloads/migrations/shop/sqlite"]);
+    let (code, results, out, dir) = migrate(&[
+        "--candidate",
+        "sqlite?foreign_keys=on",
+        "workloads/migrations/shop/postgres",
+        "workloads/migrations/shop/sqlite",
+    ]);
     assert_eq!(code, 0, "{}", stderr(&out));
     let all = statuses(&results);
     assert_eq!(all.len(), 16);
@@ -78,7 +83,7 @@ fn the_same_tree_on_postgresql_15_and_18_is_equivalent() {
 fn planted_drifts_are_found_at_their_version() {
     let (code, results, out, _dir) = migrate(&[
         "--candidate",
-        "sqlite",
+        "sqlite?foreign_keys=on",
         "workloads/migrations/gateway/postgres",
         "workloads/migrations/gateway/sqlite",
     ]);
@@ -87,13 +92,18 @@ fn planted_drifts_are_found_at_their_version() {
         let found = drifts(&results, v);
         assert!(found.contains(&(kind.to_string(), object.to_string())), "version {v}: {found:?}");
     };
-    for v in ["1", "2", "3", "4"] {
+    for v in ["1", "2"] {
         assert_eq!(version(&results, v)["status"], "equivalent", "version {v}: {}", version(&results, v));
     }
-    // From version 5 on, its drift is carried: versions 6 and 7 add none.
+    // Declared alike, enforced on one side: a probe finds it.
+    expect("3", "enforcement", "length routes.name ≤ 64");
+    let length = &version(&results, "3")["drifts"][0];
+    assert!(length["reference"].as_str().unwrap().ends_with("rejected (22001)"), "{length}");
+    assert_eq!(length["candidate"], "accepted");
+    // A drift is carried from the version it appears at: versions 6 and 7 add none.
     for v in ["6", "7"] {
         assert_eq!((version(&results, v)["status"].as_str(), drifts(&results, v).len()), (Some("drift"), 0), "{v}");
-        assert_eq!(version(&results, v)["carried"], 1);
+        assert_eq!(version(&results, v)["carried"], 2);
     }
     expect("5", "column", "routes.weight");
     expect("8", "nullability", "request_log.tokens");
@@ -106,7 +116,7 @@ fn planted_drifts_are_found_at_their_version() {
     // A drift is reported where it first appears, then carried.
     assert_eq!(version(&results, "9")["status"], "drift");
     assert!(drifts(&results, "9").is_empty());
-    assert_eq!(version(&results, "9")["carried"], 2);
+    assert_eq!(version(&results, "9")["carried"], 3);
     let check = version(&results, "10")["drifts"].as_array().unwrap();
     let values: Vec<(&str, &str)> =
         check.iter().map(|d| (d["reference"].as_str().unwrap(), d["candidate"].as_str().unwrap())).collect();
@@ -115,8 +125,10 @@ fn planted_drifts_are_found_at_their_version() {
 }
 
 /// A migration that fails on one side is reported with its location and leaves nothing behind
-/// (its earlier statements are rolled back); objects on one side only are drifts; re-running a
-/// history whose first migration records itself again adds rows to the history table.
+/// (its earlier statements are rolled back); objects on one side only are drifts; foreign keys
+/// SQLite declares but, without the pragma, does not enforce are found by the probes;
+/// re-running a history whose first migration records itself again adds rows to the history
+/// table.
 #[test]
 fn failures_one_sided_objects_and_the_rerun_invariant() {
     let (code, results, out, _dir) = migrate(&[
@@ -129,7 +141,10 @@ fn failures_one_sided_objects_and_the_rerun_invariant() {
     ]);
     assert_eq!(code, 1, "{}", stderr(&out));
     assert_eq!(results["migrations"]["trees"]["reference"]["down"], 15);
-    assert_eq!(version(&results, "6")["status"], "equivalent", "a trigger on both sides");
+    let fk = drifts(&results, "3");
+    assert!(fk.contains(&("enforcement".into(), "foreign key notebooks (owner_id) → users".into())), "{fk:?}");
+    assert!(fk.contains(&("enforcement".into(), "ON DELETE CASCADE notebooks (owner_id) → users".into())), "{fk:?}");
+    assert!(drifts(&results, "6").is_empty(), "a trigger on both sides: {}", version(&results, "6"));
     let v7 = version(&results, "7");
     assert_eq!(v7["status"], "failed");
     let error = v7["errors"]["candidate"].as_str().unwrap();

@@ -4,6 +4,7 @@
 //! Then the history's invariants: re-running it on the up-to-date database changes nothing,
 //! and a baseline (squashed) schema, when given, equals the upgraded one.
 
+pub mod probe;
 pub mod tree;
 
 use std::path::PathBuf;
@@ -125,6 +126,43 @@ impl<E: Engine> Side<E> {
         Ok(Applied { error: None, atomic })
     }
 
+    /// Run each probe in a savepoint of one transaction that is rolled back: what it did.
+    async fn probe(&mut self, probes: &[probe::Probe], timeout: Duration) -> Vec<Seen> {
+        let here = || Location { file: PathBuf::from("(probe)"), line: 1, column: 1 };
+        if probes.is_empty() {
+            return Vec::new();
+        }
+        self.exec("BEGIN", here(), timeout).await;
+        let mut seen = Vec::with_capacity(probes.len());
+        for p in probes {
+            self.exec("SAVEPOINT pgparity_probe", here(), timeout).await;
+            let mut result = None;
+            for s in &p.setup {
+                let o = self.exec(s, here(), timeout).await;
+                if o.error.is_some() || o.fault.is_some() {
+                    result = Some(Seen::SetupFailed(o.summary()));
+                    break;
+                }
+            }
+            if result.is_none() {
+                let o = self.exec(&p.statement, here(), timeout).await;
+                result = Some(match (&o.error, &o.fault, &p.count) {
+                    (Some(e), _, _) => Seen::Rejected(e.code.clone()),
+                    (None, Some(f), _) => Seen::SetupFailed(f.to_string()),
+                    (None, None, Some(count)) => {
+                        let c = self.exec(count, here(), timeout).await;
+                        Seen::Left(c.rows.first().and_then(|r| r.first().cloned().flatten()).unwrap_or_default())
+                    }
+                    (None, None, None) => Seen::Accepted,
+                });
+            }
+            self.exec("ROLLBACK TO SAVEPOINT pgparity_probe", here(), timeout).await;
+            seen.push(result.expect("set"));
+        }
+        self.exec("ROLLBACK", here(), timeout).await;
+        seen
+    }
+
     async fn rows(&mut self, sql: &str, timeout: Duration) -> Option<usize> {
         let here = Location { file: PathBuf::from("(history table)"), line: 1, column: 1 };
         let o = self.exec(sql, here, timeout).await;
@@ -135,6 +173,84 @@ impl<E: Engine> Side<E> {
         self.engine.close(self.conn).await;
         self.engine
     }
+}
+
+/// What a probe did on one side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seen {
+    Accepted,
+    /// Refused, with its SQLSTATE (empty when there is none).
+    Rejected(String),
+    /// For a cascade probe: the rows left.
+    Left(String),
+    /// The probe could not be set up here (a parent row refused, a fault).
+    SetupFailed(String),
+}
+
+impl std::fmt::Display for Seen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seen::Accepted => f.write_str("accepted"),
+            Seen::Rejected(code) if code.is_empty() => f.write_str("rejected"),
+            Seen::Rejected(code) => write!(f, "rejected ({code})"),
+            Seen::Left(n) => write!(f, "{n} row(s) left"),
+            Seen::SetupFailed(why) => write!(f, "could not be set up: {why}"),
+        }
+    }
+}
+
+/// The tables whose definition changed between two snapshots, on either side (or that are new).
+fn changed_tables(before: &Pair<Schema>, after: &Pair<Schema>) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for (b, a) in [(&before.reference, &after.reference), (&before.candidate, &after.candidate)] {
+        for (name, t) in &a.tables {
+            if b.tables.get(name) != Some(t) {
+                out.insert(name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Where the two sides' probes disagree, as enforcement drifts by table. A table whose valid
+/// row one side refuses says so once; its other probes mean nothing there.
+fn compare_probes(probes: &[probe::Probe], r: &[Seen], c: &[Seen]) -> Vec<(String, Vec<Drift>)> {
+    let mut out: Vec<(String, Vec<Drift>)> = Vec::new();
+    let mut broken: std::collections::BTreeSet<&str> = Default::default();
+    for ((p, r), c) in probes.iter().zip(r).zip(c) {
+        if broken.contains(p.table.as_str()) {
+            continue;
+        }
+        let agree = match p.expect {
+            probe::Expect::Accepted => {
+                if *r != Seen::Accepted || *c != Seen::Accepted {
+                    broken.insert(&p.table);
+                }
+                *r == Seen::Accepted && *c == Seen::Accepted || (*r != Seen::Accepted && *c != Seen::Accepted)
+            }
+            probe::Expect::Rejected => {
+                matches!(r, Seen::Rejected(_)) == matches!(c, Seen::Rejected(_))
+                    && !matches!(r, Seen::SetupFailed(_))
+                    && !matches!(c, Seen::SetupFailed(_))
+                    || matches!(r, Seen::SetupFailed(_)) && matches!(c, Seen::SetupFailed(_))
+            }
+            probe::Expect::NoneLeft => r == c,
+        };
+        if agree {
+            continue;
+        }
+        let drift = Drift {
+            object: p.constraint.clone(),
+            kind: crate::model::DriftKind::Enforcement,
+            reference: format!("{}: {r}", p.statement),
+            candidate: c.to_string(),
+        };
+        match out.iter_mut().find(|(t, _)| *t == p.table) {
+            Some((_, list)) => list.push(drift),
+            None => out.push((p.table.clone(), vec![drift])),
+        }
+    }
+    out
 }
 
 /// Statements that begin or end transactions, or cannot run inside one.
@@ -220,6 +336,7 @@ async fn history(plan: &Plan, r: AnyEngine, c: AnyEngine) -> Result<MigrationRep
     let mut versions = Vec::new();
     let mut before = Pair::new(Schema::default(), Schema::default());
     let mut earlier: Vec<Drift> = Vec::new();
+    let mut enforcement: std::collections::BTreeMap<String, Vec<Drift>> = Default::default();
     for (version, rm, cm) in tree::pair(&plan.trees.reference, &plan.trees.candidate) {
         let (ra, ca) = tokio::join!(apply_one(&mut rs, rm, timeout), apply_one(&mut cs, cm, timeout));
         let (ra, ca) = (ra?, ca?);
@@ -236,11 +353,21 @@ async fn history(plan: &Plan, r: AnyEngine, c: AnyEngine) -> Result<MigrationRep
                 notes.push(format!("{side}: failed and left a partial change{how}: {}", what.join(", ")));
             }
         }
-        let drifts = diff(
+        let mut drifts = diff(
             Read { schema: &after.reference, dialect: rs.dialect },
             Read { schema: &after.candidate, dialect: cs.dialect },
             &plan.equivalence,
         );
+        // Behaviour: the constraints of every table this version changed, probed on both sides;
+        // what earlier probes found for the other tables stands.
+        let changed = changed_tables(&before, &after);
+        enforcement.retain(|table, _| !changed.contains(table) && after.reference.tables.contains_key(table));
+        let probes = probe::probes(&after.reference, rs.dialect, &changed);
+        let (rseen, cseen) = tokio::join!(rs.probe(&probes, timeout), cs.probe(&probes, timeout));
+        for (table, found) in compare_probes(&probes, &rseen, &cseen) {
+            enforcement.entry(table).or_default().extend(found);
+        }
+        drifts.extend(enforcement.values().flatten().cloned());
         let (new, carried): (Vec<Drift>, Vec<Drift>) = drifts.into_iter().partition(|d| !earlier.contains(d));
         let errors = Pair::new(ra.error.clone(), ca.error.clone());
         let status = if rm.is_none() || cm.is_none() {

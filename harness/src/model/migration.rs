@@ -48,6 +48,8 @@ pub enum DriftKind {
     Index,
     View,
     Trigger,
+    /// Declared alike, enforced differently: a probe one side rejects and the other accepts.
+    Enforcement,
 }
 
 impl std::fmt::Display for DriftKind {
@@ -65,6 +67,7 @@ impl std::fmt::Display for DriftKind {
             DriftKind::Index => "index",
             DriftKind::View => "view",
             DriftKind::Trigger => "trigger",
+            DriftKind::Enforcement => "enforcement",
         })
     }
 }

@@ -59,6 +59,11 @@ fn zero_one(t: &Table) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The CHECK that holds a text column to `n` characters (SQLite's way to spell `varchar(n)`).
+fn length_check(column: &str, n: u32) -> String {
+    super::expr::normalise(&format!("length({column}) <= {n}"))
+}
+
 fn diff_table(name: &str, p: Pair<'_>, table: &Equivalence, push: &mut impl FnMut(String, DriftKind, String, String)) {
     let (r01, c01) = (zero_one(p.r), zero_one(p.c));
     let is01 = |list: &[(String, String)], col: &str| list.iter().any(|(c, _)| c == col);
@@ -72,6 +77,15 @@ fn diff_table(name: &str, p: Pair<'_>, table: &Equivalence, push: &mut impl FnMu
         };
         let rside = Side { dialect: p.reference.dialect, declared: &rc.declared, zero_one: is01(&r01, &rc.name) };
         let cside = Side { dialect: p.candidate.dialect, declared: &cc.declared, zero_one: is01(&c01, &cc.name) };
+        // A length one side declares in its type and the other in a CHECK is the same length.
+        if let Some(n) = rc.max_length.or(cc.max_length) {
+            for (t, other) in [(p.r, &cc), (p.c, &rc)] {
+                let check = length_check(&rc.name, n);
+                if t.checks.contains(&check) && other.max_length == Some(n) {
+                    typing_checks.push(t.checks.get(&check).map(String::as_str).unwrap_or_default());
+                }
+            }
+        }
         if !table.equivalent(rside, cside) {
             push(object.clone(), DriftKind::ColumnType, rc.declared.clone(), cc.declared.clone());
         } else {

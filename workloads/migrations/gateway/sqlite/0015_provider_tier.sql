@@ -1,1 +1,1 @@
-ALTER TABLE providers ADD COLUMN tier VARCHAR(16) NOT NULL DEFAULT 'basic';
+ALTER TABLE providers ADD COLUMN tier TEXT NOT NULL DEFAULT 'basic' CHECK (length(tier) <= 16);

@@ -1,1 +1,1 @@
-ALTER TABLE orders ADD COLUMN coupon_code VARCHAR(24) REFERENCES coupons (code);
+ALTER TABLE orders ADD COLUMN coupon_code TEXT REFERENCES coupons (code) CHECK (length(coupon_code) <= 24);

@@ -1,6 +1,6 @@
 CREATE TABLE products (
     id INTEGER PRIMARY KEY,
-    sku VARCHAR(32) NOT NULL UNIQUE,
+    sku TEXT NOT NULL UNIQUE CHECK (length(sku) <= 32),
     title TEXT NOT NULL,
     price NUMERIC NOT NULL CHECK (price >= 0)
 );

@@ -2,7 +2,7 @@
 CREATE TABLE orders_new (
     id INTEGER PRIMARY KEY,
     customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
-    status VARCHAR(16) NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paid', 'shipped', 'cancelled')),
+    status TEXT NOT NULL DEFAULT 'open' CHECK (length(status) <= 16) CHECK (status IN ('open', 'paid', 'shipped', 'cancelled')),
     placed_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 INSERT INTO orders_new SELECT id, customer_id, status, placed_at FROM orders;

@@ -1,1 +1,1 @@
-ALTER TABLE customers ADD COLUMN phone VARCHAR(32);
+ALTER TABLE customers ADD COLUMN phone TEXT CHECK (length(phone) <= 32);

@@ -3,6 +3,6 @@ CREATE TABLE addresses (
     customer_id INTEGER NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
     line1 TEXT NOT NULL,
     city TEXT NOT NULL,
-    country CHAR(2) NOT NULL,
+    country TEXT NOT NULL CHECK (length(country) <= 2),
     is_default BOOLEAN NOT NULL DEFAULT FALSE
 );
