@@ -141,6 +141,8 @@ pub enum Command {
         out: PathBuf,
         #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
         timeout: f64,
+        #[command(flatten)]
+        export: ExportArgs,
     },
     /// Compare a candidate against the saved expected/, with no reference server.
     #[command(after_help = AFTER_HELP)]
@@ -292,6 +294,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             candidate_baseline,
             out,
             timeout,
+            export,
         } => {
             let mut errors = Vec::new();
             for spec in [&reference, &candidate] {
@@ -345,7 +348,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
                 history_table,
                 baseline: Pair::new(baseline, candidate_baseline),
             };
-            return Ok(Job::Migrate { plan: Box::new(plan), files: Files::new(out, false, None) });
+            return Ok(Job::Migrate { plan: Box::new(plan), files: Files::new(out, false, export.junit) });
         }
         Command::Capture { listen, upstream, out } => {
             if let TargetSpec::Sqlite(_) = upstream {

@@ -67,6 +67,28 @@ fn a_clean_two_backend_history_is_equivalent_at_every_version() {
     assert!(md.contains("**16 versions: 16 equivalent, 0 drift, 0 failed, 0 one side only**"), "{md}");
 }
 
+/// JUnit for a migrate run: a `migrations` suite, a test case per version, a failure per
+/// version that drifted or failed.
+#[test]
+fn junit_has_a_test_case_per_version() {
+    let dir = scratch();
+    let junit = dir.path().join("junit.xml");
+    let (code, results, out, _d) = migrate(&[
+        "--candidate",
+        "sqlite?foreign_keys=on",
+        "--junit",
+        junit.to_str().unwrap(),
+        "workloads/migrations/gateway/postgres",
+        "workloads/migrations/gateway/sqlite",
+    ]);
+    assert_eq!(code, 1, "{}", stderr(&out));
+    let report = quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&junit).unwrap()).unwrap();
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.name.as_str(), "migrations");
+    let failing = statuses(&results).iter().filter(|(_, s)| s == "drift" || s == "failed").count();
+    assert_eq!((suite.tests, suite.failures), (17, failing));
+}
+
 /// One tree on PostgreSQL 15 and 18: the same schema (18's NOT NULL constraints in
 /// pg_constraint are not a drift).
 #[test]
