@@ -141,6 +141,9 @@ pub enum Command {
         out: PathBuf,
         #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
         timeout: f64,
+        /// Do not reduce each drift to a repro (the migrations it needs).
+        #[arg(long)]
+        no_reduce: bool,
         #[command(flatten)]
         export: ExportArgs,
     },
@@ -294,6 +297,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             candidate_baseline,
             out,
             timeout,
+            no_reduce,
             export,
         } => {
             let mut errors = Vec::new();
@@ -347,6 +351,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
                 timeout: Duration::from_secs_f64(timeout),
                 history_table,
                 baseline: Pair::new(baseline, candidate_baseline),
+                repros: (!no_reduce).then(|| out.join("repros")),
             };
             return Ok(Job::Migrate { plan: Box::new(plan), files: Files::new(out, false, export.junit) });
         }

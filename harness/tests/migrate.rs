@@ -78,6 +78,7 @@ fn junit_has_a_test_case_per_version() {
         "sqlite?foreign_keys=on",
         "--junit",
         junit.to_str().unwrap(),
+        "--no-reduce",
         "workloads/migrations/gateway/postgres",
         "workloads/migrations/gateway/sqlite",
     ]);
@@ -103,7 +104,7 @@ fn the_same_tree_on_postgresql_15_and_18_is_equivalent() {
 /// Every drift planted in the gateway history is found at its version, with its kind.
 #[test]
 fn planted_drifts_are_found_at_their_version() {
-    let (code, results, out, _dir) = migrate(&[
+    let (code, results, out, dir) = migrate(&[
         "--candidate",
         "sqlite?foreign_keys=on",
         "workloads/migrations/gateway/postgres",
@@ -139,6 +140,49 @@ fn planted_drifts_are_found_at_their_version() {
     assert_eq!(version(&results, "9")["status"], "drift");
     assert!(drifts(&results, "9").is_empty());
     assert_eq!(version(&results, "9")["carried"], 3);
+    // Each drift has a repro: the versions it needs, replayable by each engine's own shell.
+    let repro = version(&results, "12")["repros"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .find(|r| r.ends_with("foreign-key-route-profiles"))
+        .expect("a repro of the foreign key drift");
+    let folder = dir.path().join(&repro);
+    let candidate_sql = std::fs::read_to_string(folder.join("candidate.sql")).unwrap();
+    let versions: Vec<&str> = candidate_sql.lines().filter_map(|l| l.strip_prefix("-- version ")).collect();
+    assert_eq!(versions.len(), 5, "routes (1, 2, 3), profiles (11) and the drift's own (12): {versions:?}");
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch(&candidate_sql).expect("the candidate's script replays");
+    let on_delete: String = db
+        .query_row(
+            "SELECT on_delete FROM pragma_foreign_key_list('route_profiles') WHERE \"table\" = 'routes'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(on_delete, "NO ACTION");
+    let cluster = ManualCluster::start("trust", "unused");
+    let psql = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &cluster.port.to_string(),
+            "-U",
+            "postgres",
+            "-f",
+        ])
+        .arg(folder.join("reference.sql"))
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&psql.stdout);
+    assert!(psql.status.success(), "{}", String::from_utf8_lossy(&psql.stderr));
+    assert!(shown.contains("ON DELETE CASCADE"), "{shown}");
     let check = version(&results, "10")["drifts"].as_array().unwrap();
     let values: Vec<(&str, &str)> =
         check.iter().map(|d| (d["reference"].as_str().unwrap(), d["candidate"].as_str().unwrap())).collect();
@@ -158,6 +202,7 @@ fn failures_one_sided_objects_and_the_rerun_invariant() {
         "sqlite",
         "--history-table",
         "schema_migrations",
+        "--no-reduce",
         "workloads/migrations/notes/postgres",
         "workloads/migrations/notes/sqlite",
     ]);

@@ -166,6 +166,7 @@ pub fn render_migrations(
         details.extend(v.errors.reference.iter().map(|e| format!("reference failed: {e}")));
         details.extend(v.errors.candidate.iter().map(|e| format!("candidate failed: {e}")));
         details.extend(v.notes.iter().cloned());
+        details.extend(v.repros.iter().map(|r| format!("repro: [{r}]({r}/README.md)")));
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             cell(&v.version),

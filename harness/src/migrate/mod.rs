@@ -5,6 +5,7 @@
 //! and a baseline (squashed) schema, when given, equals the upgraded one.
 
 pub mod probe;
+mod repro;
 pub mod tree;
 
 use std::path::PathBuf;
@@ -35,15 +36,17 @@ pub struct Plan {
     pub history_table: Option<String>,
     /// Baseline (squashed) schema files: a fresh install from them must equal the upgraded schema.
     pub baseline: Pair<Option<PathBuf>>,
+    /// Where a repro per drift is written (`None`: no reduction).
+    pub repros: Option<PathBuf>,
 }
 
 /// The slate a history is applied on (and the re-run, on the same database).
 const SLATE: &str = "pgparity_migrate";
 const BASELINE_SLATE: &str = "pgparity_migrate_baseline";
 
-/// One side: its engine and the connection the history is applied on.
-struct Side<E: Engine> {
-    engine: E,
+/// One side: its engine and the connection a history is applied on.
+struct Side<'e, E: Engine> {
+    engine: &'e mut E,
     conn: E::Conn,
     dialect: Dialect,
 }
@@ -56,16 +59,12 @@ struct Applied {
     atomic: bool,
 }
 
-impl<E: Engine> Side<E> {
-    /// A slate on `engine`; the engine back with the error when there is none, to be stopped.
-    async fn open(mut engine: E, slate: &str) -> std::result::Result<Side<E>, (E, String)> {
-        match engine.open(slate, None).await {
-            Ok(conn) => {
-                let dialect = engine.dialect();
-                Ok(Side { engine, conn, dialect })
-            }
-            Err(e) => Err((engine, e)),
-        }
+impl<'e, E: Engine> Side<'e, E> {
+    /// A fresh slate named `slate` on `engine`.
+    async fn open(engine: &'e mut E, slate: &str) -> std::result::Result<Side<'e, E>, String> {
+        let conn = engine.open(slate, None).await?;
+        let dialect = engine.dialect();
+        Ok(Side { engine, conn, dialect })
     }
 
     async fn exec(&mut self, sql: &str, location: Location, timeout: Duration) -> Outcome {
@@ -169,9 +168,9 @@ impl<E: Engine> Side<E> {
         o.error.is_none().then(|| o.rows.first().and_then(|r| r.first().cloned().flatten())?.parse().ok())?
     }
 
-    async fn close(mut self) -> E {
+    /// Drop the slate.
+    async fn close(self) {
         self.engine.close(self.conn).await;
-        self.engine
     }
 }
 
@@ -318,20 +317,15 @@ pub async fn execute(plan: &Plan) -> Result<Outcomes> {
         return Err(Error::Usage("the reference and the candidate are the same server".into()));
     }
     let targets = Pair::new(r.report().clone(), c.report().clone());
-    let result = history(plan, r, c).await;
+    let (mut r, mut c) = (r, c);
+    let result = history(plan, &mut r, &mut c).await;
+    r.stop().await;
+    c.stop().await;
     result.map(|report| Outcomes { report, targets })
 }
 
-async fn history(plan: &Plan, r: AnyEngine, c: AnyEngine) -> Result<MigrationReport> {
-    let (rs, cs) = tokio::join!(Side::open(r, SLATE), Side::open(c, SLATE));
-    let (mut rs, mut cs) = match (rs, cs) {
-        (Ok(r), Ok(c)) => (r, c),
-        (r, c) => {
-            let r = stop_side(r).await.map(|m| Error::target(&plan.reference, m));
-            let c = stop_side(c).await.map(|m| Error::target(&plan.candidate, m));
-            return Err(r.or(c).expect("one side failed"));
-        }
-    };
+async fn history(plan: &Plan, r: &mut AnyEngine, c: &mut AnyEngine) -> Result<MigrationReport> {
+    let (mut rs, mut cs) = open_both(plan, &mut *r, &mut *c, SLATE).await?;
     let timeout = plan.timeout;
     let mut versions = Vec::new();
     let mut before = Pair::new(Schema::default(), Schema::default());
@@ -388,19 +382,17 @@ async fn history(plan: &Plan, r: AnyEngine, c: AnyEngine) -> Result<MigrationRep
             carried: carried.len(),
             errors,
             notes,
+            repros: Vec::new(),
         });
         before = after;
     }
     let mut invariants = vec![rerun(plan, &mut rs, &mut cs, &before).await?];
-    let (r, c) = tokio::join!(rs.close(), cs.close());
+    tokio::join!(rs.close(), cs.close());
     if plan.baseline.reference.is_some() || plan.baseline.candidate.is_some() {
-        let (r2, c2, inv) = baseline(plan, r, c, &before).await?;
-        invariants.push(inv);
-        r2.stop().await;
-        c2.stop().await;
-    } else {
-        r.stop().await;
-        c.stop().await;
+        invariants.push(baseline(plan, &mut *r, &mut *c, &before).await?);
+    }
+    if let Some(dir) = &plan.repros {
+        repro::reduce_all(plan, &mut *r, &mut *c, &mut versions, dir).await?;
     }
     let info = |t: &Tree| TreeInfo {
         root: t.root.display().to_string(),
@@ -415,17 +407,25 @@ async fn history(plan: &Plan, r: AnyEngine, c: AnyEngine) -> Result<MigrationRep
     })
 }
 
-/// Stop a side that opened, or the engine of one that did not; the error when it did not.
-async fn stop_side<E: Engine>(side: std::result::Result<Side<E>, (E, String)>) -> Option<String> {
-    match side {
-        Ok(s) => {
-            s.close().await.stop().await;
-            None
+/// A fresh slate named `slate` on each side.
+async fn open_both<'a, R: Engine, C: Engine>(
+    plan: &Plan,
+    r: &'a mut R,
+    c: &'a mut C,
+    slate: &str,
+) -> Result<(Side<'a, R>, Side<'a, C>)> {
+    let (rs, cs) = tokio::join!(Side::open(r, slate), Side::open(c, slate));
+    match (rs, cs) {
+        (Ok(r), Ok(c)) => Ok((r, c)),
+        (Ok(r), Err(e)) => {
+            r.close().await;
+            Err(Error::target(&plan.candidate, e))
         }
-        Err((engine, e)) => {
-            engine.stop().await;
-            Some(e)
+        (Err(e), Ok(c)) => {
+            c.close().await;
+            Err(Error::target(&plan.reference, e))
         }
+        (Err(e), Err(_)) => Err(Error::target(&plan.reference, e)),
     }
 }
 
@@ -436,7 +436,7 @@ struct Step {
     schema: Schema,
 }
 
-async fn apply_one<E: Engine>(side: &mut Side<E>, m: Option<&Migration>, timeout: Duration) -> Result<Step> {
+async fn apply_one<E: Engine>(side: &mut Side<'_, E>, m: Option<&Migration>, timeout: Duration) -> Result<Step> {
     let applied = match m {
         Some(m) => side.apply(m, timeout).await?,
         None => Applied { error: None, atomic: true },
@@ -449,8 +449,8 @@ async fn apply_one<E: Engine>(side: &mut Side<E>, m: Option<&Migration>, timeout
 /// fails (and rolls back) or leaves the schema as it was; the history table gains no row.
 async fn rerun<R: Engine, C: Engine>(
     plan: &Plan,
-    rs: &mut Side<R>,
-    cs: &mut Side<C>,
+    rs: &mut Side<'_, R>,
+    cs: &mut Side<'_, C>,
     upgraded: &Pair<Schema>,
 ) -> Result<Invariant> {
     let count = |t: &str| format!("SELECT count(*) FROM {t}");
@@ -507,34 +507,16 @@ async fn rerun<R: Engine, C: Engine>(
 }
 
 /// A fresh install from the baseline file equals the upgraded schema, on each side.
-async fn baseline(
-    plan: &Plan,
-    r: AnyEngine,
-    c: AnyEngine,
-    upgraded: &Pair<Schema>,
-) -> Result<(AnyEngine, AnyEngine, Invariant)> {
+async fn baseline(plan: &Plan, r: &mut AnyEngine, c: &mut AnyEngine, upgraded: &Pair<Schema>) -> Result<Invariant> {
     let mut holds = Pair::new(None, None);
     let mut evidence = Vec::new();
-    let mut engines = Vec::new();
     for (label, engine, file, upgraded, spec, slot) in [
         ("reference", r, &plan.baseline.reference, &upgraded.reference, &plan.reference, &mut holds.reference),
         ("candidate", c, &plan.baseline.candidate, &upgraded.candidate, &plan.candidate, &mut holds.candidate),
     ] {
-        let Some(file) = file else {
-            engines.push(engine);
-            continue;
-        };
-        let mut side = match Side::open(engine, BASELINE_SLATE).await {
-            Ok(side) => side,
-            Err((engine, e)) => {
-                engine.stop().await;
-                for other in engines {
-                    other.stop().await;
-                }
-                return Err(Error::target(spec, e));
-            }
-        };
+        let Some(file) = file else { continue };
         let sql = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+        let mut side = Side::open(engine, BASELINE_SLATE).await.map_err(|e| Error::target(spec, e))?;
         let m = Migration {
             version: "baseline".into(),
             key: vec![],
@@ -544,32 +526,22 @@ async fn baseline(
             first_line: 1,
             backward_compatible: None,
         };
-        let applied = side.apply(&m, plan.timeout).await?;
-        let fresh = side.snapshot(plan.timeout).await.map_err(Error::Usage)?;
+        let applied = side.apply(&m, plan.timeout).await;
+        let fresh = side.snapshot(plan.timeout).await;
+        let dialect = side.dialect;
+        side.close().await;
+        let (applied, fresh) = (applied?, fresh.map_err(Error::Usage)?);
         if let Some(e) = applied.error {
             *slot = Some(false);
             evidence.push(format!("{label}: the baseline failed: {e}"));
-        } else {
-            let d = diff(
-                Read { schema: upgraded, dialect: side.dialect },
-                Read { schema: &fresh, dialect: side.dialect },
-                &plan.equivalence,
-            );
-            *slot = Some(d.is_empty());
-            for d in d {
-                evidence.push(format!(
-                    "{label}: {} {}: upgraded {}, baseline {}",
-                    d.kind, d.object, d.reference, d.candidate
-                ));
-            }
+            continue;
         }
-        engines.push(side.close().await);
+        let d = diff(Read { schema: upgraded, dialect }, Read { schema: &fresh, dialect }, &plan.equivalence);
+        *slot = Some(d.is_empty());
+        for d in d {
+            evidence
+                .push(format!("{label}: {} {}: upgraded {}, baseline {}", d.kind, d.object, d.reference, d.candidate));
+        }
     }
-    let c = engines.pop().expect("two engines");
-    let r = engines.pop().expect("two engines");
-    Ok((
-        r,
-        c,
-        Invariant { name: "a fresh install from the baseline equals the upgraded schema".into(), holds, evidence },
-    ))
+    Ok(Invariant { name: "a fresh install from the baseline equals the upgraded schema".into(), holds, evidence })
 }

@@ -116,6 +116,9 @@ pub struct MigrationResult {
     /// What the invariants say of this version (a failure that left a partial change).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A repro folder per drift that appears here (below the output folder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repros: Vec<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
