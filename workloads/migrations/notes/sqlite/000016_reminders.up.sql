@@ -1,0 +1,2 @@
+-- reminders are kept by the mobile app itself on SQLite
+INSERT INTO schema_migrations (version) VALUES (16);
