@@ -342,6 +342,23 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
                     return Err(errors);
                 }
             };
+            // Every file split as its engine will split it: a broken one is refused now.
+            let dialect = |spec: &TargetSpec| match spec {
+                TargetSpec::Sqlite(_) => crate::model::Dialect::Sqlite,
+                _ => crate::model::Dialect::Postgres,
+            };
+            for (tree, spec) in [(&reference_tree, &reference), (&candidate_tree, &candidate)] {
+                for m in &tree.migrations {
+                    match crate::migrate::statements(dialect(spec), m) {
+                        // One tree on both sides: each error once.
+                        Err(e) if !errors.iter().any(|x| x.to_string() == e.to_string()) => errors.push(e),
+                        _ => {}
+                    }
+                }
+            }
+            if !errors.is_empty() {
+                return Err(errors);
+            }
             let candidate_baseline = candidate_baseline.or_else(|| baseline.clone());
             let plan = crate::migrate::Plan {
                 reference,

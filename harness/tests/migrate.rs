@@ -274,4 +274,11 @@ fn a_file_that_is_no_migration_is_refused_before_anything_starts() {
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("cleanup.sql:1:1"), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
+    // A file PostgreSQL's scanner cannot split: its line and column, before anything starts.
+    std::fs::remove_file(tree.join("cleanup.sql")).unwrap();
+    std::fs::write(tree.join("002_more.sql"), "SELECT 1;\nINSERT INTO a VALUES ('open);\n").unwrap();
+    let out = pgparity(&["migrate", tree.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("002_more.sql:2:23"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
 }

@@ -225,11 +225,7 @@ pub fn migrations(m: &crate::model::MigrationReport, targets: &crate::model::Pai
         }
     }
     for i in &m.invariants {
-        let show = |h: Option<bool>| match h {
-            Some(true) => "holds",
-            Some(false) => "does not hold",
-            None => "not checked",
-        };
+        let show = crate::model::Invariant::verdict;
         let _ =
             writeln!(out, "{}: reference {}, candidate {}", i.name, show(i.holds.reference), show(i.holds.candidate));
         for e in &i.evidence {

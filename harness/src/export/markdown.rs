@@ -195,11 +195,7 @@ pub fn render_migrations(
     }
     if !m.invariants.is_empty() {
         out.push_str("\n### Invariants\n\n| Invariant | Reference | Candidate |\n|---|---|---|\n");
-        let show = |h: Option<bool>| match h {
-            Some(true) => "holds",
-            Some(false) => "does not hold",
-            None => "not checked",
-        };
+        let show = crate::model::Invariant::verdict;
         for i in &m.invariants {
             out.push_str(&format!("| {} | {} | {} |\n", i.name, show(i.holds.reference), show(i.holds.candidate)));
         }

@@ -263,8 +263,8 @@ fn controls_transactions(sql: &str) -> bool {
 }
 
 /// A migration's statements with their `(line, column)`, split the way its engine's own tools
-/// split them.
-fn statements(dialect: Dialect, m: &Migration) -> Result<Vec<((usize, usize), String)>> {
+/// split them; an error names the file, line and column.
+pub fn statements(dialect: Dialect, m: &Migration) -> Result<Vec<((usize, usize), String)>> {
     let shift = |(line, column): (usize, usize)| (line + m.first_line - 1, column);
     match dialect {
         Dialect::Postgres => {

@@ -136,6 +136,17 @@ pub struct Invariant {
     pub evidence: Vec<String>,
 }
 
+impl Invariant {
+    /// How a side's verdict reads.
+    pub fn verdict(holds: Option<bool>) -> &'static str {
+        match holds {
+            Some(true) => "holds",
+            Some(false) => "does not hold",
+            None => "not checked",
+        }
+    }
+}
+
 /// One tree as read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TreeInfo {
