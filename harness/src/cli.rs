@@ -22,6 +22,8 @@ Targets:
   postgres://user:pw@host:port/db   an existing server (libpq URL rules, PG* variables)
   exec:'COMMAND {port} {datadir}'   a server command the harness starts and stops
   docker:IMAGE[:TAG][?port=N&env=K=V&cmd=ARG]   a container (testcontainers; needs a Docker engine)
+  sqlite[?pragma=V]     SQLite compiled in: a fresh database per workload
+  sqlite:PATH[?pragma=V]   a copy of an existing SQLite file per workload (the file is never written)
 
 Examples:
   pgparity run                                        local vs local over workloads/
@@ -29,6 +31,8 @@ Examples:
   pgparity run --candidate local:/opt/pg18/bin workloads/dml
   pgparity record --reference local                   write expected/
   pgparity check --candidate postgres://u@h:5433/db   candidate vs expected/
+  pgparity run --candidate sqlite app-queries/         an application's queries, PostgreSQL vs SQLite
+  pgparity migrate --candidate sqlite pg/ sqlite/      two migration trees, checked after every version
 
 Exit codes:
   0  every feature compatible
@@ -134,11 +138,13 @@ pub enum Command {
         /// upgraded schema (and for the candidate, unless --candidate-baseline names its own).
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
+        /// The candidate's own baseline file.
         #[arg(long, value_name = "FILE")]
         candidate_baseline: Option<PathBuf>,
-        /// Where scorecard.md and results.json are written.
+        /// Where scorecard.md, results.json and repros/ are written.
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// Per-statement timeout in seconds.
         #[arg(long, default_value_t = 30.0, value_parser = parse_seconds)]
         timeout: f64,
         /// Do not reduce each drift to a repro (the migrations it needs).

@@ -316,9 +316,10 @@ pub async fn execute(plan: &Plan) -> Result<Outcomes> {
         c.stop().await;
         return Err(Error::Usage("the reference and the candidate are the same server".into()));
     }
-    let targets = Pair::new(r.report().clone(), c.report().clone());
     let (mut r, mut c) = (r, c);
     let result = history(plan, &mut r, &mut c).await;
+    // What the run learned about each target (its slate strategy, restarts) is in its report now.
+    let targets = Pair::new(r.report().clone(), c.report().clone());
     r.stop().await;
     c.stop().await;
     result.map(|report| Outcomes { report, targets })

@@ -33,7 +33,13 @@ pub(super) async fn reduce_all<R: Engine, C: Engine>(
     let all: Vec<Version<'_>> = tree::pair(&plan.trees.reference, &plan.trees.candidate);
     let started = Instant::now();
     for (k, result) in results.iter_mut().enumerate() {
+        let mut done: Vec<(DriftKind, String)> = Vec::new();
         for drift in result.drifts.clone() {
+            // Reduction keeps a drift's kind and object: one repro serves drifts that share them.
+            if done.contains(&(drift.kind, drift.object.clone())) {
+                continue;
+            }
+            done.push((drift.kind, drift.object.clone()));
             if started.elapsed() > TOTAL {
                 return Ok(());
             }

@@ -1,0 +1,27 @@
+-- pgparity migrate repro: unique model_aliases first appears at version 16
+-- candidate: sqlite?foreign_keys=on (SQLite)
+-- replay: sqlite3 fresh.db < candidate.sql
+
+-- version 1: workloads/migrations/gateway/sqlite/0001_providers.sql
+CREATE TABLE providers (
+    id TEXT NOT NULL PRIMARY KEY,
+    base_url TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+);
+
+-- version 2: workloads/migrations/gateway/sqlite/0002_models.sql
+CREATE TABLE models (
+    id TEXT NOT NULL PRIMARY KEY,
+    provider_id TEXT NOT NULL REFERENCES providers (id) ON DELETE CASCADE,
+    context_window INTEGER NOT NULL CHECK (context_window > 0)
+);
+
+-- version 16: workloads/migrations/gateway/sqlite/0016_model_aliases.sql
+CREATE TABLE model_aliases (
+    alias TEXT NOT NULL,
+    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE
+);
+
+-- what shows it:
+SELECT sql FROM sqlite_schema WHERE name = 'model_aliases';
+SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info('model_aliases');
