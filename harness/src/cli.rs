@@ -261,10 +261,14 @@ fn parse_target(s: &str) -> Result<TargetSpec, String> {
     s.parse()
 }
 
+/// The most seconds any duration option takes (a week): more is a typo, and `Duration` cannot
+/// hold values like 1e30 at all.
+const MAX_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
 fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        _ => Err(format!("`{s}` is not a positive number of seconds")),
+        Ok(v) if v > 0.0 && v <= MAX_SECONDS => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds above 0 and at most {MAX_SECONDS} (a week)")),
     }
 }
 

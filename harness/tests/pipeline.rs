@@ -199,6 +199,17 @@ fn a_malformed_target_exits_2_before_any_server_starts() {
     assert!(out.stdout.is_empty());
 }
 
+/// A duration too large for any clock (`1e30` panicked with exit 101) is a usage error.
+#[test]
+fn absurd_durations_are_usage_errors_not_panics() {
+    for flag in ["--timeout", "--wait-bound", "--reduce-seconds", "--reduce-total-seconds"] {
+        let out = pgparity(&["run", flag, "1e30", "workloads/dml"]);
+        assert_eq!(code(&out), 2, "{flag}: {}", stderr(&out));
+        assert!(stderr(&out).contains("at most"), "{flag}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+}
+
 /// Bad workloads are refused before any connection, with file:line:column and exit code 2.
 #[test]
 fn bad_workloads_exit_2_with_locations_before_connecting() {

@@ -72,16 +72,57 @@ fn is_workload_file(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql"))
 }
 
+/// The largest workload file read (a bigger one is refused, not read into memory).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A workload file's text: only a regular file (a FIFO would hang, `/dev/zero` never ends), at
+/// most `MAX_FILE_BYTES`, in UTF-8 — each refusal names the file.
+fn read_text(file: &Path) -> Result<String, Error> {
+    let meta = std::fs::metadata(file).map_err(|e| Error::io(file, e))?;
+    let at = || Location { file: file.to_path_buf(), line: 1, column: 1 };
+    if !meta.is_file() {
+        let message = "not a regular file (a FIFO, device or socket?): workloads are files".to_string();
+        return Err(Error::Workload { location: at(), message });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        let message = format!("{} bytes is over the limit for a workload file ({MAX_FILE_BYTES} bytes)", meta.len());
+        return Err(Error::Workload { location: at(), message });
+    }
+    let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let text = String::from_utf8_lossy(valid);
+        let (line, column) = sql::line_col(&text, text.len());
+        Error::Workload {
+            location: Location { file: file.to_path_buf(), line, column },
+            message: "invalid UTF-8: workloads are UTF-8 text".into(),
+        }
+    })
+}
+
 /// A folder of this name, met while searching a folder for workloads, holds migration trees
 /// and is passed over (name it directly to load its files as workloads).
 pub const MIGRATIONS: &str = "migrations";
 
 fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.is_file() {
-        return Ok(vec![path.to_path_buf()]);
-    }
     let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    walk(path, &mut found, &mut seen)?;
+    Ok(found)
+}
+
+/// Files below `path`, each once: a folder reached again through a symbolic link (a loop, or
+/// two links to one place) is not walked twice, nor a file listed twice.
+fn walk(path: &Path, found: &mut Vec<PathBuf>, seen: &mut std::collections::HashSet<PathBuf>) -> Result<(), Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let real = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+    if !seen.insert(real) {
+        return Ok(());
+    }
+    if !meta.is_dir() {
+        found.push(path.to_path_buf());
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> =
         std::fs::read_dir(path).map_err(|e| Error::io(path, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
@@ -95,12 +136,12 @@ fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
             if name == MIGRATIONS {
                 continue;
             }
-            found.extend(find_files(&entry)?);
+            walk(&entry, found, seen)?;
         } else if is_workload_file(&entry) {
-            found.push(entry);
+            walk(&entry, found, seen)?;
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// The id of a file: its path below the nearest enclosing `workloads` folder (or below the
@@ -134,7 +175,9 @@ pub fn workload_id(root: &Path, file: &Path) -> String {
 }
 
 fn load_file(root: &Path, file: &Path) -> Result<Workload, Error> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let text = read_text(file)?;
+    // A byte-order mark is not part of the first key or statement.
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
     let id = workload_id(root, file);
     match file.extension().and_then(|e| e.to_str()) {
         Some("sql") => load_sql(file, &id, &text),
@@ -224,6 +267,42 @@ mod tests {
         assert_eq!(id, "dml/returning");
         let id = workload_id(Path::new("/x/workloads/dml"), Path::new("/x/workloads/dml/a.sql"));
         assert_eq!(id, "dml/a");
+    }
+
+    /// A FIFO hung the loader, a link to `/dev/zero` was read until memory ran out, a link loop
+    /// loaded one workload again and again, and a byte-order mark broke the first key: now
+    /// only regular files are read (each once, at most `MAX_FILE_BYTES`), and a mark is dropped.
+    #[test]
+    fn only_regular_files_each_once_and_a_byte_order_mark_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("w");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("a.yaml"), "\u{feff}feature: F\narea: A\nsteps:\n  - sql: SELECT 1\n").unwrap();
+        std::fs::write(root.join("b.sql"), "\u{feff}SELECT 2;\n").unwrap();
+        std::os::unix::fs::symlink(&root, root.join("again")).unwrap();
+        let loaded = load_all(std::slice::from_ref(&root)).expect("a loop is walked once");
+        let ids: Vec<&str> = loaded.iter().map(|w| w.id.as_str()).collect();
+        assert_eq!(ids, ["w/a", "w/b"]);
+        assert_eq!(loaded[0].feature, "F");
+        assert_eq!(loaded[1].steps[0].sql, "SELECT 2");
+        nix::unistd::mkfifo(&root.join("pipe.sql"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero.yaml")).unwrap();
+        let big = std::fs::File::create(root.join("big.sql")).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let errors: Vec<String> = load_all(&[root]).expect_err("refused").iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("pipe.sql:1:1: not a regular file")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("zero.yaml:1:1: not a regular file")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("big.sql:1:1") && e.contains("over the limit")), "{errors:?}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.sql");
+        std::fs::write(&file, b"SELECT 1;\nSELECT '\xff';\n").unwrap();
+        let e = load_all(&[file]).expect_err("refused")[0].to_string();
+        assert!(e.contains("bad.sql:2:9: invalid UTF-8"), "{e}");
     }
 
     /// `a-b` and `a_b` would share database `pgparity_a_b`: the run would drop one's database
