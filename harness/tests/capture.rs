@@ -63,10 +63,13 @@ fn captured(out: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Replay the captured workloads, PostgreSQL 15 against itself: zero mismatches.
+/// Replay the captured workloads, PostgreSQL 15 against itself: zero mismatches. The captured
+/// `pg_sleep(30)` (cancelled in the capture) must time out on both sides: with the default
+/// 30 s timeout, one side's sleep could end just before its timeout and the other's just after.
 fn assert_replays(out: &Path, scratch: &Path) {
     let replay = scratch.join("replay");
-    let run = pgparity(&["run", "--no-reduce", "--out", replay.to_str().unwrap(), out.to_str().unwrap()]);
+    let args = ["run", "--no-reduce", "--timeout", "5", "--out", replay.to_str().unwrap(), out.to_str().unwrap()];
+    let run = pgparity(&args);
     assert_eq!(code(&run), 0, "{}", String::from_utf8_lossy(&run.stdout));
     assert_eq!(results(&replay)["summary"]["blocked"], 0);
 }
