@@ -153,6 +153,40 @@ pub enum Command {
         #[command(flatten)]
         export: ExportArgs,
     },
+    /// May an older build run on a newer schema? The old build's traffic on the database
+    /// before and after each later migration, compared: a verdict per migration, with evidence.
+    #[command(after_help = COMPAT_HELP)]
+    Compat {
+        /// What the old build sends: captures (`pgparity capture`) or workloads (YAML, .sql),
+        /// files or folders.
+        #[arg(required = true)]
+        traffic: Vec<PathBuf>,
+        /// The migrations folder.
+        #[arg(long, value_name = "DIR")]
+        migrations: PathBuf,
+        /// A file listing the migrations in order (overrides the names).
+        #[arg(long, value_name = "FILE")]
+        order: Option<PathBuf>,
+        /// The last migration the old build knows.
+        #[arg(long, value_name = "VERSION")]
+        from: String,
+        /// The newest migration to judge (default: the last).
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// The engine the databases are made on.
+        #[arg(long, default_value = "local", value_parser = parse_target)]
+        target: TargetSpec,
+        /// More type equivalences, one `postgres_type = sqlite_type` per line.
+        #[arg(long, value_name = "FILE")]
+        types: Option<PathBuf>,
+        #[command(flatten)]
+        options: RunOptions,
+        /// Do not reduce each breaking migration's traffic to a repro.
+        #[arg(long)]
+        no_reduce: bool,
+        #[command(flatten)]
+        export: ExportArgs,
+    },
     /// Compare a candidate against the saved expected/, with no reference server.
     #[command(after_help = AFTER_HELP)]
     Check {
@@ -167,6 +201,106 @@ pub enum Command {
         export: ExportArgs,
     },
 }
+
+/// `compat`'s arguments, for its validation.
+struct CompatArgs {
+    traffic: Vec<PathBuf>,
+    migrations: PathBuf,
+    order: Option<PathBuf>,
+    from: String,
+    to: Option<String>,
+    target: TargetSpec,
+    types: Option<PathBuf>,
+    options: RunOptions,
+    no_reduce: bool,
+}
+
+/// Validate a `compat`: the target, the tree (every file split as the target splits it), the
+/// versions, the traffic.
+fn prepare_compat(a: CompatArgs, export: ExportArgs) -> Result<Job, Vec<Error>> {
+    let mut errors = Vec::new();
+    if let Err(message) = a.target.validate() {
+        errors.push(Error::Usage(format!("target {}: {message}", a.target)));
+    }
+    let equivalence = equivalence(a.types.as_deref(), &mut errors);
+    let tree = crate::migrate::tree::read(&a.migrations, a.order.as_deref()).map_err(|e| vec![e])?;
+    for m in &tree.migrations {
+        if let Err(e) = crate::migrate::statements(dialect(&a.target), m) {
+            errors.push(e);
+        }
+    }
+    let known = || {
+        let all: Vec<&str> = tree.migrations.iter().map(|m| m.version.as_str()).collect();
+        format!("its versions: {}", all.join(", "))
+    };
+    let position = |flag: &str, v: &str| {
+        tree.position(v).ok_or_else(|| {
+            vec![Error::Usage(format!("{flag} {v}: {} has no such migration ({})", a.migrations.display(), known()))]
+        })
+    };
+    let from = position("--from", &a.from)?;
+    let to = match &a.to {
+        Some(v) => position("--to", v)?,
+        None => tree.migrations.len() - 1,
+    };
+    if to <= from {
+        return Err(vec![Error::Usage(format!(
+            "--to {} is not after --from {}: no migration to judge",
+            tree.migrations[to].version, tree.migrations[from].version
+        ))]);
+    }
+    let traffic = match workload::load_all(&a.traffic) {
+        Ok(t) => t,
+        Err(mut e) => {
+            errors.append(&mut e);
+            Vec::new()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let reduce = (!a.no_reduce).then(|| ReduceOptions {
+        budget: Budget { trials: 400, time: Duration::from_secs(60) },
+        dir: a.options.out.join("repros"),
+        only_step: None,
+        total: Duration::from_secs(600),
+        jobs: 1,
+        protocol: a.options.protocol,
+        link: "repros".into(),
+        replay: None,
+    });
+    let plan = crate::compat::Plan {
+        target: a.target,
+        tree,
+        from,
+        to,
+        traffic,
+        equivalence,
+        limits: crate::run::Limits {
+            timeout: Duration::from_secs_f64(a.options.timeout),
+            wait_bound: Duration::from_secs_f64(a.options.wait_bound),
+        },
+        protocol: a.options.protocol,
+        reduce,
+    };
+    Ok(Job::Compat { plan: Box::new(plan), files: Files::new(a.options.out, false, export.junit) })
+}
+
+const COMPAT_HELP: &str = "\
+Examples:
+  pgparity compat --migrations migrations/ --from 12 captured/
+                      may the build that knows migrations up to 12 run on every later version?
+  pgparity compat --target sqlite --migrations migrations/sqlite --from 3 --to 5 traffic.yaml
+
+A migration file may declare `-- backward-compatible: true|false` in its leading comments;
+every declaration the evidence contradicts is reported.
+
+Exit codes:
+  0  every migration judged is backward-compatible, or declared not to be and breaks
+  1  a declaration the evidence contradicts, an undeclared migration that breaks the old
+     traffic, or a migration that fails on the target
+  2  usage or input error (nothing was run)
+  3  a target failed";
 
 const MIGRATE_HELP: &str = "\
 Examples:
@@ -216,6 +350,8 @@ impl ReduceArgs {
             total: Duration::from_secs_f64(self.reduce_total_seconds),
             jobs: self.reduce_jobs.into(),
             protocol: run.protocol,
+            link: "repros".into(),
+            replay: None,
         })
     }
 }
@@ -278,8 +414,36 @@ pub enum Job {
     Compare { plan: Box<Plan>, files: Files },
     /// A migration history on two targets, and where the report goes.
     Migrate { plan: Box<crate::migrate::Plan>, files: Files },
+    /// Old traffic on newer schemas, and where the report goes.
+    Compat { plan: Box<crate::compat::Plan>, files: Files },
     /// The capture proxy.
     Capture(crate::capture::Options),
+}
+
+/// The type-equivalence table, with the user's file's additions; an error is collected.
+fn equivalence(types: Option<&std::path::Path>, errors: &mut Vec<Error>) -> crate::schema::types::Equivalence {
+    let Some(path) = types else { return Default::default() };
+    match std::fs::read_to_string(path) {
+        Ok(text) => crate::schema::types::Equivalence::parse(&text).unwrap_or_else(|(line, message)| {
+            errors.push(Error::Workload {
+                location: crate::model::Location { file: path.to_path_buf(), line, column: 1 },
+                message,
+            });
+            Default::default()
+        }),
+        Err(e) => {
+            errors.push(Error::io(path, e));
+            Default::default()
+        }
+    }
+}
+
+/// Whose SQL a target speaks.
+fn dialect(spec: &TargetSpec) -> crate::model::Dialect {
+    match spec {
+        TargetSpec::Sqlite(_) => crate::model::Dialect::Sqlite,
+        _ => crate::model::Dialect::Postgres,
+    }
 }
 
 /// Validate everything (targets, workloads, saved outcomes) into a job, before any I/O on a
@@ -316,22 +480,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
                     errors.push(Error::Usage(format!("target {spec}: {message}")));
                 }
             }
-            let equivalence = match &types {
-                Some(path) => match std::fs::read_to_string(path) {
-                    Ok(text) => crate::schema::types::Equivalence::parse(&text).unwrap_or_else(|(line, message)| {
-                        errors.push(Error::Workload {
-                            location: crate::model::Location { file: path.clone(), line, column: 1 },
-                            message,
-                        });
-                        Default::default()
-                    }),
-                    Err(e) => {
-                        errors.push(Error::io(path, e));
-                        Default::default()
-                    }
-                },
-                None => Default::default(),
-            };
+            let equivalence = equivalence(types.as_deref(), &mut errors);
             let reference_tree = crate::migrate::tree::read(&migrations, order.as_deref());
             let candidate_tree = match &candidate_migrations {
                 Some(dir) => crate::migrate::tree::read(dir, candidate_order.as_deref().or(order.as_deref())),
@@ -353,10 +502,6 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
                 }
             };
             // Every file split as its engine will split it: a broken one is refused now.
-            let dialect = |spec: &TargetSpec| match spec {
-                TargetSpec::Sqlite(_) => crate::model::Dialect::Sqlite,
-                _ => crate::model::Dialect::Postgres,
-            };
             for (tree, spec) in [(&reference_tree, &reference), (&candidate_tree, &candidate)] {
                 for m in &tree.migrations {
                     match crate::migrate::statements(dialect(spec), m) {
@@ -381,6 +526,10 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
                 repros: (!no_reduce).then(|| out.join("repros")),
             };
             return Ok(Job::Migrate { plan: Box::new(plan), files: Files::new(out, false, export.junit) });
+        }
+        Command::Compat { traffic, migrations, order, from, to, target, types, options, no_reduce, export } => {
+            let args = CompatArgs { traffic, migrations, order, from, to, target, types, options, no_reduce };
+            return prepare_compat(args, export);
         }
         Command::Capture { listen, upstream, out } => {
             if let TargetSpec::Sqlite(_) = upstream {

@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod cli;
 pub mod compare;
+pub mod compat;
 pub mod console;
 pub mod engine;
 pub mod export;

@@ -31,6 +31,7 @@ fn main() {
         match job {
             Job::Compare { plan, files } => compare(*plan, files).await,
             Job::Migrate { plan, files } => migrate(*plan, files).await,
+            Job::Compat { plan, files } => compat(*plan, files).await,
             Job::Capture(options) => capture(options).await,
         }
     });
@@ -43,11 +44,9 @@ async fn stop_all() {
     let _ = tokio::task::spawn_blocking(cleanup::stop_all).await;
 }
 
-/// run, record, check, reduce: until done, Ctrl-C or SIGTERM.
-async fn compare(plan: Plan, mut files: Files) -> i32 {
-    let mode = plan.mode;
-    let mut console = Console::new(mode == Mode::Record);
-    let mut observers = Tee(vec![&mut files, &mut console]);
+/// Run `work` until it is done, Ctrl-C or SIGTERM; on a signal, stop every server the harness
+/// started and exit 130 or 143. `note` is said after the signal's name.
+async fn until_signal(work: impl std::future::Future<Output = i32>, note: &str) -> i32 {
     let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
         Err(e) => {
@@ -55,10 +54,23 @@ async fn compare(plan: Plan, mut files: Files) -> i32 {
             return exit::TARGET;
         }
     };
-    let interrupted =
-        |name: &str| eprintln!("\n{name}: stopping the servers the harness started; finished workloads are written");
-    tokio::select! {
-        result = execute(plan, &mut observers) => match result {
+    let (name, code) = tokio::select! {
+        code = work => return code,
+        _ = tokio::signal::ctrl_c() => ("interrupted", 130),
+        _ = sigterm.recv() => ("terminated", 143),
+    };
+    eprintln!("\n{name}: stopping the servers the harness started{note}");
+    stop_all().await;
+    code
+}
+
+/// run, record, check, reduce: until done, Ctrl-C or SIGTERM.
+async fn compare(plan: Plan, mut files: Files) -> i32 {
+    let mode = plan.mode;
+    let mut console = Console::new(mode == Mode::Record);
+    let mut observers = Tee(vec![&mut files, &mut console]);
+    let work = async {
+        match execute(plan, &mut observers).await {
             Ok(summary) => {
                 let blocked = summary.results.iter().any(|r| r.status == Status::Blocked);
                 if summary.target_failed {
@@ -73,56 +85,62 @@ async fn compare(plan: Plan, mut files: Files) -> i32 {
                 eprintln!("error: {e}");
                 e.exit_code()
             }
-        },
-        _ = tokio::signal::ctrl_c() => {
-            interrupted("interrupted");
-            stop_all().await;
-            130
         }
-        _ = sigterm.recv() => {
-            interrupted("terminated");
-            stop_all().await;
-            143
-        }
-    }
+    };
+    until_signal(work, "; finished workloads are written").await
 }
 
 /// `pgparity migrate`: the history on both sides, then the report; until done, Ctrl-C or SIGTERM.
 async fn migrate(plan: pgparity::migrate::Plan, files: Files) -> i32 {
-    let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot watch SIGTERM: {e}");
-            return exit::TARGET;
-        }
-    };
-    tokio::select! {
-        result = pgparity::migrate::execute(&plan) => match result {
+    let work = async {
+        match pgparity::migrate::execute(&plan).await {
             Ok(done) => {
                 print!("{}", pgparity::console::migrations(&done.report, &done.targets));
                 if let Err(e) = files.write_migrations(&done.report, &done.targets) {
                     eprintln!("error: {e}");
                     return e.exit_code();
                 }
-                if done.report.differs() { exit::MISMATCH } else { exit::OK }
+                if done.report.differs() {
+                    exit::MISMATCH
+                } else {
+                    exit::OK
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");
                 stop_all().await;
                 e.exit_code()
             }
-        },
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ninterrupted: stopping the servers the harness started");
-            stop_all().await;
-            130
         }
-        _ = sigterm.recv() => {
-            eprintln!("\nterminated: stopping the servers the harness started");
-            stop_all().await;
-            143
+    };
+    until_signal(work, "").await
+}
+
+/// `pgparity compat`: the old traffic on each version, then the report; until done, Ctrl-C or
+/// SIGTERM.
+async fn compat(plan: pgparity::compat::Plan, files: Files) -> i32 {
+    let work = async {
+        match pgparity::compat::execute(&plan).await {
+            Ok(done) => {
+                print!("{}", pgparity::console::compat(&done.report, &done.target));
+                if let Err(e) = files.write_compat(&done.report, &done.target) {
+                    eprintln!("error: {e}");
+                    return e.exit_code();
+                }
+                if done.report.needs_attention() {
+                    exit::MISMATCH
+                } else {
+                    exit::OK
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                stop_all().await;
+                e.exit_code()
+            }
         }
-    }
+    };
+    until_signal(work, "").await
 }
 
 /// `pgparity capture`: serve until Ctrl-C or SIGTERM (the proxy watches for both itself, so the

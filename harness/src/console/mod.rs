@@ -200,6 +200,53 @@ fn diffs(results: &[WorkloadResult], max: usize) -> String {
 }
 
 /// A migrate run on the console: both targets, a line per version, each drift, the invariants.
+/// A compat run, as the console shows it: a line per migration, its evidence and notes.
+pub fn compat(c: &crate::model::CompatReport, target: &TargetReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "target: {} — {}", target.target, target.version);
+    let _ = writeln!(out, "tree: {} ({} migrations, {})", c.tree.root, c.tree.migrations, c.tree.convention);
+    let _ = writeln!(
+        out,
+        "old build: migrations up to {}; traffic: {} workload(s), {} statement(s)",
+        c.from,
+        c.traffic.len(),
+        c.statements
+    );
+    for n in &c.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    for m in &c.migrations {
+        let declared = match m.declared {
+            Some(d) => format!(", declared {d}{}", if m.contradicts { " (contradicted)" } else { "" }),
+            None => String::new(),
+        };
+        let runs = match m.old_build_runs {
+            Some(false) => ", the old build no longer runs here",
+            _ => "",
+        };
+        let _ = writeln!(out, "migration {:<16} {} ({}{declared}){runs}", m.version, m.verdict(), m.static_class);
+        if let Some(e) = &m.error {
+            let _ = writeln!(out, "    {e}");
+        }
+        for e in &m.evidence {
+            let first = e.statement.lines().next().unwrap_or("");
+            let _ = writeln!(out, "    {}: {first}\n      {}", e.location, e.how);
+        }
+        if m.later_differences > 0 {
+            let _ = writeln!(out, "    {} later statement(s) differ too", m.later_differences);
+        }
+        for n in &m.notes {
+            let _ = writeln!(out, "    {n}");
+        }
+        for r in &m.repros {
+            let _ = writeln!(out, "    repro: {r}");
+        }
+    }
+    let attention = c.migrations.iter().filter(|m| m.needs_attention()).count();
+    let _ = writeln!(out, "{} migration(s) judged, {attention} need attention", c.migrations.len());
+    out
+}
+
 pub fn migrations(m: &crate::model::MigrationReport, targets: &crate::model::Pair<TargetReport>) -> String {
     let mut out = String::new();
     for (label, t) in [("reference", &targets.reference), ("candidate", &targets.candidate)] {

@@ -161,6 +161,28 @@ impl Engine for AnyEngine {
             (_, c) => c.close().await,
         }
     }
+    async fn keep(&mut self, conn: AnyConn) -> std::result::Result<(), String> {
+        match (self, conn) {
+            (AnyEngine::Pg(e), AnyConn::Pg(c)) => e.keep(c).await,
+            (AnyEngine::Sqlite(e), AnyConn::Sqlite(c)) => e.keep(c).await,
+            (_, c) => {
+                c.close().await;
+                Err("a connection of another engine".into())
+            }
+        }
+    }
+    async fn open_copy(&mut self, name: &str, template: &str) -> std::result::Result<AnyConn, String> {
+        match self {
+            AnyEngine::Pg(e) => e.open_copy(name, template).await.map(AnyConn::Pg),
+            AnyEngine::Sqlite(e) => e.open_copy(name, template).await.map(AnyConn::Sqlite),
+        }
+    }
+    async fn discard(&mut self, template: &str) {
+        match self {
+            AnyEngine::Pg(e) => e.discard(template).await,
+            AnyEngine::Sqlite(e) => e.discard(template).await,
+        }
+    }
     fn extra_lane(&self) -> Option<Self> {
         match self {
             AnyEngine::Pg(e) => e.extra_lane().map(|l| AnyEngine::Pg(Box::new(l))),

@@ -229,6 +229,22 @@ impl Engine for FakeEngine {
     async fn close(&mut self, _conn: FakeConn) {
         self.slate = None;
     }
+    /// A kept slate keeps its history: a copy starts with the statements it was built with.
+    async fn keep(&mut self, _conn: FakeConn) -> Result<(), String> {
+        self.slate = None;
+        Ok(())
+    }
+    async fn open_copy(&mut self, name: &str, template: &str) -> Result<FakeConn, String> {
+        let mut history = self.shared.history.lock().expect("not poisoned");
+        let copied = history.get(template).cloned().ok_or_else(|| format!("no kept slate {template}"))?;
+        history.insert(name.to_string(), copied);
+        drop(history);
+        self.slate = Some(name.to_string());
+        self.connection()
+    }
+    async fn discard(&mut self, template: &str) {
+        self.shared.history.lock().expect("not poisoned").remove(template);
+    }
     fn extra_lane(&self) -> Option<Self> {
         let lane = FakeEngine {
             shared: self.shared.clone(),

@@ -9,6 +9,7 @@
 //! target string names. The run (`run::record`) drives any of them.
 
 pub mod any;
+pub mod based;
 pub mod fake;
 pub mod pg;
 pub mod sqlite;
@@ -72,6 +73,15 @@ pub trait Engine: Send + Sized {
     fn settle(&mut self, step: &Step, raw: Raw<Self>, conn: &mut Self::Conn) -> impl Future<Output = Outcome> + Send;
     /// After the workload: the first session back, and the slate dropped.
     fn close(&mut self, conn: Self::Conn) -> impl Future<Output = ()> + Send;
+    /// After building a template: the first session back, and the slate kept under its name
+    /// for `open_copy` until `discard` (or `stop`). Err: this engine cannot copy a slate here
+    /// (the slate is dropped instead).
+    fn keep(&mut self, conn: Self::Conn) -> impl Future<Output = Result<(), String>> + Send;
+    /// A slate named `name` that starts as a copy of the kept slate `template`, and its first
+    /// session.
+    fn open_copy(&mut self, name: &str, template: &str) -> impl Future<Output = Result<Self::Conn, String>> + Send;
+    /// Drop a kept slate.
+    fn discard(&mut self, template: &str) -> impl Future<Output = ()> + Send;
     /// Another way into the same database, for trials beside the run's own work; `None`
     /// where that is not possible.
     fn extra_lane(&self) -> Option<Self>;

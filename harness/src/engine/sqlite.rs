@@ -439,6 +439,23 @@ impl Engine for SqliteEngine {
             remove_database(&path);
         }
     }
+    async fn keep(&mut self, conn: SqliteConn) -> Result<(), String> {
+        conn.close().await;
+        self.slate = None;
+        Ok(())
+    }
+    async fn open_copy(&mut self, name: &str, template: &str) -> Result<SqliteConn, String> {
+        let path = self.slate_path(name);
+        remove_database(&path);
+        let source = self.slate_path(template);
+        std::fs::copy(&source, &path).map_err(|e| format!("cannot copy {}: {e}", source.display()))?;
+        let conn = self.connect(&path)?;
+        self.slate = Some(path);
+        Ok(conn)
+    }
+    async fn discard(&mut self, template: &str) {
+        remove_database(&self.slate_path(template));
+    }
     fn extra_lane(&self) -> Option<Self> {
         Some(SqliteEngine { spec: self.spec.clone(), dir: self.dir.clone(), report: self.report.clone(), slate: None })
     }

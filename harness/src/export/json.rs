@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::markdown::Counts;
 use super::Report;
-use crate::model::{MigrationReport, TargetReport, WorkloadResult};
+use crate::model::{CompatResult, MigrationReport, TargetReport, TreeInfo, WorkloadResult};
 
 /// Version of the results JSON schema.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -19,6 +19,24 @@ struct ResultsFile<'a> {
     workloads: &'a [WorkloadResult],
     #[serde(skip_serializing_if = "Option::is_none")]
     migrations: Option<&'a MigrationReport>,
+    /// A compat run: per migration, what a migration runner reads to set its own flag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compat: Option<&'a [CompatResult]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compat_run: Option<CompatRun<'a>>,
+}
+
+/// What a compat run judged, beside its per-migration list.
+#[derive(Serialize)]
+struct CompatRun<'a> {
+    tree: &'a TreeInfo,
+    from: &'a str,
+    to: &'a str,
+    traffic: &'a [String],
+    statements: usize,
+    databases: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
 }
 
 /// The results as versioned JSON.
@@ -31,6 +49,16 @@ pub fn render(report: &Report<'_>) -> String {
         summary: Counts::of(report.results),
         workloads: report.results,
         migrations: report.migrations,
+        compat: report.compat.map(|c| c.migrations.as_slice()),
+        compat_run: report.compat.map(|c| CompatRun {
+            tree: &c.tree,
+            from: &c.from,
+            to: &c.to,
+            traffic: &c.traffic,
+            statements: c.statements,
+            databases: &c.databases,
+            notes: &c.notes,
+        }),
     };
     crate::store::json::to_string(&file)
 }

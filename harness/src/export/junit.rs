@@ -18,6 +18,9 @@ pub fn render(report: &Report<'_>) -> String {
     if let Some(m) = report.migrations {
         junit.add_test_suite(migrations(m));
     }
+    if let Some(c) = report.compat {
+        junit.add_test_suite(compat(c));
+    }
     // Serialising into a String only fails on a writer error, which a String never gives.
     junit.to_string().unwrap_or_default()
 }
@@ -74,6 +77,35 @@ fn migrations(m: &crate::model::MigrationReport) -> TestSuite {
     suite
 }
 
+/// A suite `compat`: a test case per migration judged, failing where it needs attention (a
+/// contradicted declaration, an undeclared break, a migration that fails).
+fn compat(c: &crate::model::CompatReport) -> TestSuite {
+    let mut suite = TestSuite::new("compat");
+    suite.add_properties([Property::new("from", c.from.as_str()), Property::new("to", c.to.as_str())]);
+    for m in &c.migrations {
+        let status = if m.needs_attention() {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_type(m.verdict());
+            status.set_message(format!("migration {}: {}", m.version, m.verdict()));
+            let lines: Vec<String> = m
+                .notes
+                .iter()
+                .cloned()
+                .chain(m.error.iter().cloned())
+                .chain(m.evidence.iter().map(|e| format!("{} ({}): {}", e.statement, e.location, e.how)))
+                .collect();
+            status.set_description(lines.join("\n"));
+            status
+        } else {
+            TestCaseStatus::success()
+        };
+        let mut case = TestCase::new(format!("migration {}", m.version), status);
+        case.set_classname("compat");
+        suite.add_test_case(case);
+    }
+    suite
+}
+
 fn case(r: &WorkloadResult, s: &StepResult) -> TestCase {
     let status = match &s.verdict {
         Verdict::Mismatch { kinds, .. } => {
@@ -107,6 +139,7 @@ mod tests {
             candidate: &candidate,
             date: "2026-01-01",
             migrations: None,
+            compat: None,
         });
         let back = JunitReport::deserialize_from_str(&xml).expect("valid JUnit XML");
         assert_eq!((back.tests, back.failures, back.skipped, back.errors), (4, 1, 1, 0));

@@ -3,7 +3,7 @@
 use comfy_table::{presets, Table};
 use serde::Serialize;
 
-use crate::model::{MigrationReport, MigrationResult, MigrationStatus, TargetReport};
+use crate::model::{CompatReport, CompatResult, MigrationReport, MigrationResult, MigrationStatus, TargetReport};
 use crate::model::{Status, WorkloadResult};
 use crate::render;
 
@@ -207,6 +207,118 @@ pub fn render_migrations(
         out.push('\n');
     }
     out
+}
+
+/// `scorecard.md` of a compat run: per migration after the old build's last, its static class,
+/// whether the old traffic behaves the same after it as before it, the evidence, and whether
+/// its declaration agrees.
+pub fn render_compat(c: &CompatReport, target: &TargetReport, date: &str) -> String {
+    let count = |f: &dyn Fn(&CompatResult) -> bool| c.migrations.iter().filter(|m| f(m)).count();
+    let mut out = String::from("# pgparity scorecard\n\n");
+    out.push_str(&format!(
+        "**Backward compatibility of {} migration(s) after {}: {} compatible, {} break the old build, {} not judged; \
+         {} need attention**\n\n",
+        c.migrations.len(),
+        c.from,
+        count(&|m| m.error.is_none() && m.backward_compatible == Some(true)),
+        count(&|m| m.error.is_none() && m.backward_compatible == Some(false)),
+        count(&|m| m.error.is_some() || m.backward_compatible.is_none()),
+        count(&|m| m.needs_attention()),
+    ));
+    out.push_str("| Side | Server version | Target | Notes |\n|---|---|---|---|\n");
+    out.push_str(&target_line("Target", target));
+    out.push_str(&format!("\n\nDate: {date}\n\n## Backward compatibility\n\n"));
+    out.push_str(&format!(
+        "- Tree: `{}`, {} migrations, {}\n- The old build knows migrations up to **{}**; judged: the migrations \
+         after it, up to {}\n- Traffic: {} workload(s), {} statement(s): {}\n- Databases: {}\n",
+        cell(&c.tree.root),
+        c.tree.migrations,
+        c.tree.convention,
+        cell(&c.from),
+        cell(&c.to),
+        c.traffic.len(),
+        c.statements,
+        c.traffic.iter().map(|t| format!("`{}`", cell(t))).collect::<Vec<_>>().join(", "),
+        c.databases
+    ));
+    for n in &c.notes {
+        out.push_str(&format!("- {}\n", cell(n)));
+    }
+    out.push_str(
+        "\nA migration is **backward-compatible** when the old build's traffic gives the same outcomes after it as \
+         before it; *old build runs* compares with the old build's own version instead.\n\n\
+         | Version | File | Static class | Backward-compatible | Old build runs | Declared | Evidence | Repro |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    let yes_no = |v: Option<bool>| match v {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "-",
+    };
+    for m in &c.migrations {
+        let verdict = match (&m.error, m.backward_compatible) {
+            (Some(_), _) => "**migration fails**".to_string(),
+            (None, v) => yes_no(v).to_string(),
+        };
+        let declared = match (m.declared, m.contradicts, m.needs_attention()) {
+            (Some(d), true, _) => format!("{d} (**contradicted**)"),
+            (Some(d), false, _) => d.to_string(),
+            (None, _, true) => "- (**undeclared break**)".into(),
+            (None, _, false) => "-".into(),
+        };
+        let evidence = match (m.evidence.first(), &m.error) {
+            (_, Some(e)) => cell(e),
+            (Some(e), None) => {
+                let more = m.evidence.len() - 1 + m.later_differences;
+                let more = if more > 0 { format!(" (+{more} more)") } else { String::new() };
+                format!("`{}` ({}): {}{more}", cell(first_line(&e.statement)), cell(&e.location), cell(&e.how))
+            }
+            (None, None) => "-".into(),
+        };
+        let repros: Vec<String> = m.repros.iter().map(|r| format!("[repro]({r})")).collect();
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {verdict} | {} | {declared} | {evidence} | {} |\n",
+            cell(&m.version),
+            cell(&m.file),
+            m.static_class,
+            yes_no(m.old_build_runs),
+            if repros.is_empty() { "-".into() } else { repros.join(" ") }
+        ));
+    }
+    for m in c.migrations.iter().filter(|m| !m.changes.is_empty() || !m.evidence.is_empty() || !m.notes.is_empty()) {
+        out.push_str(&format!("\n### Migration {} (`{}`): {}\n\n", cell(&m.version), cell(&m.file), m.verdict()));
+        for ch in &m.changes {
+            let class = if ch.breaking { "potentially breaking" } else { "additive" };
+            out.push_str(&format!("- {}: {class}\n", cell(&ch.what)));
+        }
+        for n in &m.notes {
+            out.push_str(&format!("- *{}*\n", cell(n)));
+        }
+        if !m.evidence.is_empty() {
+            out.push_str("\n| Statement | Where | How it broke | Before | After |\n|---|---|---|---|---|\n");
+            for e in &m.evidence {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} | {} |\n",
+                    cell(first_line(&e.statement)),
+                    cell(&e.location),
+                    cell(&e.how),
+                    cell(&e.before),
+                    cell(&e.after)
+                ));
+            }
+            if m.later_differences > 0 {
+                out.push_str(&format!(
+                    "\n{} later statement(s) differ too (most follow from the ones above).\n",
+                    m.later_differences
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn first_line(sql: &str) -> &str {
+    sql.lines().next().unwrap_or("")
 }
 
 /// The anomaly × isolation level table of each side, and where they differ; empty when no

@@ -10,7 +10,7 @@ pub mod markdown;
 use std::path::{Path, PathBuf};
 
 use crate::model::error::{Error, Result};
-use crate::model::{Event, MigrationReport, Observer, TargetReport, WorkloadResult};
+use crate::model::{CompatReport, Event, MigrationReport, Observer, TargetReport, WorkloadResult};
 use crate::store::{expected, write_atomically};
 
 /// What every export renders: the results so far and both targets' reports.
@@ -22,6 +22,8 @@ pub struct Report<'a> {
     pub date: &'a str,
     /// What `migrate` found (`None` for a workload run).
     pub migrations: Option<&'a MigrationReport>,
+    /// What `compat` found.
+    pub compat: Option<&'a CompatReport>,
 }
 
 /// One rendering of the results.
@@ -34,9 +36,10 @@ pub struct Markdown;
 
 impl Exporter for Markdown {
     fn render(&self, r: &Report<'_>) -> String {
-        match r.migrations {
-            Some(m) => markdown::render_migrations(m, r.reference, r.candidate, r.date),
-            None => markdown::render_markdown(r.results, r.reference, r.candidate, r.date),
+        match (r.migrations, r.compat) {
+            (Some(m), _) => markdown::render_migrations(m, r.reference, r.candidate, r.date),
+            (None, Some(c)) => markdown::render_compat(c, r.candidate, r.date),
+            (None, None) => markdown::render_markdown(r.results, r.reference, r.candidate, r.date),
         }
     }
 }
@@ -86,7 +89,8 @@ impl Files {
     /// Every export of the results so far.
     fn write_reports(&self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
         std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
-        let report = Report { results: &self.results, reference, candidate, date: &self.date, migrations: None };
+        let report =
+            Report { results: &self.results, reference, candidate, date: &self.date, migrations: None, compat: None };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&report))?;
         }
@@ -104,6 +108,24 @@ impl Files {
             candidate: &targets.candidate,
             date: &self.date,
             migrations: Some(report),
+            compat: None,
+        };
+        for (path, exporter) in &self.exports {
+            write_atomically(path, &exporter.render(&r))?;
+        }
+        Ok(())
+    }
+
+    /// Every export of a compat run (its one target is both sides of the report).
+    pub fn write_compat(&self, report: &CompatReport, target: &TargetReport) -> Result<()> {
+        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        let r = Report {
+            results: &[],
+            reference: target,
+            candidate: target,
+            date: &self.date,
+            migrations: None,
+            compat: Some(report),
         };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&r))?;

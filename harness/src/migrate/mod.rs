@@ -45,23 +45,34 @@ const SLATE: &str = "pgparity_migrate";
 const BASELINE_SLATE: &str = "pgparity_migrate_baseline";
 
 /// One side: its engine and the connection a history is applied on.
-struct Side<'e, E: Engine> {
+pub(crate) struct Side<'e, E: Engine> {
     engine: &'e mut E,
     conn: E::Conn,
-    dialect: Dialect,
+    pub dialect: Dialect,
 }
 
 /// What applying one migration did on one side.
-struct Applied {
+pub(crate) struct Applied {
     /// The failing statement's location and error.
-    error: Option<String>,
+    pub error: Option<String>,
     /// It ran inside a transaction of ours (a failure rolled everything back).
-    atomic: bool,
+    pub atomic: bool,
 }
 
 impl<'e, E: Engine> Side<'e, E> {
+    /// A slate already open on `engine`, and its connection.
+    pub(crate) fn on(engine: &'e mut E, conn: E::Conn) -> Side<'e, E> {
+        let dialect = engine.dialect();
+        Side { engine, conn, dialect }
+    }
+
+    /// Keep the slate as a template (`Engine::keep`).
+    pub(crate) async fn keep(self) -> std::result::Result<(), String> {
+        self.engine.keep(self.conn).await
+    }
+
     /// A fresh slate named `slate` on `engine`.
-    async fn open(engine: &'e mut E, slate: &str) -> std::result::Result<Side<'e, E>, String> {
+    pub(crate) async fn open(engine: &'e mut E, slate: &str) -> std::result::Result<Side<'e, E>, String> {
         let conn = engine.open(slate, None).await?;
         let dialect = engine.dialect();
         Ok(Side { engine, conn, dialect })
@@ -76,7 +87,7 @@ impl<'e, E: Engine> Side<'e, E> {
     }
 
     /// The schema as the engine's own catalog describes it.
-    async fn snapshot(&mut self, timeout: Duration) -> std::result::Result<Schema, String> {
+    pub(crate) async fn snapshot(&mut self, timeout: Duration) -> std::result::Result<Schema, String> {
         let mut results = Vec::new();
         for sql in introspect::queries(self.dialect) {
             let here = Location { file: PathBuf::from("(introspection)"), line: 1, column: 1 };
@@ -94,7 +105,7 @@ impl<'e, E: Engine> Side<'e, E> {
 
     /// A migration's statements, in one transaction of ours unless the file manages its own
     /// or holds a statement that cannot run inside one.
-    async fn apply(&mut self, m: &Migration, timeout: Duration) -> Result<Applied> {
+    pub(crate) async fn apply(&mut self, m: &Migration, timeout: Duration) -> Result<Applied> {
         let statements = statements(self.dialect, m)?;
         let atomic = !statements.iter().any(|(_, sql)| controls_transactions(sql));
         let at = |line: usize, column: usize| Location { file: m.path.clone(), line, column };
@@ -179,7 +190,7 @@ impl<'e, E: Engine> Side<'e, E> {
     }
 
     /// Drop the slate.
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         self.engine.close(self.conn).await;
     }
 }

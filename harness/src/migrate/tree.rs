@@ -73,6 +73,12 @@ impl Tree {
     pub fn get(&self, version: &str) -> Option<&Migration> {
         self.migrations.iter().find(|m| m.version == version)
     }
+
+    /// Where a version as a user types it is (`3`, `003`, `1.2`, `1_2`).
+    pub fn position(&self, text: &str) -> Option<usize> {
+        let key = version(text.trim().trim_start_matches(['V', 'v']), &['.', '_']).map(|(_, key)| key);
+        self.migrations.iter().position(|m| m.version == text || Some(&m.key) == key.as_ref())
+    }
 }
 
 fn err(path: &Path, line: usize, message: impl Into<String>) -> Error {
@@ -272,7 +278,7 @@ fn dbmate_up(text: &str) -> Option<(String, usize)> {
 }
 
 /// `-- backward-compatible: true` (or false) among the leading comment lines.
-fn declared_compatibility(sql: &str) -> Option<bool> {
+pub fn declared_compatibility(sql: &str) -> Option<bool> {
     for line in sql.lines().map(str::trim).take_while(|l| l.is_empty() || l.starts_with("--")) {
         let body = line.trim_start_matches('-').trim().to_ascii_lowercase();
         if let Some(v) = body.strip_prefix("backward-compatible:").or_else(|| body.strip_prefix("backward_compatible:"))

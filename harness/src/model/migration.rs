@@ -48,6 +48,8 @@ pub enum DriftKind {
     Index,
     View,
     Trigger,
+    /// An enum type and its labels.
+    Enum,
     /// Declared alike, enforced differently: a probe one side rejects and the other accepts.
     Enforcement,
 }
@@ -67,6 +69,7 @@ impl std::fmt::Display for DriftKind {
             DriftKind::Index => "index",
             DriftKind::View => "view",
             DriftKind::Trigger => "trigger",
+            DriftKind::Enum => "enum",
             DriftKind::Enforcement => "enforcement",
         })
     }

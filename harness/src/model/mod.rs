@@ -1,6 +1,7 @@
 //! The plain data every layer shares: workloads, outcomes, recordings, verdicts and results,
 //! target reports, events, errors. It depends on nothing else in the crate.
 
+pub mod compat;
 pub mod error;
 pub mod event;
 pub mod expect;
@@ -10,6 +11,7 @@ pub mod result;
 pub mod target;
 pub mod workload;
 
+pub use compat::{Change, CompatReport, CompatResult, Evidence, StaticClass};
 pub use error::{Error, Location, Result};
 pub use event::{Event, Mode, Observer, ReproSummary};
 pub use migration::{

@@ -20,6 +20,9 @@ pub enum Normaliser {
     Notices,
     /// Differs from the reference as one of the workload's declared alternatives says.
     OutcomeSet,
+    /// Differs between two runs on the same database (a time, a random value): only the error
+    /// and the result's columns are compared (`compat`).
+    Volatile,
 }
 
 impl std::fmt::Display for Normaliser {
@@ -30,6 +33,7 @@ impl std::fmt::Display for Normaliser {
             Normaliser::MessageText => "error message text",
             Normaliser::Notices => "notices",
             Normaliser::OutcomeSet => "declared alternative",
+            Normaliser::Volatile => "volatile (differs run to run)",
         })
     }
 }

@@ -99,6 +99,9 @@ pub struct Repro {
     /// Reduced beside the run (on extra connections while later workloads ran).
     pub beside_run: bool,
     pub path: String,
+    /// How to replay it, where `pgparity run` is not the way.
+    #[serde(skip)]
+    pub replay: Option<String>,
 }
 
 impl Repro {
@@ -160,7 +163,9 @@ impl Repro {
         for o in &self.occurrences {
             h.push(format!("occurs at: {} ({} {})", o.location, o.workload, o.label));
         }
-        h.push(if Self::needs_yaml(&self.statements) {
+        h.push(if let Some(replay) = &self.replay {
+            format!("replay: {}", replay.replace("{file}", &self.file_name()))
+        } else if Self::needs_yaml(&self.statements) {
             format!(
                 "replay: pgparity run --candidate TARGET repros/{} (sessions or the extended protocol: not a psql script)",
                 self.file_name()
@@ -282,6 +287,7 @@ mod tests {
             minimal: true,
             not_reducible: false,
             beside_run: false,
+            replay: None,
             path: String::new(),
         }
     }

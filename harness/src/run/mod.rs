@@ -18,7 +18,7 @@ use crate::model::{
 };
 
 pub use record::{record, Limits, Script, WAIT_BOUND};
-pub use reduce::ReduceOptions;
+pub use reduce::{reduce_all, ReduceOptions};
 
 /// A validated plan: everything parsed before any connection opens.
 pub struct Plan {

@@ -38,6 +38,10 @@ pub struct ReduceOptions {
     pub jobs: usize,
     /// The run's protocol, written into repros so they replay the same way.
     pub protocol: crate::model::Protocol,
+    /// `dir` as the reports link it (below the output folder): `repros`.
+    pub link: String,
+    /// How to replay a repro, where `pgparity run` is not the way (`compat`).
+    pub replay: Option<String>,
 }
 
 /// A target as trials use it: the run's own (which can restart a crashed server) or an extra
@@ -504,6 +508,7 @@ async fn reduce_cluster<E: Engine>(
         not_reducible: false,
         beside_run: false,
         path: String::new(),
+        replay: options.replay.clone(),
     };
     // Validation: replay the written file; if it does not show the signature, keep the
     // original statements instead.
@@ -518,7 +523,7 @@ async fn reduce_cluster<E: Engine>(
             }
         }
     }
-    repro.path = format!("repros/{}", repro.file_name());
+    repro.path = format!("{}/{}", options.link, repro.file_name());
     Ok(repro)
 }
 

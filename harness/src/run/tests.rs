@@ -51,6 +51,8 @@ fn plan(workloads: Vec<Workload>, reduce_dir: Option<PathBuf>) -> Plan {
         total: Duration::from_secs(600),
         jobs: 1,
         protocol: crate::model::Protocol::Simple,
+        link: "repros".into(),
+        replay: None,
     });
     Plan {
         mode: Mode::Run,

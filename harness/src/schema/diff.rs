@@ -34,6 +34,19 @@ pub fn diff(reference: Read<'_>, candidate: Read<'_>, table: &Equivalence) -> Ve
     for t in rs.triggers.symmetric_difference(&cs.triggers) {
         push(t.clone(), DriftKind::Trigger, present(rs.triggers.contains(t)), present(cs.triggers.contains(t)));
     }
+    // Only PostgreSQL has enum types (SQLite spells them as text with a CHECK).
+    if reference.dialect == Dialect::Postgres && candidate.dialect == Dialect::Postgres {
+        for name in rs.enums.keys().chain(cs.enums.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let show = |labels: Option<&Vec<String>>| match labels {
+                Some(l) => format!("({})", l.join(", ")),
+                None => NONE.to_string(),
+            };
+            let (r, c) = (rs.enums.get(name), cs.enums.get(name));
+            if r != c {
+                push(name.clone(), DriftKind::Enum, show(r), show(c));
+            }
+        }
+    }
     out
 }
 

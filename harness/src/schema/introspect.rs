@@ -56,6 +56,10 @@ const PG: &[&str] = &[
     // 4: triggers a user made.
     "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema()",
+    // 5: enum types and their labels in order.
+    "SELECT t.typname, array_to_json(ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid \
+       ORDER BY e.enumsortorder))::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+     WHERE t.typtype = 'e' AND n.nspname = current_schema() ORDER BY t.typname",
 ];
 
 const SQLITE: &[&str] = &[
@@ -152,7 +156,8 @@ fn build_pg(results: &[Vec<Row>]) -> Schema {
     }
     let views = rows(3).iter().map(|r| name(r, 0)).collect();
     let triggers = rows(4).iter().map(|r| format!("{}.{}", name(r, 0), name(r, 1))).collect();
-    Schema { tables, views, triggers }
+    let enums = rows(5).iter().map(|r| (name(r, 0), json_names(r, 1))).collect();
+    Schema { tables, views, triggers, enums }
 }
 
 /// An index as SQLite's pragmas describe it: what made it (`c`, `u`, `pk`) and its columns.
@@ -267,7 +272,7 @@ fn build_sqlite(results: &[Vec<Row>]) -> Schema {
             _ => {}
         }
     }
-    Schema { tables, views, triggers }
+    Schema { tables, views, triggers, enums: BTreeMap::new() }
 }
 
 /// The `CHECK (…)` expressions of a CREATE TABLE statement, table and column ones alike.

@@ -22,6 +22,9 @@ pub struct Schema {
     pub views: BTreeSet<String>,
     /// `table.trigger`.
     pub triggers: BTreeSet<String>,
+    /// Enum types (PostgreSQL's) and their labels in order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enums: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -100,9 +100,11 @@ fn read_text(file: &Path) -> Result<String, Error> {
     })
 }
 
-/// A folder of this name, met while searching a folder for workloads, holds migration trees
-/// and is passed over (name it directly to load its files as workloads).
-pub const MIGRATIONS: &str = "migrations";
+/// Folders of these names, met while searching a folder for workloads, are passed over (name
+/// one directly to load its files as workloads): migration trees (for `pgparity migrate`), and
+/// an old build's traffic with its migrations (for `pgparity compat`), which only means
+/// something on a migrated schema.
+pub const PASSED_OVER: &[&str] = &["migrations", "compat"];
 
 fn find_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut found = Vec::new();
@@ -132,8 +134,8 @@ fn walk(path: &Path, found: &mut Vec<PathBuf>, seen: &mut std::collections::Hash
             continue;
         }
         if entry.is_dir() {
-            // Migration histories (for `pgparity migrate`) live beside workloads, not among them.
-            if name == MIGRATIONS {
+            // Migration histories and compat examples live beside workloads, not among them.
+            if PASSED_OVER.contains(&name) {
                 continue;
             }
             walk(&entry, found, seen)?;

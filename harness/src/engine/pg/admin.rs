@@ -30,6 +30,8 @@ enum Job {
     /// `CREATE DATABASE`; one left over from an interrupted run (it carries our prefix) is
     /// dropped and created again.
     CreateDatabase(String),
+    /// `CREATE DATABASE … TEMPLATE …`: a copy of a kept database (`name`, `template`).
+    CopyDatabase(String, String),
     /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, without FORCE before PostgreSQL 13.
     DropDatabase(String),
 }
@@ -74,6 +76,10 @@ impl Admin {
 
     pub async fn create_database(&self, name: &str) -> AdminResult {
         Self::wait(self.submit(Job::CreateDatabase(name.to_string()))).await
+    }
+
+    pub async fn copy_database(&self, name: &str, template: &str) -> AdminResult {
+        Self::wait(self.submit(Job::CopyDatabase(name.to_string(), template.to_string()))).await
     }
 
     /// Queue a database creation and return a handle to await later.
@@ -143,6 +149,10 @@ impl Worker {
                     }
                     other => other,
                 }
+            }
+            Job::CopyDatabase(name, template) => {
+                self.drop(&name).await?;
+                self.exec(&format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(&template))).await
             }
             Job::DropDatabase(name) => self.drop(&name).await,
         }

@@ -64,6 +64,8 @@ pub struct PgEngine {
     /// The open workload's slate, and its side connection for type lookups.
     slate: Option<Slate>,
     meta: Option<Session>,
+    /// Databases kept as templates (`Engine::keep`), dropped at the end.
+    kept: Vec<String>,
 }
 
 impl PgEngine {
@@ -95,6 +97,7 @@ impl PgEngine {
             protocol,
             slate: None,
             meta: None,
+            kept: Vec::new(),
         }
     }
 
@@ -119,6 +122,7 @@ impl PgEngine {
             protocol: self.protocol,
             slate: None,
             meta: None,
+            kept: Vec::new(),
         })
     }
 
@@ -135,6 +139,9 @@ impl PgEngine {
     async fn shutdown(mut self) {
         if let Some(p) = self.pending.take() {
             self.admin.drop_database_later(&p.name);
+        }
+        for name in std::mem::take(&mut self.kept) {
+            self.admin.drop_database_later(&name);
         }
         if let Some(s) = self.one.take() {
             s.close().await;
@@ -267,6 +274,43 @@ impl PgEngine {
         Ok(session)
     }
 
+    /// After building a template: its sessions closed, the database kept. Only a database per
+    /// workload can be copied.
+    async fn keep_workload(&mut self, session: Session) -> Result<(), String> {
+        let copyable = self.slate.as_ref().is_some_and(|s| s.strategy == Strategy::FreshDatabase);
+        if !copyable {
+            self.close_workload(session).await;
+            return Err("only a database per workload can be copied".into());
+        }
+        if let Some(m) = self.meta.take() {
+            m.close().await;
+        }
+        session.close().await;
+        let slate = self.slate.take().expect("checked");
+        self.kept.push(slate.name);
+        self.recover().await;
+        Ok(())
+    }
+
+    /// A database that starts as a copy of a kept one, and its first session.
+    async fn open_workload_copy(&mut self, name: &str, template: &str) -> Result<Session, String> {
+        self.recover().await;
+        self.admin.copy_database(name, template).await.map_err(|(code, msg)| {
+            self.failed |= code.is_empty();
+            format!("CREATE DATABASE … TEMPLATE failed: {code} {msg}")
+        })?;
+        let params = self.target.params.with_dbname(name);
+        let session = match self.connect_pinned(&params).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = self.admin.drop_database(name).await;
+                return Err(format!("cannot connect to a copied database: {e}"));
+            }
+        };
+        self.slate = Some(Slate { name: name.to_string(), strategy: Strategy::FreshDatabase });
+        Ok(session)
+    }
+
     /// After a workload: its side connection closed, a crash recovered, the slate dropped.
     async fn close_workload(&mut self, session: Session) {
         if let Some(m) = self.meta.take() {
@@ -364,6 +408,16 @@ impl Engine for PgEngine {
     }
     async fn close(&mut self, conn: Session) {
         self.close_workload(conn).await
+    }
+    async fn keep(&mut self, conn: Session) -> Result<(), String> {
+        self.keep_workload(conn).await
+    }
+    async fn open_copy(&mut self, name: &str, template: &str) -> Result<Session, String> {
+        self.open_workload_copy(name, template).await
+    }
+    async fn discard(&mut self, template: &str) {
+        self.kept.retain(|k| k != template);
+        self.admin.drop_database_later(template);
     }
     fn extra_lane(&self) -> Option<Self> {
         self.lane()

@@ -131,7 +131,7 @@ impl PgEngine {
 
     /// Connect (patiently: a one-at-a-time server may still be closing the last connection)
     /// and apply the pinned settings.
-    async fn connect_pinned(&mut self, params: &ConnectParams) -> Result<Session, String> {
+    pub(super) async fn connect_pinned(&mut self, params: &ConnectParams) -> Result<Session, String> {
         let mut session = Session::connect_patiently(params, CONNECT_PATIENCE).await.map_err(|e| e.to_string())?;
         self.apply_pinned(&mut session).await?;
         Ok(session)

@@ -1,0 +1,1 @@
+CREATE INDEX tasks_owner_idx ON tasks (owner_id);

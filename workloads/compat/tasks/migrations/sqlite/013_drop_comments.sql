@@ -1,0 +1,2 @@
+-- Comments moved to another service.
+DROP TABLE comments;
