@@ -6,11 +6,8 @@
 # Goal: ≤ 10 s on a 2-core machine.
 #   bench/migrate.sh [N]       (N migrations, default 50; uses target/release/pgparity, building it if needed)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 n=${1:-50}
-[ -x target/release/pgparity ] || cargo build --release
-work=$(mktemp -d /tmp/pgparity-bench-migrate-XXXX)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib.sh" migrate
 python3 - "$work" "$n" <<'PY'
 import os, sys
 root, n = sys.argv[1], int(sys.argv[2])

@@ -161,6 +161,10 @@ pub enum Command {
         /// files or folders.
         #[arg(required = true)]
         traffic: Vec<PathBuf>,
+        /// What the new build sends (files or folders): run on the old build's schema, it should
+        /// fail loudly, never silently (a reported table, not a verdict).
+        #[arg(long, value_name = "PATH")]
+        new_traffic: Vec<PathBuf>,
         /// The migrations folder.
         #[arg(long, value_name = "DIR")]
         migrations: PathBuf,
@@ -205,6 +209,7 @@ pub enum Command {
 /// `compat`'s arguments, for its validation.
 struct CompatArgs {
     traffic: Vec<PathBuf>,
+    new_traffic: Vec<PathBuf>,
     migrations: PathBuf,
     order: Option<PathBuf>,
     from: String,
@@ -249,13 +254,15 @@ fn prepare_compat(a: CompatArgs, export: ExportArgs) -> Result<Job, Vec<Error>> 
             tree.migrations[to].version, tree.migrations[from].version
         ))]);
     }
-    let traffic = match workload::load_all(&a.traffic) {
-        Ok(t) => t,
-        Err(mut e) => {
+    let mut load = |paths: &[PathBuf]| match paths.is_empty() {
+        true => Vec::new(),
+        false => workload::load_all(paths).unwrap_or_else(|mut e| {
             errors.append(&mut e);
             Vec::new()
-        }
+        }),
     };
+    let traffic = load(&a.traffic);
+    let new_traffic = load(&a.new_traffic);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -275,6 +282,7 @@ fn prepare_compat(a: CompatArgs, export: ExportArgs) -> Result<Job, Vec<Error>> 
         from,
         to,
         traffic,
+        new_traffic,
         equivalence,
         limits: crate::run::Limits {
             timeout: Duration::from_secs_f64(a.options.timeout),
@@ -527,8 +535,21 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             };
             return Ok(Job::Migrate { plan: Box::new(plan), files: Files::new(out, false, export.junit) });
         }
-        Command::Compat { traffic, migrations, order, from, to, target, types, options, no_reduce, export } => {
-            let args = CompatArgs { traffic, migrations, order, from, to, target, types, options, no_reduce };
+        Command::Compat {
+            traffic,
+            new_traffic,
+            migrations,
+            order,
+            from,
+            to,
+            target,
+            types,
+            options,
+            no_reduce,
+            export,
+        } => {
+            let args =
+                CompatArgs { traffic, new_traffic, migrations, order, from, to, target, types, options, no_reduce };
             return prepare_compat(args, export);
         }
         Command::Capture { listen, upstream, out } => {

@@ -9,6 +9,23 @@ mod common;
 use common::*;
 
 const TRAFFIC: &str = "workloads/compat/tasks/traffic";
+const NEW_TRAFFIC: &str = "workloads/compat/tasks/new-traffic";
+
+/// The new build's traffic on the old schema: what the old one lacks fails loudly; a user
+/// without an email, refused since 006, is taken silently.
+fn assert_reverse(results: &serde_json::Value) {
+    let r = &results["compat_run"]["reverse"];
+    let statements = |key: &str| -> Vec<String> {
+        r[key].as_array().unwrap().iter().map(|s| s["statement"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!((r["statements"].as_u64(), r["same"].as_u64()), (Some(6), Some(1)), "{r:#}");
+    assert_eq!(statements("loud").len(), 3, "{r:#}");
+    assert_eq!(
+        statements("silent"),
+        vec!["INSERT INTO users (name) VALUES ('Dee')", "SELECT name, email FROM users ORDER BY id"],
+        "{r:#}"
+    );
+}
 
 fn compat(args: &[&str]) -> (i32, serde_json::Value, std::process::Output, tempfile::TempDir) {
     let dir = scratch();
@@ -80,6 +97,8 @@ fn every_migration_of_the_example_gets_its_verdict_on_postgresql() {
         "3",
         "--junit",
         junit.to_str().unwrap(),
+        "--new-traffic",
+        NEW_TRAFFIC,
         TRAFFIC,
     ]);
     // Two declarations the evidence contradicts, five breaks nobody declared.
@@ -87,6 +106,7 @@ fn every_migration_of_the_example_gets_its_verdict_on_postgresql() {
     assert_verdicts(&results, &[]);
     assert!(broke_by(&results, "7", "the server infers other types for its parameters"));
     assert!(broke_by(&results, "9", "an enum value it uses was removed: 22P02"));
+    assert_reverse(&results);
     let changes = migration(&results, "9")["changes"].to_string();
     assert!(changes.contains("value(s) low removed from enum priority"), "{changes}");
     assert_eq!(results["compat_run"]["from"], "3");
@@ -111,9 +131,12 @@ fn every_migration_of_the_example_gets_its_verdict_on_sqlite() {
         "workloads/compat/tasks/migrations/sqlite",
         "--from",
         "3",
+        "--new-traffic",
+        NEW_TRAFFIC,
         TRAFFIC,
     ]);
     assert_eq!(code, 1, "{}", stderr(&out));
+    assert_reverse(&results);
     // SQLite widens its priority list by rebuilding the table: read as values allowed.
     assert_verdicts(&results, &[]);
     let widened = migration(&results, "5")["changes"].to_string();

@@ -39,6 +39,8 @@ pub struct Plan {
     pub to: usize,
     /// What the old build sends.
     pub traffic: Vec<Workload>,
+    /// What the new build sends, to run on the old schema (the reverse question).
+    pub new_traffic: Vec<Workload>,
     pub equivalence: Equivalence,
     pub limits: Limits,
     pub protocol: Protocol,
@@ -168,18 +170,19 @@ async fn build<E: Engine>(plan: &Plan, engine: &mut E) -> Result<Chain> {
 /// One version's recordings of the traffic, in traffic order.
 type Recordings = Vec<std::result::Result<Recording, String>>;
 
-/// Record the traffic on each of `versions` (copies of their databases), one after another.
+/// Record `traffic` on each of `versions` (copies of their databases), one after another.
 async fn record_versions<E: Engine>(
     lane: &mut E,
     tag: &str,
     versions: Vec<(usize, &Built, String)>,
     plan: &Plan,
+    traffic: &[Workload],
 ) -> Vec<(usize, Recordings)> {
     let mut out = Vec::new();
     for (position, built, label) in versions {
         let mut on = Based::new(&mut *lane, built.base.clone(), tag, &label);
         let mut recordings = Vec::new();
-        for w in &plan.traffic {
+        for w in traffic {
             recordings.push(record(&mut on, &slate_name(&w.id), None, original(w), plan.limits).await);
         }
         out.push((position, recordings));
@@ -211,12 +214,12 @@ async fn record_all<E: Engine>(plan: &Plan, engine: &mut E, chain: &Chain) -> Ve
     let mut recorded = match extra.as_mut() {
         Some(lane) => {
             let (a, b) = tokio::join!(
-                record_versions(&mut *engine, "_a", mine, plan),
-                record_versions(lane, "_b", theirs, plan)
+                record_versions(&mut *engine, "_a", mine, plan, &plan.traffic),
+                record_versions(lane, "_b", theirs, plan, &plan.traffic)
             );
             a.into_iter().chain(b).collect::<Vec<_>>()
         }
-        None => record_versions(&mut *engine, "_a", mine, plan).await,
+        None => record_versions(&mut *engine, "_a", mine, plan, &plan.traffic).await,
     };
     if let Some(lane) = extra {
         lane.stop().await;
@@ -232,13 +235,13 @@ type Volatile = std::collections::BTreeSet<(usize, usize)>;
 /// Judge the traffic's recordings on two versions; Err where one could not run. A volatile
 /// statement matches when it fails the same way (or not at all) and returns the same columns.
 fn compare(
-    plan: &Plan,
+    traffic: &[Workload],
     before: &Recordings,
     after: &Recordings,
     volatile: &Volatile,
 ) -> std::result::Result<Vec<WorkloadResult>, String> {
     let mut results = Vec::new();
-    for (i, (w, pair)) in plan.traffic.iter().zip(before.iter().zip(after)).enumerate() {
+    for (i, (w, pair)) in traffic.iter().zip(before.iter().zip(after)).enumerate() {
         let mut r = match pair {
             (Ok(b), Ok(a)) => judge(w, Pair::new(b, a), None),
             (Err(e), _) | (_, Err(e)) => return Err(format!("{}: the traffic could not run: {e}", w.id)),
@@ -262,10 +265,10 @@ fn compare(
     Ok(results)
 }
 
-/// What differs between the two runs on the old build's own version.
-fn volatile(plan: &Plan, first: &Recordings, again: &Recordings) -> Volatile {
+/// What differs between two runs of `traffic` on the same version.
+fn volatile(traffic: &[Workload], first: &Recordings, again: &Recordings) -> Volatile {
     let mut out = Volatile::new();
-    if let Ok(results) = compare(plan, first, again, &Volatile::new()) {
+    if let Ok(results) = compare(traffic, first, again, &Volatile::new()) {
         for (i, r) in results.iter().enumerate() {
             for (position, s) in r.statements.iter().enumerate() {
                 if !s.verdict.is_match() {
@@ -281,7 +284,7 @@ async fn judge_all<E: Engine>(plan: &Plan, engine: &mut E) -> Result<CompatRepor
     let chain = build(plan, engine).await?;
     let mut recordings = record_all(plan, engine, &chain).await;
     let again = recordings.pop().expect("the old build's version, twice");
-    let volatile = volatile(plan, &recordings[0], &again);
+    let volatile = volatile(&plan.traffic, &recordings[0], &again);
     let dialect = engine.dialect();
     let mut notes = Vec::new();
     if !volatile.is_empty() {
@@ -324,7 +327,7 @@ async fn judge_all<E: Engine>(plan: &Plan, engine: &mut E) -> Result<CompatRepor
             repros: Vec::new(),
             error: None,
         };
-        match compare(plan, &recordings[p - 1], &recordings[p], &volatile) {
+        match compare(&plan.traffic, &recordings[p - 1], &recordings[p], &volatile) {
             Ok(results) => {
                 let works = results.iter().all(|r| r.status == Status::Works);
                 result.backward_compatible = Some(works);
@@ -337,10 +340,10 @@ async fn judge_all<E: Engine>(plan: &Plan, engine: &mut E) -> Result<CompatRepor
             }
             Err(e) => result.notes.push(e),
         }
-        if let Ok(results) = compare(plan, &recordings[0], &recordings[p], &volatile) {
+        if let Ok(results) = compare(&plan.traffic, &recordings[0], &recordings[p], &volatile) {
             result.old_build_runs = Some(results.iter().all(|r| r.status == Status::Works));
         }
-        if let Ok(results) = compare(plan, &recordings[0], &recordings[p - 1], &volatile) {
+        if let Ok(results) = compare(&plan.traffic, &recordings[0], &recordings[p - 1], &volatile) {
             result.masked = results.iter().map(|r| r.mismatches().count()).sum();
         }
         explain(&mut result);
@@ -372,6 +375,10 @@ async fn judge_all<E: Engine>(plan: &Plan, engine: &mut E) -> Result<CompatRepor
             migrations[position].repros = repros;
         }
     }
+    let reverse = match plan.new_traffic.is_empty() {
+        true => None,
+        false => Some(reverse(plan, engine, &chain).await),
+    };
     for name in &chain.kept {
         engine.discard(name).await;
     }
@@ -394,7 +401,53 @@ async fn judge_all<E: Engine>(plan: &Plan, engine: &mut E) -> Result<CompatRepor
         },
         notes,
         migrations,
+        reverse,
     })
+}
+
+/// The new build's traffic on the newest version and on the old build's: what it does on the
+/// old schema, statement by statement.
+async fn reverse<E: Engine>(plan: &Plan, engine: &mut E, chain: &Chain) -> crate::model::Reverse {
+    let (old, new) = (&chain.built[0], chain.built.last().expect("built"));
+    // The newest twice, to tell what differs from run to run.
+    let versions =
+        vec![(0, new, label(plan, new.index)), (1, old, label(plan, old.index)), (2, new, label(plan, new.index))];
+    let mut recorded = record_versions(&mut *engine, "_n", versions, plan, &plan.new_traffic).await;
+    let again = recorded.pop().map(|(_, r)| r).unwrap_or_default();
+    let on_old = recorded.pop().map(|(_, r)| r).unwrap_or_default();
+    let on_new = recorded.pop().map(|(_, r)| r).unwrap_or_default();
+    let volatile = volatile(&plan.new_traffic, &on_new, &again);
+    let mut out = crate::model::Reverse {
+        traffic: plan.new_traffic.iter().map(|w| w.id.clone()).collect(),
+        statements: plan.new_traffic.iter().map(|w| w.setup.len() + w.steps.len()).sum(),
+        ..Default::default()
+    };
+    let judged = compare(&plan.new_traffic, &on_new, &on_old, &volatile).unwrap_or_else(|e| {
+        out.error = Some(e);
+        Vec::new()
+    });
+    for (w, judged) in plan.new_traffic.iter().zip(&judged) {
+        for s in &judged.statements {
+            let Some(outcomes) = s.outcomes.as_ref().filter(|_| !s.verdict.is_match()) else {
+                out.same += 1;
+                continue;
+            };
+            let step = crate::model::ReverseStep {
+                workload: w.id.clone(),
+                location: s.location.clone(),
+                statement: s.sql.trim().to_string(),
+                on_new: crate::render::short(&outcomes.reference),
+                on_old: crate::render::short(&outcomes.candidate),
+            };
+            let failed = |o: &crate::model::Outcome| o.error.is_some() || o.fault.is_some();
+            if failed(&outcomes.candidate) {
+                out.loud.push(step);
+            } else {
+                out.silent.push(step);
+            }
+        }
+    }
+    out
 }
 
 /// The results with only the breaks listed as evidence left as mismatches: what is reduced

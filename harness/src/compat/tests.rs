@@ -42,6 +42,7 @@ fn plan(dir: &Path, traffic: &str, reduce: bool) -> Plan {
         from: 0,
         to: 3,
         traffic: crate::workload::load_all(&[file]).unwrap(),
+        new_traffic: Vec::new(),
         equivalence: Equivalence::default(),
         limits: Limits { timeout: Duration::from_secs(5), wait_bound: Duration::from_millis(500) },
         protocol: Protocol::Simple,

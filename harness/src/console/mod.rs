@@ -242,6 +242,20 @@ pub fn compat(c: &crate::model::CompatReport, target: &TargetReport) -> String {
             let _ = writeln!(out, "    repro: {r}");
         }
     }
+    if let Some(r) = &c.reverse {
+        let _ = writeln!(
+            out,
+            "new build on the old schema: {} statement(s), {} the same, {} fail loudly, {} silently",
+            r.statements,
+            r.same,
+            r.loud.len(),
+            r.silent.len()
+        );
+        for s in &r.silent {
+            let first = s.statement.lines().next().unwrap_or("");
+            let _ = writeln!(out, "    silently: {}: {first}: {} → on the old: {}", s.location, s.on_new, s.on_old);
+        }
+    }
     let attention = c.migrations.iter().filter(|m| m.needs_attention()).count();
     let _ = writeln!(out, "{} migration(s) judged, {attention} need attention", c.migrations.len());
     out

@@ -37,6 +37,8 @@ struct CompatRun<'a> {
     databases: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reverse: Option<&'a crate::model::Reverse>,
 }
 
 /// The results as versioned JSON.
@@ -58,6 +60,7 @@ pub fn render(report: &Report<'_>) -> String {
             statements: c.statements,
             databases: &c.databases,
             notes: &c.notes,
+            reverse: c.reverse.as_ref(),
         }),
     };
     crate::store::json::to_string(&file)

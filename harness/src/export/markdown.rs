@@ -314,6 +314,40 @@ pub fn render_compat(c: &CompatReport, target: &TargetReport, date: &str) -> Str
             }
         }
     }
+    if let Some(r) = &c.reverse {
+        out.push_str(&format!(
+            "\n## The new build on the old schema\n\nThe new build's traffic ({} statement(s): {}) on the old build's \
+             version ({}) against the newest ({}): {} the same, {} fail loudly (an error), **{} silently** (a success \
+             with another result).\n",
+            r.statements,
+            r.traffic.iter().map(|t| format!("`{}`", cell(t))).collect::<Vec<_>>().join(", "),
+            cell(&c.from),
+            cell(&c.to),
+            r.same,
+            r.loud.len(),
+            r.silent.len()
+        ));
+        if let Some(e) = &r.error {
+            out.push_str(&format!("\n{}\n", cell(e)));
+        }
+        for (title, steps) in [("Silently", &r.silent), ("Loudly", &r.loud)] {
+            if steps.is_empty() {
+                continue;
+            }
+            out.push_str(&format!(
+                "\n**{title}**\n\n| Statement | Where | On the newest | On the old |\n|---|---|---|---|\n"
+            ));
+            for s in steps {
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} |\n",
+                    cell(first_line(&s.statement)),
+                    cell(&s.location),
+                    cell(&s.on_new),
+                    cell(&s.on_old)
+                ));
+            }
+        }
+    }
     out
 }
 

@@ -113,6 +113,34 @@ impl CompatResult {
     }
 }
 
+/// One statement of the new build's traffic that behaves differently on the old schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReverseStep {
+    pub workload: String,
+    pub location: String,
+    pub statement: String,
+    /// Its outcome on the newest version, and on the old build's.
+    pub on_new: String,
+    pub on_old: String,
+}
+
+/// The reverse question: the new build's traffic on the old build's schema should fail
+/// loudly (an error), never silently (a success with another result).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Reverse {
+    pub traffic: Vec<String>,
+    pub statements: usize,
+    /// Statements with the same outcome on both schemas.
+    pub same: usize,
+    /// An error on the old schema where the new one answers.
+    pub loud: Vec<ReverseStep>,
+    /// A success on the old schema with another result than on the new one: the dangerous kind.
+    pub silent: Vec<ReverseStep>,
+    /// The traffic could not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// Everything `compat` reports.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompatReport {
@@ -129,6 +157,9 @@ pub struct CompatReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     pub migrations: Vec<CompatResult>,
+    /// The new build's traffic on the old schema, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<Reverse>,
 }
 
 impl CompatReport {

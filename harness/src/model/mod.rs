@@ -11,7 +11,7 @@ pub mod result;
 pub mod target;
 pub mod workload;
 
-pub use compat::{Change, CompatReport, CompatResult, Evidence, StaticClass};
+pub use compat::{Change, CompatReport, CompatResult, Evidence, Reverse, ReverseStep, StaticClass};
 pub use error::{Error, Location, Result};
 pub use event::{Event, Mode, Observer, ReproSummary};
 pub use migration::{

@@ -170,8 +170,8 @@ pub fn suite_size() -> usize {
             .unwrap()
             .map(|e| e.unwrap().path())
             .map(|p| match p.extension().and_then(|e| e.to_str()) {
-                // Migration histories live beside the workloads, not among them.
-                _ if p.is_dir() && p.file_name().is_some_and(|n| n == "migrations") => 0,
+                // Migration histories and compat examples live beside the workloads, not among them.
+                _ if p.is_dir() && p.file_name().is_some_and(|n| n == "migrations" || n == "compat") => 0,
                 _ if p.is_dir() => count(&p),
                 Some("yaml" | "yml" | "sql") => 1,
                 _ => 0,
