@@ -127,7 +127,9 @@ async fn compat(plan: pgparity::compat::Plan, files: Files) -> i32 {
                     eprintln!("error: {e}");
                     return e.exit_code();
                 }
-                if done.report.needs_attention() {
+                if done.target_failed {
+                    exit::TARGET
+                } else if done.report.needs_attention() {
                     exit::MISMATCH
                 } else {
                     exit::OK

@@ -52,14 +52,16 @@ pub struct Plan {
 pub struct Outcomes {
     pub report: CompatReport,
     pub target: TargetReport,
+    /// The target itself failed during the run (a crash, a dropped connection): exit 3.
+    pub target_failed: bool,
 }
 
 pub async fn execute(plan: &Plan) -> Result<Outcomes> {
     let mut engine = AnyEngine::start(&plan.target, plan.protocol).await?;
     let result = judge_all(plan, &mut engine).await;
-    let target = engine.report().clone();
+    let (target, target_failed) = (engine.report().clone(), engine.failed());
     engine.stop().await;
-    result.map(|report| Outcomes { report, target })
+    result.map(|report| Outcomes { report, target, target_failed })
 }
 
 /// The database of one version, built.
