@@ -33,6 +33,8 @@ Examples:
   pgparity check --candidate postgres://u@h:5433/db   candidate vs expected/
   pgparity run --candidate sqlite app-queries/         an application's queries, PostgreSQL vs SQLite
   pgparity migrate --candidate sqlite pg/ sqlite/      two migration trees, checked after every version
+  pgparity compat --migrations migrations/ --from 12 captured/   may build N-1 run on the newer schemas?
+  pgparity data-diff --reference sqlite:app.db --candidate postgres://u@h/app   a copy, by content
 
 Exit codes:
   0  every feature compatible
@@ -191,6 +193,35 @@ pub enum Command {
         #[command(flatten)]
         export: ExportArgs,
     },
+    /// Compare the contents of tables on two targets of any engines, as typed values, in
+    /// bounded memory; or take a snapshot of one side, or compare a side with a snapshot.
+    #[command(after_help = DATA_HELP)]
+    DataDiff {
+        /// The side data comes from (the side a snapshot is taken of).
+        #[arg(long, value_parser = parse_target)]
+        reference: Option<TargetSpec>,
+        /// The side data went to (the side compared with a snapshot).
+        #[arg(long, value_parser = parse_target)]
+        candidate: Option<TargetSpec>,
+        /// Only this table (repeat for more; default: every user table).
+        #[arg(long = "table", value_name = "NAME")]
+        tables: Vec<String>,
+        /// With --reference only: write the reference's digests to FILE. With --candidate only:
+        /// compare the candidate with FILE.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
+        /// Floats (real, double precision) are equal within this relative difference.
+        #[arg(long, default_value_t = 1e-12, value_parser = parse_tolerance)]
+        float_tolerance: f64,
+        /// Examples kept per differing column, and missing or extra keys per table.
+        #[arg(long, default_value_t = 5)]
+        examples: usize,
+        /// Where scorecard.md and results.json are written.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        #[command(flatten)]
+        export: ExportArgs,
+    },
     /// Compare a candidate against the saved expected/, with no reference server.
     #[command(after_help = AFTER_HELP)]
     Check {
@@ -310,6 +341,27 @@ Exit codes:
   2  usage or input error (nothing was run)
   3  a target failed";
 
+const DATA_HELP: &str = "\
+Examples:
+  pgparity data-diff --reference sqlite:app.db --candidate postgres://u@h/app
+                                              a copy from SQLite to PostgreSQL, by content
+  pgparity data-diff --reference postgres://u@h/app --snapshot before.json
+  pgparity data-diff --candidate postgres://u@h/app --snapshot before.json
+                                              after running the migration tool again: nothing changed?
+
+Exit codes:
+  0  the contents are equal
+  1  a difference: a row missing, extra or changed, a table or column on one side only
+  2  usage or input error (nothing was compared)
+  3  a target failed";
+
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}` is not a relative tolerance from 0 up to 1 (like 1e-9)")),
+    }
+}
+
 const MIGRATE_HELP: &str = "\
 Examples:
   pgparity migrate migrations/                                 one tree, local vs local (a self-check)
@@ -422,6 +474,8 @@ pub enum Job {
     Compare { plan: Box<Plan>, files: Files },
     /// A migration history on two targets, and where the report goes.
     Migrate { plan: Box<crate::migrate::Plan>, files: Files },
+    /// Two tables' contents compared, and where the report goes.
+    DataDiff { plan: Box<crate::datadiff::Plan>, files: Files },
     /// Old traffic on newer schemas, and where the report goes.
     Compat { plan: Box<crate::compat::Plan>, files: Files },
     /// The capture proxy.
@@ -551,6 +605,29 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             let args =
                 CompatArgs { traffic, new_traffic, migrations, order, from, to, target, types, options, no_reduce };
             return prepare_compat(args, export);
+        }
+        Command::DataDiff { reference, candidate, tables, snapshot, float_tolerance, examples, out, export } => {
+            let mut errors = Vec::new();
+            for spec in [&reference, &candidate].into_iter().flatten() {
+                if let Err(message) = spec.validate() {
+                    errors.push(Error::Usage(format!("target {spec}: {message}")));
+                }
+            }
+            if !matches!(
+                (&reference, &candidate, &snapshot),
+                (Some(_), Some(_), None) | (Some(_), None, Some(_)) | (None, Some(_), Some(_))
+            ) {
+                errors.push(Error::Usage(
+                    "data-diff takes --reference and --candidate; or --reference and --snapshot FILE (to write it); \
+                     or --candidate and --snapshot FILE (to compare with it)"
+                        .into(),
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            let plan = crate::datadiff::Plan { reference, candidate, snapshot, tables, float_tolerance, examples };
+            return Ok(Job::DataDiff { plan: Box::new(plan), files: Files::new(out, false, export.junit) });
         }
         Command::Capture { listen, upstream, out } => {
             if let TargetSpec::Sqlite(_) = upstream {

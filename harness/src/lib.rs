@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compare;
 pub mod compat;
 pub mod console;
+pub mod datadiff;
 pub mod engine;
 pub mod export;
 pub mod migrate;

@@ -32,6 +32,7 @@ fn main() {
             Job::Compare { plan, files } => compare(*plan, files).await,
             Job::Migrate { plan, files } => migrate(*plan, files).await,
             Job::Compat { plan, files } => compat(*plan, files).await,
+            Job::DataDiff { plan, files } => data_diff(*plan, files).await,
             Job::Capture(options) => capture(options).await,
         }
     });
@@ -90,22 +91,18 @@ async fn compare(plan: Plan, mut files: Files) -> i32 {
     until_signal(work, "; finished workloads are written").await
 }
 
-/// `pgparity migrate`: the history on both sides, then the report; until done, Ctrl-C or SIGTERM.
-async fn migrate(plan: pgparity::migrate::Plan, files: Files) -> i32 {
+/// A job that ends in one report: on success `finish` prints and writes it and gives the exit
+/// code; until done, Ctrl-C or SIGTERM.
+async fn one_report<R>(
+    work: impl std::future::Future<Output = pgparity::model::error::Result<R>>,
+    finish: impl FnOnce(R) -> pgparity::model::error::Result<i32>,
+) -> i32 {
     let work = async {
-        match pgparity::migrate::execute(&plan).await {
-            Ok(done) => {
-                print!("{}", pgparity::console::migrations(&done.report, &done.targets));
-                if let Err(e) = files.write_migrations(&done.report, &done.targets) {
-                    eprintln!("error: {e}");
-                    return e.exit_code();
-                }
-                if done.report.differs() {
-                    exit::MISMATCH
-                } else {
-                    exit::OK
-                }
-            }
+        match work.await {
+            Ok(report) => finish(report).unwrap_or_else(|e| {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }),
             Err(e) => {
                 eprintln!("error: {e}");
                 stop_all().await;
@@ -116,33 +113,40 @@ async fn migrate(plan: pgparity::migrate::Plan, files: Files) -> i32 {
     until_signal(work, "").await
 }
 
-/// `pgparity compat`: the old traffic on each version, then the report; until done, Ctrl-C or
-/// SIGTERM.
+/// `pgparity migrate`: the history on both sides, then the report.
+async fn migrate(plan: pgparity::migrate::Plan, files: Files) -> i32 {
+    one_report(pgparity::migrate::execute(&plan), |done| {
+        print!("{}", pgparity::console::migrations(&done.report, &done.targets));
+        files.write_migrations(&done.report, &done.targets)?;
+        Ok(if done.report.differs() { exit::MISMATCH } else { exit::OK })
+    })
+    .await
+}
+
+/// `pgparity compat`: the old traffic on each version, then the report.
 async fn compat(plan: pgparity::compat::Plan, files: Files) -> i32 {
-    let work = async {
-        match pgparity::compat::execute(&plan).await {
-            Ok(done) => {
-                print!("{}", pgparity::console::compat(&done.report, &done.target));
-                if let Err(e) = files.write_compat(&done.report, &done.target) {
-                    eprintln!("error: {e}");
-                    return e.exit_code();
-                }
-                if done.target_failed {
-                    exit::TARGET
-                } else if done.report.needs_attention() {
-                    exit::MISMATCH
-                } else {
-                    exit::OK
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                stop_all().await;
-                e.exit_code()
-            }
-        }
-    };
-    until_signal(work, "").await
+    one_report(pgparity::compat::execute(&plan), |done| {
+        print!("{}", pgparity::console::compat(&done.report, &done.target));
+        files.write_compat(&done.report, &done.target)?;
+        Ok(if done.target_failed {
+            exit::TARGET
+        } else if done.report.needs_attention() {
+            exit::MISMATCH
+        } else {
+            exit::OK
+        })
+    })
+    .await
+}
+
+/// `pgparity data-diff`: both sides streamed and compared, then the report.
+async fn data_diff(plan: pgparity::datadiff::Plan, files: Files) -> i32 {
+    one_report(pgparity::datadiff::execute(&plan), |report| {
+        print!("{}", pgparity::console::data(&report));
+        files.write_data(&report)?;
+        Ok(if report.differs() { exit::MISMATCH } else { exit::OK })
+    })
+    .await
 }
 
 /// `pgparity capture`: serve until Ctrl-C or SIGTERM (the proxy watches for both itself, so the

@@ -75,6 +75,45 @@ pub fn short(o: &Outcome) -> String {
     s.replace('\n', " ")
 }
 
+/// A value as the reports show it: quoted, with what cannot be seen escaped (a NUL, a tab, a
+/// trailing space shows inside the quotes), NULL bare.
+pub fn value(v: Option<&str>) -> String {
+    match v {
+        None => "NULL".into(),
+        Some(v) => format!("'{}'", v.escape_debug()),
+    }
+}
+
+/// A data-diff table's differences in one line (`3 missing, 1 extra, 2 changed (name, price)`).
+pub fn table_summary(t: &crate::model::TableDiff) -> String {
+    if let Some(e) = &t.error {
+        return format!("could not be compared: {e}");
+    }
+    let mut parts = Vec::new();
+    for (n, what) in [(t.missing, "missing"), (t.extra, "extra")] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    if t.changed > 0 {
+        let cols: Vec<&str> = t.columns.iter().map(|c| c.column.as_str()).collect();
+        parts.push(format!("{} changed ({})", t.changed, cols.join(", ")));
+    }
+    if !t.ranges.is_empty() {
+        parts.push(format!("{} key range(s) differ from the snapshot", t.ranges.len()));
+    }
+    for (cols, side) in [(&t.only_reference_columns, "reference"), (&t.only_candidate_columns, "candidate")] {
+        if !cols.is_empty() {
+            parts.push(format!("column(s) {} only on the {side}", cols.join(", ")));
+        }
+    }
+    if parts.is_empty() {
+        "equal".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

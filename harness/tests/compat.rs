@@ -28,12 +28,7 @@ fn assert_reverse(results: &serde_json::Value) {
 }
 
 fn compat(args: &[&str]) -> (i32, serde_json::Value, std::process::Output, tempfile::TempDir) {
-    let dir = scratch();
-    let mut all = vec!["compat", "--out", dir.path().to_str().unwrap()];
-    all.extend_from_slice(args);
-    let out = pgparity(&all);
-    let results = if dir.path().join("results.json").exists() { results(dir.path()) } else { serde_json::Value::Null };
-    (code(&out), results, out, dir)
+    with_results("compat", args)
 }
 
 fn migration<'a>(results: &'a serde_json::Value, v: &str) -> &'a serde_json::Value {

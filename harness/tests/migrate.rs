@@ -8,12 +8,7 @@ mod common;
 use common::*;
 
 fn migrate(args: &[&str]) -> (i32, serde_json::Value, std::process::Output, tempfile::TempDir) {
-    let dir = scratch();
-    let mut all = vec!["migrate", "--out", dir.path().to_str().unwrap()];
-    all.extend_from_slice(args);
-    let out = pgparity(&all);
-    let results = if dir.path().join("results.json").exists() { results(dir.path()) } else { serde_json::Value::Null };
-    (code(&out), results, out, dir)
+    with_results("migrate", args)
 }
 
 fn version<'a>(results: &'a serde_json::Value, v: &str) -> &'a serde_json::Value {

@@ -200,6 +200,49 @@ fn diffs(results: &[WorkloadResult], max: usize) -> String {
 }
 
 /// A migrate run on the console: both targets, a line per version, each drift, the invariants.
+/// A data-diff run, as the console shows it: a line per table, its differing columns.
+pub fn data(d: &crate::model::DataReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "reference: {}\ncandidate: {}", d.reference, d.candidate);
+    for t in &d.tables {
+        let _ = writeln!(
+            out,
+            "{:<32} {} / {} rows: {}",
+            t.table,
+            t.rows.reference,
+            t.rows.candidate,
+            crate::render::table_summary(t)
+        );
+        for c in &t.columns {
+            let hint = c.hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
+            let _ = writeln!(out, "    {}: {} row(s){hint}", c.column, c.rows);
+            for e in c.examples.iter().take(3) {
+                let (r, v) =
+                    (crate::render::value(e.reference.as_deref()), crate::render::value(e.candidate.as_deref()));
+                let _ = writeln!(out, "      {}: {r} → {v}", e.key);
+            }
+        }
+        for r in &t.ranges {
+            let _ = writeln!(out, "    keys {r}");
+        }
+    }
+    for t in &d.only_reference {
+        let _ = writeln!(out, "{t:<32} only on the reference");
+    }
+    for t in &d.only_candidate {
+        let _ = writeln!(out, "{t:<32} only on the candidate");
+    }
+    match &d.snapshot_written {
+        Some(file) => {
+            let _ = writeln!(out, "snapshot of {} table(s) written to {file}", d.tables.len());
+        }
+        None => {
+            let _ = writeln!(out, "{}", if d.differs() { "the contents differ" } else { "the contents are equal" });
+        }
+    }
+    out
+}
+
 /// A compat run, as the console shows it: a line per migration, its evidence and notes.
 pub fn compat(c: &crate::model::CompatReport, target: &TargetReport) -> String {
     let mut out = String::new();

@@ -202,9 +202,21 @@ fn storage_class(value: ValueRef<'_>) -> Option<&'static str> {
     }
 }
 
+/// A query's rows in text form (small results: catalog queries).
+pub fn query_text(db: &Db, sql: &str) -> Result<Vec<Vec<Option<String>>>, String> {
+    let mut stmt = db.prepare(sql).map_err(|e| e.to_string())?;
+    let n = stmt.column_count();
+    let mut rows = stmt.query([]).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+        out.push((0..n).map(|i| row.get_ref(i).ok().and_then(text)).collect());
+    }
+    Ok(out)
+}
+
 /// A value in PostgreSQL's text form: integers and reals as `int8` and `float8` print them,
 /// blobs as `bytea` in hex, NULL as `None`.
-fn text(value: ValueRef<'_>) -> Option<String> {
+pub fn text(value: ValueRef<'_>) -> Option<String> {
     match value {
         ValueRef::Null => None,
         ValueRef::Integer(i) => Some(i.to_string()),

@@ -24,6 +24,9 @@ struct ResultsFile<'a> {
     compat: Option<&'a [CompatResult]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     compat_run: Option<CompatRun<'a>>,
+    /// A data-diff run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a crate::model::DataReport>,
 }
 
 /// What a compat run judged, beside its per-migration list.
@@ -51,6 +54,7 @@ pub fn render(report: &Report<'_>) -> String {
         summary: Counts::of(report.results),
         workloads: report.results,
         migrations: report.migrations,
+        data: report.data,
         compat: report.compat.map(|c| c.migrations.as_slice()),
         compat_run: report.compat.map(|c| CompatRun {
             tree: &c.tree,

@@ -21,6 +21,9 @@ pub fn render(report: &Report<'_>) -> String {
     if let Some(c) = report.compat {
         junit.add_test_suite(compat(c));
     }
+    if let Some(d) = report.data {
+        junit.add_test_suite(data(d));
+    }
     // Serialising into a String only fails on a writer error, which a String never gives.
     junit.to_string().unwrap_or_default()
 }
@@ -106,6 +109,35 @@ fn compat(c: &crate::model::CompatReport) -> TestSuite {
     suite
 }
 
+/// A suite `data`: a test case per table, failing where the contents differ.
+fn data(d: &crate::model::DataReport) -> TestSuite {
+    let mut suite = TestSuite::new("data");
+    let mut add = |name: &str, failure: Option<String>| {
+        let status = match failure {
+            Some(message) => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(message);
+                status
+            }
+            None => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(name.to_string(), status);
+        case.set_classname("data");
+        suite.add_test_case(case);
+    };
+    for t in &d.tables {
+        let failure = (!t.equal()).then(|| crate::render::table_summary(t));
+        add(&t.table, failure);
+    }
+    for t in &d.only_reference {
+        add(t, Some("only on the reference".into()));
+    }
+    for t in &d.only_candidate {
+        add(t, Some("only on the candidate".into()));
+    }
+    suite
+}
+
 fn case(r: &WorkloadResult, s: &StepResult) -> TestCase {
     let status = match &s.verdict {
         Verdict::Mismatch { kinds, .. } => {
@@ -140,6 +172,7 @@ mod tests {
             date: "2026-01-01",
             migrations: None,
             compat: None,
+            data: None,
         });
         let back = JunitReport::deserialize_from_str(&xml).expect("valid JUnit XML");
         assert_eq!((back.tests, back.failures, back.skipped, back.errors), (4, 1, 1, 0));

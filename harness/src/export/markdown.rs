@@ -351,6 +351,78 @@ pub fn render_compat(c: &CompatReport, target: &TargetReport, date: &str) -> Str
     out
 }
 
+/// `scorecard.md` of a data-diff run: a "Data" section — per table its rows on each side and
+/// what differs, then per differing column its examples and hint.
+pub fn render_data(d: &crate::model::DataReport, date: &str) -> String {
+    let differing = d.tables.iter().filter(|t| !t.equal()).count() + d.only_reference.len() + d.only_candidate.len();
+    let mut out = String::from("# pgparity scorecard\n\n");
+    out.push_str(&match &d.snapshot_written {
+        Some(file) => format!("**Snapshot of {} table(s) written to `{}`**\n\n", d.tables.len(), cell(file)),
+        None => format!(
+            "**Data: {} table(s) compared, {} equal, {differing} differ**\n\n",
+            d.tables.len() + d.only_reference.len() + d.only_candidate.len(),
+            d.tables.iter().filter(|t| t.equal()).count()
+        ),
+    });
+    out.push_str(&format!(
+        "- Reference: {}\n- Candidate: {}\n- Floats equal within a relative {:e}\n\nDate: {date}\n\n## Data\n\n",
+        cell(&d.reference),
+        cell(&d.candidate),
+        d.float_tolerance
+    ));
+    out.push_str("| Table | Paired by | Rows (reference) | Rows (candidate) | Missing | Extra | Changed | Verdict |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    for t in &d.tables {
+        let paired = match (&t.pairing, t.key.is_empty()) {
+            (Some(p), false) if *p != crate::model::Pairing::WholeRow => format!("{p} ({})", t.key.join(", ")),
+            (Some(p), _) => p.to_string(),
+            (None, _) => "-".into(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            cell(&t.table),
+            cell(&paired),
+            t.rows.reference,
+            t.rows.candidate,
+            t.missing,
+            t.extra,
+            t.changed,
+            cell(&render::table_summary(t))
+        ));
+    }
+    for (tables, side) in [(&d.only_reference, "reference"), (&d.only_candidate, "candidate")] {
+        for t in tables {
+            out.push_str(&format!("| `{}` | - | - | - | - | - | - | only on the {side} |\n", cell(t)));
+        }
+    }
+    for t in d.tables.iter().filter(|t| !t.equal()) {
+        out.push_str(&format!("\n### `{}`\n", cell(&t.table)));
+        if !t.missing_examples.is_empty() {
+            out.push_str(&format!("\n- Missing on the candidate: {}\n", cell(&t.missing_examples.join(", "))));
+        }
+        if !t.extra_examples.is_empty() {
+            out.push_str(&format!("\n- Extra on the candidate: {}\n", cell(&t.extra_examples.join(", "))));
+        }
+        for r in &t.ranges {
+            out.push_str(&format!("\n- Keys {}\n", cell(r)));
+        }
+        for c in &t.columns {
+            let hint = c.hint.as_deref().map(|h| format!(": *{}*", cell(h))).unwrap_or_default();
+            out.push_str(&format!("\n**`{}`** differs in {} row(s){hint}\n\n", cell(&c.column), c.rows));
+            out.push_str("| Key | Reference | Candidate |\n|---|---|---|\n");
+            for e in &c.examples {
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    cell(&e.key),
+                    cell(&render::value(e.reference.as_deref())),
+                    cell(&render::value(e.candidate.as_deref()))
+                ));
+            }
+        }
+    }
+    out
+}
+
 fn first_line(sql: &str) -> &str {
     sql.lines().next().unwrap_or("")
 }

@@ -10,7 +10,7 @@ pub mod markdown;
 use std::path::{Path, PathBuf};
 
 use crate::model::error::{Error, Result};
-use crate::model::{CompatReport, Event, MigrationReport, Observer, TargetReport, WorkloadResult};
+use crate::model::{CompatReport, DataReport, Event, MigrationReport, Observer, TargetReport, WorkloadResult};
 use crate::store::{expected, write_atomically};
 
 /// What every export renders: the results so far and both targets' reports.
@@ -24,6 +24,8 @@ pub struct Report<'a> {
     pub migrations: Option<&'a MigrationReport>,
     /// What `compat` found.
     pub compat: Option<&'a CompatReport>,
+    /// What `data-diff` found.
+    pub data: Option<&'a DataReport>,
 }
 
 /// One rendering of the results.
@@ -36,10 +38,11 @@ pub struct Markdown;
 
 impl Exporter for Markdown {
     fn render(&self, r: &Report<'_>) -> String {
-        match (r.migrations, r.compat) {
-            (Some(m), _) => markdown::render_migrations(m, r.reference, r.candidate, r.date),
-            (None, Some(c)) => markdown::render_compat(c, r.candidate, r.date),
-            (None, None) => markdown::render_markdown(r.results, r.reference, r.candidate, r.date),
+        match (r.migrations, r.compat, r.data) {
+            (Some(m), _, _) => markdown::render_migrations(m, r.reference, r.candidate, r.date),
+            (None, Some(c), _) => markdown::render_compat(c, r.candidate, r.date),
+            (None, None, Some(d)) => markdown::render_data(d, r.date),
+            (None, None, None) => markdown::render_markdown(r.results, r.reference, r.candidate, r.date),
         }
     }
 }
@@ -89,8 +92,15 @@ impl Files {
     /// Every export of the results so far.
     fn write_reports(&self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
         std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
-        let report =
-            Report { results: &self.results, reference, candidate, date: &self.date, migrations: None, compat: None };
+        let report = Report {
+            results: &self.results,
+            reference,
+            candidate,
+            date: &self.date,
+            migrations: None,
+            compat: None,
+            data: None,
+        };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&report))?;
         }
@@ -109,6 +119,35 @@ impl Files {
             date: &self.date,
             migrations: Some(report),
             compat: None,
+            data: None,
+        };
+        for (path, exporter) in &self.exports {
+            write_atomically(path, &exporter.render(&r))?;
+        }
+        Ok(())
+    }
+
+    /// Every export of a data-diff run (its sides are named in the report, not servers).
+    pub fn write_data(&self, report: &DataReport) -> Result<()> {
+        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        let side = |name: &str| TargetReport {
+            target: name.to_string(),
+            version: String::new(),
+            connections: crate::model::Connections::Many,
+            strategy: None,
+            strategy_reason: None,
+            refused_settings: Default::default(),
+            events: Vec::new(),
+        };
+        let (reference, candidate) = (side(&report.reference), side(&report.candidate));
+        let r = Report {
+            results: &[],
+            reference: &reference,
+            candidate: &candidate,
+            date: &self.date,
+            migrations: None,
+            compat: None,
+            data: Some(report),
         };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&r))?;
@@ -126,6 +165,7 @@ impl Files {
             date: &self.date,
             migrations: None,
             compat: Some(report),
+            data: None,
         };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&r))?;

@@ -2,6 +2,7 @@
 //! target reports, events, errors. It depends on nothing else in the crate.
 
 pub mod compat;
+pub mod data;
 pub mod error;
 pub mod event;
 pub mod expect;
@@ -12,6 +13,7 @@ pub mod target;
 pub mod workload;
 
 pub use compat::{Change, CompatReport, CompatResult, Evidence, Reverse, ReverseStep, StaticClass};
+pub use data::{ColumnDiff, DataReport, Pairing, TableDiff, ValueExample};
 pub use error::{Error, Location, Result};
 pub use event::{Event, Mode, Observer, ReproSummary};
 pub use migration::{

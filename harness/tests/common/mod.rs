@@ -26,6 +26,17 @@ pub fn pgparity(args: &[&str]) -> Output {
     out
 }
 
+/// `pgparity COMMAND --out SCRATCH ARGS…`: its exit code, its results.json (Null when none was
+/// written), its output, and the scratch folder.
+pub fn with_results(command: &str, args: &[&str]) -> (i32, serde_json::Value, Output, tempfile::TempDir) {
+    let dir = scratch();
+    let mut all = vec![command, "--out", dir.path().to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = pgparity(&all);
+    let results = if dir.path().join("results.json").exists() { results(dir.path()) } else { serde_json::Value::Null };
+    (code(&out), results, out, dir)
+}
+
 /// `pgparity run --candidate CANDIDATE --out OUT ARGS…`: a run against one candidate.
 pub fn run_against(candidate: &str, out: &Path, args: &[&str]) -> Output {
     let mut all = vec!["run", "--candidate", candidate, "--out", out.to_str().unwrap()];

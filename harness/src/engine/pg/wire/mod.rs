@@ -2,6 +2,7 @@
 //! `postgres-protocol`'s codec (tokio-postgres hides command tags and the transaction status).
 //! The simple query protocol lives in `simple`; the extended protocol will sit beside it.
 
+mod copy;
 mod extended;
 mod simple;
 
@@ -252,6 +253,8 @@ impl Session {
             if let Some(msg) = Message::parse(&mut self.rbuf)? {
                 return Ok(msg);
             }
+            // Large reads: a big result (a COPY of a whole table) comes in fewer system calls.
+            self.rbuf.reserve(64 * 1024);
             if self.io.read_buf(&mut self.rbuf).await? == 0 {
                 return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "server closed the connection"));
             }
