@@ -19,7 +19,9 @@ const AFTER_HELP: &str = "\
 Targets:
   local                 an ephemeral PostgreSQL cluster the harness creates (the default)
   local:/path/to/bin    the same, with the server binaries of that directory
-  postgres://user:pw@host:port/db   an existing server (libpq URL rules, PG* variables)
+  postgres://user:pw@host:port/db   an existing server (libpq URL rules, PG* variables;
+                        ?sslmode=disable|allow|prefer|require|verify-ca|verify-full,
+                        sslrootcert=FILE|system, sslcert=FILE, sslkey=FILE)
   exec:'COMMAND {port} {datadir}'   a server command the harness starts and stops
   docker:IMAGE[:TAG][?port=N&env=K=V&cmd=ARG]   a container (testcontainers; needs a Docker engine)
   sqlite[?pragma=V]     SQLite compiled in: a fresh database per workload
@@ -66,6 +68,8 @@ pub enum Command {
         common: Common,
         #[command(flatten)]
         export: ExportArgs,
+        #[command(flatten)]
+        rules: RulesArgs,
     },
     /// Run workloads on the reference only and write its outcomes to expected/.
     #[command(after_help = AFTER_HELP)]
@@ -234,8 +238,67 @@ pub enum Command {
         common: Common,
         #[command(flatten)]
         export: ExportArgs,
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
+    /// Re-render scorecard.md (and JUnit) from a results.json, running nothing: after editing
+    /// the rules, say.
+    Scorecard {
+        /// A results.json, or the folder that holds it.
+        results: PathBuf,
+        /// Where scorecard.md and results.json are written (default: beside RESULTS, rewritten).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        export: ExportArgs,
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
+    /// What changed between two runs: regressions, progressions, workloads added and removed,
+    /// rules that became stale. No database needed.
+    #[command(after_help = DIFF_HELP)]
+    Diff {
+        /// The earlier run: a results.json or the folder that holds it.
+        old: PathBuf,
+        /// The later run.
+        new: PathBuf,
+        /// Where diff.md and diff.json are written.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
     },
 }
+
+/// Known-difference rules (`run`, `check`, `scorecard`).
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// A rules file (default: `pgparity-rules.yaml` beside the first workloads folder, if any).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Exit 1 when a rule matched nothing in the run (a stale rule).
+    #[arg(long)]
+    pub strict_rules: bool,
+}
+
+impl RulesArgs {
+    /// The rules file named, or the default one beside `workloads` when it exists.
+    fn load(&self, workloads: Option<&std::path::Path>) -> Result<Option<crate::rules::Rules>, Error> {
+        let default = workloads.map(|w| {
+            let parent = w.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            parent.join("pgparity-rules.yaml")
+        });
+        match (&self.rules, default) {
+            (Some(path), _) => crate::rules::Rules::load(path).map(Some),
+            (None, Some(path)) if path.is_file() => crate::rules::Rules::load(&path).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+const DIFF_HELP: &str = "\
+Exit codes:
+  0  no regression
+  1  a regression: a workload or statement that matched and does not now, or changed kind
+  2  usage or input error";
 
 /// `compat`'s arguments, for its validation.
 struct CompatArgs {
@@ -470,8 +533,17 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 
 /// A validated command, ready to run.
 pub enum Job {
-    /// Workloads on targets (run, record, check, reduce), and where the results go.
-    Compare { plan: Box<Plan>, files: Files },
+    /// Workloads on targets (run, record, check, reduce), and where the results go; with
+    /// `strict_rules`, a stale rule is exit 1.
+    Compare { plan: Box<Plan>, files: Files, strict_rules: bool },
+    /// Saved results rendered again (with the rules, when given).
+    Scorecard { saved: Box<crate::export::json::Saved>, rules: Option<crate::rules::Rules>, files: Files },
+    /// Two saved runs compared.
+    Diff {
+        runs: Box<(crate::export::json::Saved, crate::export::json::Saved)>,
+        names: (PathBuf, PathBuf),
+        out: PathBuf,
+    },
     /// A migration history on two targets, and where the report goes.
     Migrate { plan: Box<crate::migrate::Plan>, files: Files },
     /// Two tables' contents compared, and where the report goes.
@@ -511,14 +583,37 @@ fn dialect(spec: &TargetSpec) -> crate::model::Dialect {
 /// Validate everything (targets, workloads, saved outcomes) into a job, before any I/O on a
 /// target. All workload errors at once.
 pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
-    let (mode, reference, candidate, common, expected_dir, reduce, junit) = match command {
-        Command::Run { reference, candidate, reduce, common, export } => {
+    let no_rules = RulesArgs { rules: None, strict_rules: false };
+    let (mode, reference, candidate, common, expected_dir, reduce, junit, rules) = match command {
+        Command::Run { reference, candidate, reduce, common, export, rules } => {
             let options = reduce.options(&common.options);
-            (Mode::Run, reference, candidate, common, None, options, export.junit)
+            (Mode::Run, reference, candidate, common, None, options, export.junit, rules)
         }
-        Command::Record { reference, common } => (Mode::Record, reference.clone(), reference, common, None, None, None),
-        Command::Check { candidate, expected, common, export } => {
-            (Mode::Check, candidate.clone(), candidate, common, expected, None, export.junit)
+        Command::Record { reference, common } => {
+            (Mode::Record, reference.clone(), reference, common, None, None, None, no_rules)
+        }
+        Command::Check { candidate, expected, common, export, rules } => {
+            (Mode::Check, candidate.clone(), candidate, common, expected, None, export.junit, rules)
+        }
+        Command::Scorecard { results, out, export, rules } => {
+            let saved = crate::export::json::load(&results).map_err(|e| vec![e])?;
+            let rules = rules.load(None).map_err(|e| vec![e])?;
+            let out = out.unwrap_or_else(|| {
+                if results.is_dir() {
+                    results.clone()
+                } else {
+                    results.parent().map(std::path::Path::to_path_buf).unwrap_or_else(|| ".".into())
+                }
+            });
+            return Ok(Job::Scorecard { saved: Box::new(saved), rules, files: Files::new(out, false, export.junit) });
+        }
+        Command::Diff { old, new, out } => {
+            let load = |p: &PathBuf| crate::export::json::load(p);
+            let (old_saved, new_saved) = match (load(&old), load(&new)) {
+                (Ok(a), Ok(b)) => (a, b),
+                (a, b) => return Err(a.err().into_iter().chain(b.err()).collect()),
+            };
+            return Ok(Job::Diff { runs: Box::new((old_saved, new_saved)), names: (old, new), out });
         }
         Command::Migrate {
             migrations,
@@ -656,7 +751,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             let mut reduce = args.options(&options).expect("reduction is on");
             reduce.only_step = step;
             let common = Common { workloads: vec![workload], options };
-            (Mode::Reduce, reference, candidate, common, None, Some(reduce), export.junit)
+            (Mode::Reduce, reference, candidate, common, None, Some(reduce), export.junit, no_rules)
         }
     };
     let mut errors: Vec<Error> = Vec::new();
@@ -665,6 +760,14 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             errors.push(Error::Usage(format!("target {spec}: {message}")));
         }
     }
+    let strict_rules = rules.strict_rules;
+    let rules = match rules.load(common.workloads.first().map(PathBuf::as_path)) {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
     let workloads = workload::load_all(&common.workloads).map_err(|mut e| {
         errors.append(&mut e);
         std::mem::take(&mut errors)
@@ -711,7 +814,8 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
         wait_bound: Duration::from_secs_f64(common.options.wait_bound),
         protocol: common.options.protocol,
         reduce,
+        rules,
     };
     let files = Files::new(common.options.out, matches!(mode, Mode::Run | Mode::Record), junit);
-    Ok(Job::Compare { plan: Box::new(plan), files })
+    Ok(Job::Compare { plan: Box::new(plan), files, strict_rules })
 }

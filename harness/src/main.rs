@@ -20,6 +20,12 @@ fn main() {
             std::process::exit(errors.first().map(|e| e.exit_code()).unwrap_or(exit::USAGE));
         }
     };
+    // Jobs that read files and run nothing.
+    let job = match job {
+        Job::Scorecard { saved, rules, files } => std::process::exit(scorecard(*saved, rules, files)),
+        Job::Diff { runs, names, out } => std::process::exit(diff(*runs, names, out)),
+        job => job,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -29,11 +35,12 @@ fn main() {
     };
     let code = runtime.block_on(async move {
         match job {
-            Job::Compare { plan, files } => compare(*plan, files).await,
+            Job::Compare { plan, files, strict_rules } => compare(*plan, files, strict_rules).await,
             Job::Migrate { plan, files } => migrate(*plan, files).await,
             Job::Compat { plan, files } => compat(*plan, files).await,
             Job::DataDiff { plan, files } => data_diff(*plan, files).await,
             Job::Capture(options) => capture(options).await,
+            Job::Scorecard { .. } | Job::Diff { .. } => unreachable!("run above"),
         }
     });
     drop(runtime);
@@ -66,7 +73,7 @@ async fn until_signal(work: impl std::future::Future<Output = i32>, note: &str) 
 }
 
 /// run, record, check, reduce: until done, Ctrl-C or SIGTERM.
-async fn compare(plan: Plan, mut files: Files) -> i32 {
+async fn compare(plan: Plan, mut files: Files, strict_rules: bool) -> i32 {
     let mode = plan.mode;
     let mut console = Console::new(mode == Mode::Record);
     let mut observers = Tee(vec![&mut files, &mut console]);
@@ -77,6 +84,9 @@ async fn compare(plan: Plan, mut files: Files) -> i32 {
                 if summary.target_failed {
                     exit::TARGET
                 } else if blocked && mode != Mode::Record {
+                    exit::MISMATCH
+                } else if strict_rules && !summary.stale_rules.is_empty() {
+                    eprintln!("stale rules (--strict-rules): {}", summary.stale_rules.join(", "));
                     exit::MISMATCH
                 } else {
                     exit::OK
@@ -99,10 +109,7 @@ async fn one_report<R>(
 ) -> i32 {
     let work = async {
         match work.await {
-            Ok(report) => finish(report).unwrap_or_else(|e| {
-                eprintln!("error: {e}");
-                e.exit_code()
-            }),
+            Ok(report) => or_error(finish(report)),
             Err(e) => {
                 eprintln!("error: {e}");
                 stop_all().await;
@@ -147,6 +154,52 @@ async fn data_diff(plan: pgparity::datadiff::Plan, files: Files) -> i32 {
         Ok(if report.differs() { exit::MISMATCH } else { exit::OK })
     })
     .await
+}
+
+/// `pgparity scorecard`: saved results rendered again, with the rules applied when given.
+fn scorecard(mut saved: pgparity::export::json::Saved, rules: Option<pgparity::rules::Rules>, files: Files) -> i32 {
+    if let Some(rules) = &rules {
+        let mut counts = vec![0; rules.rules.len()];
+        for r in &mut saved.workloads {
+            pgparity::rules::Rules::revert(r);
+            rules.apply(r, &saved.candidate.version, &mut counts);
+        }
+        saved.rules = rules.uses(&counts);
+    }
+    or_error(files.write_saved(&saved).map(|()| {
+        println!("{}", pgparity::export::markdown::Counts::of(&saved.workloads).line());
+        println!("written to {}", files.out.display());
+        if saved.workloads.iter().any(|r| r.status == Status::Blocked) {
+            exit::MISMATCH
+        } else {
+            exit::OK
+        }
+    }))
+}
+
+/// `pgparity diff`: two saved runs compared.
+fn diff(
+    runs: (pgparity::export::json::Saved, pgparity::export::json::Saved),
+    names: (std::path::PathBuf, std::path::PathBuf),
+    out: std::path::PathBuf,
+) -> i32 {
+    let (old, new) = (names.0.display().to_string(), names.1.display().to_string());
+    let d = pgparity::rundiff::compare(&runs.0, &runs.1, (&old, &new));
+    let md = pgparity::rundiff::markdown(&d);
+    print!("{md}");
+    let written = std::fs::create_dir_all(&out)
+        .map_err(|e| pgparity::model::error::Error::io(&out, e))
+        .and_then(|_| pgparity::store::write_atomically(&out.join("diff.md"), &md))
+        .and_then(|_| pgparity::store::write_atomically(&out.join("diff.json"), &pgparity::store::json::to_string(&d)));
+    or_error(written.map(|()| if d.regressed() { exit::MISMATCH } else { exit::OK }))
+}
+
+/// The exit code, or the error said and its code.
+fn or_error(result: pgparity::model::error::Result<i32>) -> i32 {
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        e.exit_code()
+    })
 }
 
 /// `pgparity capture`: serve until Ctrl-C or SIGTERM (the proxy watches for both itself, so the

@@ -15,16 +15,6 @@ fn run_candidate(candidate: &str, extra: &[&str]) -> (i32, Value) {
     (code(&out), results(dir.path()))
 }
 
-fn with_status(results: &Value, status: &str) -> BTreeSet<String> {
-    results["workloads"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|w| w["status"] == status)
-        .map(|w| w["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Every mismatch kind seen on any statement.
 fn kinds(results: &Value) -> BTreeSet<String> {
     results["workloads"]
@@ -47,7 +37,7 @@ fn postgres_16_differs_only_where_the_versions_do() {
     assert_eq!(code, 1);
     assert!(results["candidate"]["version"].as_str().unwrap().starts_with("16."));
     let expected: BTreeSet<String> = ["syntax/version_syntax", "views/views"].iter().map(|s| s.to_string()).collect();
-    let blocked = with_status(&results, "blocked");
+    let blocked: BTreeSet<String> = with_status(&results, "blocked").into_iter().collect();
     let (orm, rest): (BTreeSet<String>, BTreeSet<String>) = blocked.into_iter().partition(|id| id.starts_with("orm/"));
     assert_eq!(rest, expected, "only real 15 → 16 differences");
     // The captured ORM pack differs only where a driver sees the server's version: version()
@@ -97,8 +87,11 @@ fn assert_state_leaks_between_clients(results: &Value) {
 fn pgbouncer_transaction_mode_matches_with_one_client_and_leaks_between_two() {
     let (code, results) = run_candidate("exec:candidates/pgbouncer.sh {port} {datadir}", &[]);
     assert_eq!(code, 1);
-    let only: BTreeSet<String> = ["sessions/state_per_client".to_string()].into();
-    assert_eq!(with_status(&results, "blocked"), only, "every single-client workload matches");
+    assert_eq!(
+        with_status(&results, "blocked"),
+        vec!["sessions/state_per_client"],
+        "every single-client workload matches"
+    );
     assert_eq!(results["summary"]["not_tested"], 0);
     assert_state_leaks_between_clients(&results);
     // A transaction keeps its server connection: the isolation table is PostgreSQL's.

@@ -235,21 +235,7 @@ mod tests {
 
     #[test]
     fn the_first_break_is_listed_and_its_consequences_counted() {
-        let w = |statements: Vec<StepResult>| WorkloadResult {
-            id: "traffic".into(),
-            path: "t.yaml".into(),
-            feature: String::new(),
-            area: String::new(),
-            status: crate::model::Status::Blocked,
-            reason: None,
-            matched: 0,
-            total: statements.len(),
-            statements,
-            rewrite: vec![],
-            repros: vec![],
-            alternative: None,
-            isolation: None,
-        };
+        let w = |statements: Vec<StepResult>| WorkloadResult::of("traffic", crate::model::Status::Blocked, statements);
         let insert = step(
             "insert into users (name) values ('a')",
             vec![MismatchKind::ErrorVsSuccess],

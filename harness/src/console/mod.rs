@@ -127,7 +127,7 @@ impl<W: Write> Observer for Console<W> {
                     "{count} more distinct mismatch(es) not reduced: the run's reduction time (--reduce-total-seconds) is spent"
                 ));
             }
-            Event::Done { results, reference, candidate } => {
+            Event::Done { results, reference, candidate, rules } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish_and_clear();
                 }
@@ -143,6 +143,14 @@ impl<W: Write> Observer for Console<W> {
                     }
                 }
                 text.push_str(&isolation(results));
+                for r in rules {
+                    let what = if r.stale() {
+                        "stale: it matched nothing".to_string()
+                    } else {
+                        format!("accepted {}", r.accepted)
+                    };
+                    let _ = writeln!(text, "rule {}: {what}", r.id);
+                }
                 let _ = writeln!(text, "{}", Counts::of(results).line());
                 self.write(&text);
             }

@@ -149,10 +149,13 @@ fn case(r: &WorkloadResult, s: &StepResult) -> TestCase {
             status.set_description(format!("{}\n\n{diff}", s.sql));
             status
         }
-        Verdict::Match | Verdict::MatchAfter { .. } => TestCaseStatus::success(),
+        Verdict::Match | Verdict::MatchAfter { .. } | Verdict::Accepted { .. } => TestCaseStatus::success(),
     };
     let mut case = TestCase::new(s.label(), status);
     case.set_classname(r.id.as_str());
+    if let Verdict::Accepted { .. } = &s.verdict {
+        case.set_system_out(s.verdict.to_string());
+    }
     case
 }
 
@@ -173,6 +176,7 @@ mod tests {
             migrations: None,
             compat: None,
             data: None,
+            rules: &[],
         });
         let back = JunitReport::deserialize_from_str(&xml).expect("valid JUnit XML");
         assert_eq!((back.tests, back.failures, back.skipped, back.errors), (4, 1, 1, 0));

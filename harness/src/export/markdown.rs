@@ -4,17 +4,27 @@ use comfy_table::{presets, Table};
 use serde::Serialize;
 
 use crate::model::{CompatReport, CompatResult, MigrationReport, MigrationResult, MigrationStatus, TargetReport};
-use crate::model::{Status, WorkloadResult};
+use crate::model::{RuleUse, Status, WorkloadResult};
 use crate::render;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub works: usize,
     pub works_with_rewrite: usize,
+    /// Works once known differences (`--rules`) are accepted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub accepted: usize,
     pub blocked: usize,
     pub not_tested: usize,
     pub statements_matched: usize,
     pub statements_total: usize,
+    /// Of the matched statements, those a rule accepted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub statements_accepted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -24,19 +34,28 @@ impl Counts {
             match r.status {
                 Status::Works => c.works += 1,
                 Status::WorksWithRewrite => c.works_with_rewrite += 1,
+                Status::Accepted => c.accepted += 1,
                 Status::Blocked => c.blocked += 1,
                 Status::NotTested => c.not_tested += 1,
             }
             c.statements_matched += r.matched;
             c.statements_total += r.total;
+            c.statements_accepted += r.statements.iter().filter(|s| s.verdict.rule().is_some()).count();
         }
         c
     }
 
     pub fn line(&self) -> String {
+        let accepted =
+            if self.accepted > 0 { format!("{} Works with known differences, ", self.accepted) } else { String::new() };
+        let by_rules = if self.statements_accepted > 0 {
+            format!(" ({} of them accepted by rules)", self.statements_accepted)
+        } else {
+            String::new()
+        };
         format!(
-            "{} features: {} Works, {} Works with rewrite, {} Blocked, {} Not tested; {}/{} statements matched",
-            self.works + self.works_with_rewrite + self.blocked + self.not_tested,
+            "{} features: {} Works, {} Works with rewrite, {accepted}{} Blocked, {} Not tested; {}/{} statements matched{by_rules}",
+            self.works + self.works_with_rewrite + self.accepted + self.blocked + self.not_tested,
             self.works,
             self.works_with_rewrite,
             self.blocked,
@@ -60,6 +79,14 @@ fn sorted(results: &[WorkloadResult]) -> Vec<&WorkloadResult> {
 
 fn notes(r: &WorkloadResult) -> String {
     let mut notes = r.reason.clone().unwrap_or_default();
+    let mut rules: Vec<&str> = r.statements.iter().filter_map(|s| s.verdict.rule()).collect();
+    if !rules.is_empty() {
+        let n = rules.len();
+        rules.sort();
+        rules.dedup();
+        let sep = if notes.is_empty() { "" } else { "; " };
+        notes.push_str(&format!("{sep}{n} accepted ({})", rules.join(", ")));
+    }
     for repro in &r.repros {
         notes.push_str(&format!("; repro: {repro}"));
     }
@@ -92,11 +119,48 @@ fn target_line(label: &str, t: &TargetReport) -> String {
 }
 
 /// `scorecard.md`. Deterministic for the same results and date.
+/// The known-difference rules: what each accepted, the stale ones, and every accepted
+/// difference with both outcomes (empty without rules).
+fn rules_section(results: &[WorkloadResult], rules: &[RuleUse]) -> String {
+    if rules.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n## Known differences\n\n| Rule | Reason | Accepted |\n|---|---|---|\n");
+    for r in rules {
+        let reason = match &r.link {
+            Some(link) => format!("{} ([link]({link}))", cell(&r.reason)),
+            None => cell(&r.reason),
+        };
+        let accepted = if r.stale() { "0 (**stale**)".to_string() } else { r.accepted.to_string() };
+        out.push_str(&format!("| `{}` | {reason} | {accepted} |\n", cell(&r.id)));
+    }
+    let stale: Vec<&str> = rules.iter().filter(|r| r.stale()).map(|r| r.id.as_str()).collect();
+    if !stale.is_empty() {
+        out.push_str(&format!(
+            "\nStale (matched nothing in this run): {}.\n",
+            stale.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    for r in sorted(results) {
+        let accepted: Vec<&crate::model::StepResult> =
+            r.statements.iter().filter(|s| s.verdict.rule().is_some()).collect();
+        if accepted.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n### {} / {} (`{}`): accepted\n\n", r.area, r.feature, r.id));
+        for s in accepted {
+            out.push_str(&format!("- {} at `{}`: {}\n", s.label(), s.location, s.verdict));
+        }
+    }
+    out
+}
+
 pub fn render_markdown(
     results: &[WorkloadResult],
     reference: &TargetReport,
     candidate: &TargetReport,
     date: &str,
+    rules: &[RuleUse],
 ) -> String {
     let mut out = String::new();
     out.push_str("# pgparity scorecard\n\n");
@@ -109,6 +173,7 @@ pub fn render_markdown(
     out.push_str(&feature_table(results, true).to_string());
     out.push('\n');
     out.push_str(&isolation_section(results, reference, candidate));
+    out.push_str(&rules_section(results, rules));
     let blocked: Vec<&WorkloadResult> =
         sorted(results).into_iter().filter(|r| r.mismatches().next().is_some()).collect();
     if !blocked.is_empty() {
@@ -530,22 +595,12 @@ pub(super) mod tests {
     }
 
     fn result(id: &str, area: &str, feature: &str, status: Status, statements: Vec<StepResult>) -> WorkloadResult {
-        let matched = statements.iter().filter(|s| s.verdict.is_match()).count();
-        WorkloadResult {
-            id: id.into(),
-            path: format!("workloads/{id}.yaml"),
-            feature: feature.into(),
-            area: area.into(),
-            status,
-            reason: (status == Status::Blocked).then(|| "1 mismatched (error vs success)".to_string()),
-            matched,
-            total: statements.len(),
-            statements,
-            rewrite: Vec::new(),
-            repros: Vec::new(),
-            alternative: None,
-            isolation: None,
-        }
+        let mut r = WorkloadResult::of(id, status, statements);
+        r.path = format!("workloads/{id}.yaml");
+        r.feature = feature.into();
+        r.area = area.into();
+        r.reason = (status == Status::Blocked).then(|| "1 mismatched (error vs success)".to_string());
+        r
     }
 
     fn step(index: usize, sql: &str, verdict: Verdict, outcomes: Option<Pair<Outcome>>) -> StepResult {
@@ -621,7 +676,7 @@ pub(super) mod tests {
             .refused_settings
             .insert("lc_messages (42501 permission denied to set parameter \"lc_messages\")".into());
         candidate.events.push(TargetEvent::Restarted { cause: RestartCause::Crashed, result: Ok(()) });
-        let md = render_markdown(&sample(), &target("local", "15.18"), &candidate, "2026-01-01");
+        let md = render_markdown(&sample(), &target("local", "15.18"), &candidate, "2026-01-01", &[]);
         insta::assert_snapshot!(md);
     }
 

@@ -10,7 +10,7 @@ pub mod markdown;
 use std::path::{Path, PathBuf};
 
 use crate::model::error::{Error, Result};
-use crate::model::{CompatReport, DataReport, Event, MigrationReport, Observer, TargetReport, WorkloadResult};
+use crate::model::{CompatReport, DataReport, Event, MigrationReport, Observer, RuleUse, TargetReport, WorkloadResult};
 use crate::store::{expected, write_atomically};
 
 /// What every export renders: the results so far and both targets' reports.
@@ -26,6 +26,8 @@ pub struct Report<'a> {
     pub compat: Option<&'a CompatReport>,
     /// What `data-diff` found.
     pub data: Option<&'a DataReport>,
+    /// Known-difference rules and what each accepted.
+    pub rules: &'a [RuleUse],
 }
 
 /// One rendering of the results.
@@ -42,7 +44,7 @@ impl Exporter for Markdown {
             (Some(m), _, _) => markdown::render_migrations(m, r.reference, r.candidate, r.date),
             (None, Some(c), _) => markdown::render_compat(c, r.candidate, r.date),
             (None, None, Some(d)) => markdown::render_data(d, r.date),
-            (None, None, None) => markdown::render_markdown(r.results, r.reference, r.candidate, r.date),
+            (None, None, None) => markdown::render_markdown(r.results, r.reference, r.candidate, r.date, r.rules),
         }
     }
 }
@@ -72,6 +74,7 @@ pub struct Files {
     pub date: String,
     exports: Vec<(PathBuf, Box<dyn Exporter>)>,
     results: Vec<WorkloadResult>,
+    rules: Vec<RuleUse>,
 }
 
 impl Files {
@@ -82,7 +85,26 @@ impl Files {
         if let Some(path) = junit {
             exports.push((path, Box::new(Junit)));
         }
-        Files { out, write_expected, date: markdown::today(), exports, results: Vec::new() }
+        Files { out, write_expected, date: markdown::today(), exports, results: Vec::new(), rules: Vec::new() }
+    }
+
+    /// Every export of saved results (`pgparity scorecard`), dated as they were.
+    pub fn write_saved(&self, saved: &json::Saved) -> Result<()> {
+        std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        let report = Report {
+            results: &saved.workloads,
+            reference: &saved.reference,
+            candidate: &saved.candidate,
+            date: &saved.date,
+            migrations: None,
+            compat: None,
+            data: None,
+            rules: &saved.rules,
+        };
+        for (path, exporter) in &self.exports {
+            write_atomically(path, &exporter.render(&report))?;
+        }
+        Ok(())
     }
 
     pub fn expected_dir(out: &Path) -> PathBuf {
@@ -100,6 +122,7 @@ impl Files {
             migrations: None,
             compat: None,
             data: None,
+            rules: &self.rules,
         };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&report))?;
@@ -120,6 +143,7 @@ impl Files {
             migrations: Some(report),
             compat: None,
             data: None,
+            rules: &[],
         };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&r))?;
@@ -148,6 +172,7 @@ impl Files {
             migrations: None,
             compat: None,
             data: Some(report),
+            rules: &[],
         };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&r))?;
@@ -166,6 +191,7 @@ impl Files {
             migrations: None,
             compat: Some(report),
             data: None,
+            rules: &[],
         };
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&r))?;
@@ -180,13 +206,15 @@ impl Observer for Files {
             Event::Recorded { workload, run, version, .. } if self.write_expected => {
                 expected::write(&Self::expected_dir(&self.out), workload, version, run)
             }
-            Event::Finished { result, reference, candidate, .. } => {
+            Event::Finished { result, reference, candidate, rules, .. } => {
                 self.results.push(result.clone());
+                self.rules = rules.to_vec();
                 self.write_reports(reference, candidate)
             }
             // The final results carry the repro links.
-            Event::Done { results, reference, candidate } => {
+            Event::Done { results, reference, candidate, rules } => {
                 self.results = results.to_vec();
+                self.rules = rules.to_vec();
                 self.write_reports(reference, candidate)
             }
             _ => Ok(()),

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::error::Result;
-use super::result::{ReferenceRun, WorkloadResult};
+use super::result::{ReferenceRun, RuleUse, WorkloadResult};
 use super::target::TargetReport;
 use super::workload::Workload;
 
@@ -45,6 +45,8 @@ pub enum Event<'a> {
         result: &'a WorkloadResult,
         reference: &'a TargetReport,
         candidate: &'a TargetReport,
+        /// The known-difference rules so far, with what each accepted.
+        rules: &'a [RuleUse],
     },
     /// A mismatch reduced to a repro, written under repros/.
     Reduced {
@@ -59,6 +61,7 @@ pub enum Event<'a> {
         results: &'a [WorkloadResult],
         reference: &'a TargetReport,
         candidate: &'a TargetReport,
+        rules: &'a [RuleUse],
     },
 }
 

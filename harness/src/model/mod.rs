@@ -21,8 +21,8 @@ pub use migration::{
 };
 pub use outcome::{Column, Fault, Outcome, Pair, ServerMessage, TxStatus, Wait};
 pub use result::{
-    Cell, IsolationResult, MismatchKind, Normaliser, Phase, Recording, ReferenceRun, Status, StepResult, Verdict,
-    WorkloadResult,
+    Cell, IsolationResult, MismatchKind, Normaliser, Phase, Recording, ReferenceRun, RuleUse, Status, StepResult,
+    Verdict, WorkloadResult,
 };
 pub use target::{Connections, RestartCause, Strategy, TargetEvent, TargetReport};
 pub use workload::{slate_name, Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};

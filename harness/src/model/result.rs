@@ -102,13 +102,33 @@ impl std::fmt::Display for MismatchKind {
 #[serde(rename_all = "snake_case", tag = "verdict")]
 pub enum Verdict {
     Match,
-    MatchAfter { normalisers: Vec<Normaliser> },
-    Mismatch { kinds: Vec<MismatchKind>, normalisers: Vec<Normaliser> },
+    MatchAfter {
+        normalisers: Vec<Normaliser>,
+    },
+    Mismatch {
+        kinds: Vec<MismatchKind>,
+        normalisers: Vec<Normaliser>,
+    },
+    /// A mismatch a known-difference rule accepts (`--rules`): counted with the matches, shown
+    /// apart from them.
+    Accepted {
+        rule: String,
+        kinds: Vec<MismatchKind>,
+        normalisers: Vec<Normaliser>,
+    },
 }
 
 impl Verdict {
     pub fn is_match(&self) -> bool {
         !matches!(self, Verdict::Mismatch { .. })
+    }
+
+    /// The rule that accepted it, if one did.
+    pub fn rule(&self) -> Option<&str> {
+        match self {
+            Verdict::Accepted { rule, .. } => Some(rule),
+            _ => None,
+        }
     }
 }
 
@@ -123,6 +143,11 @@ impl std::fmt::Display for Verdict {
             Verdict::Mismatch { kinds, .. } => {
                 write!(f, "mismatch: {}", join(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>()))
             }
+            Verdict::Accepted { rule, kinds, .. } => write!(
+                f,
+                "accepted under rule {rule}: {}",
+                join(&kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>())
+            ),
         }
     }
 }
@@ -180,6 +205,8 @@ pub struct StepResult {
 pub enum Status {
     Works,
     WorksWithRewrite,
+    /// Every difference it has is accepted by a known-difference rule.
+    Accepted,
     Blocked,
     NotTested,
 }
@@ -189,6 +216,7 @@ impl std::fmt::Display for Status {
         f.write_str(match self {
             Status::Works => "Works",
             Status::WorksWithRewrite => "Works with rewrite",
+            Status::Accepted => "Works, known differences",
             Status::Blocked => "Blocked",
             Status::NotTested => "Not tested",
         })
@@ -235,6 +263,26 @@ impl WorkloadResult {
             matched: 0,
             total: w.setup.len() + w.steps.len(),
             statements: Vec::new(),
+            rewrite: Vec::new(),
+            repros: Vec::new(),
+            alternative: None,
+            isolation: None,
+        }
+    }
+
+    /// A workload's result made of judged `statements` alone (`id` as its path and feature):
+    /// for results built outside a run, and tests.
+    pub fn of(id: &str, status: Status, statements: Vec<StepResult>) -> Self {
+        WorkloadResult {
+            id: id.into(),
+            path: id.into(),
+            feature: id.into(),
+            area: String::new(),
+            status,
+            reason: None,
+            matched: statements.iter().filter(|s| s.verdict.is_match()).count(),
+            total: statements.len(),
+            statements,
             rewrite: Vec::new(),
             repros: Vec::new(),
             alternative: None,
@@ -310,4 +358,22 @@ pub struct ReferenceRun {
     pub original: Recording,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewrite: Option<Recording>,
+}
+
+/// What a known-difference rule did in a run, for the reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleUse {
+    pub id: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Differences it accepted.
+    pub accepted: usize,
+}
+
+impl RuleUse {
+    /// It matched nothing: the difference it names is gone (or the rule is wrong).
+    pub fn stale(&self) -> bool {
+        self.accepted == 0
+    }
 }

@@ -14,7 +14,8 @@ use crate::engine::Engine;
 use crate::model::error::{Error, Result};
 use crate::model::slate_name;
 use crate::model::{
-    Connections, Event, Mode, Observer, Pair, Recording, ReferenceRun, Status, TargetReport, Workload, WorkloadResult,
+    Connections, Event, Mode, Observer, Pair, Recording, ReferenceRun, RuleUse, Status, TargetReport, Workload,
+    WorkloadResult,
 };
 
 pub use record::{record, Limits, Script, WAIT_BOUND};
@@ -37,11 +38,15 @@ pub struct Plan {
     pub protocol: crate::model::Protocol,
     /// Reduce every distinct mismatch to a repro (`run` only: it needs both sides live).
     pub reduce: Option<ReduceOptions>,
+    /// Known differences, accepted under their rules.
+    pub rules: Option<crate::rules::Rules>,
 }
 
 /// The result of a run, for the exit code.
 pub struct Summary {
     pub results: Vec<WorkloadResult>,
+    /// Rules that matched nothing.
+    pub stale_rules: Vec<String>,
     /// A target crashed, dropped connections or was unreachable during the run.
     pub target_failed: bool,
 }
@@ -88,7 +93,11 @@ pub async fn execute(plan: Plan, observer: &mut dyn Observer) -> Result<Summary>
     for live in [reference, candidate].into_iter().flatten() {
         live.stop().await;
     }
-    result.map(|results| Summary { results, target_failed })
+    result.map(|(results, rules)| Summary {
+        results,
+        target_failed,
+        stale_rules: rules.iter().filter(|r| r.stale()).map(|r| r.id.clone()).collect(),
+    })
 }
 
 async fn schedule<E: Engine + 'static>(
@@ -96,7 +105,9 @@ async fn schedule<E: Engine + 'static>(
     mut reference: Option<&mut E>,
     mut candidate: Option<&mut E>,
     observer: &mut dyn Observer,
-) -> Result<Vec<WorkloadResult>> {
+) -> Result<(Vec<WorkloadResult>, Vec<RuleUse>)> {
+    let mut accepted = vec![0; plan.rules.as_ref().map_or(0, |r| r.rules.len())];
+    let uses = |counts: &[usize]| plan.rules.as_ref().map(|r| r.uses(counts)).unwrap_or_default();
     observer.on(Event::TargetsReady {
         reference: reference.as_deref().map(|l| l.report()),
         candidate: candidate.as_deref().map(|l| l.report()),
@@ -156,7 +167,10 @@ async fn schedule<E: Engine + 'static>(
         let Some(c) = candidate.as_deref_mut() else {
             continue;
         };
-        let result = evaluate(w, &name, &reference_run, candidate_run, c, limits).await;
+        let mut result = evaluate(w, &name, &reference_run, candidate_run, c, limits).await;
+        if let Some(rules) = &plan.rules {
+            rules.apply(&mut result, &c.report().version, &mut accepted);
+        }
         let reference_report = reference.as_deref().map(|r| r.report()).unwrap_or(&saved_reference);
         observer.on(Event::Finished {
             index,
@@ -164,6 +178,7 @@ async fn schedule<E: Engine + 'static>(
             result: &result,
             reference: reference_report,
             candidate: c.report(),
+            rules: &uses(&accepted),
         })?;
         // Root causes go to reduction beside the run as soon as they show, where there is room.
         if let (Some(options), Some(r), true) =
@@ -185,9 +200,15 @@ async fn schedule<E: Engine + 'static>(
     }
     if let Some(c) = candidate.as_deref() {
         let reference_report = reference.as_deref().map(|r| r.report()).unwrap_or(&saved_reference);
-        observer.on(Event::Done { results: &results, reference: reference_report, candidate: c.report() })?;
+        let rules = uses(&accepted);
+        observer.on(Event::Done {
+            results: &results,
+            reference: reference_report,
+            candidate: c.report(),
+            rules: &rules,
+        })?;
     }
-    Ok(results)
+    Ok((results, uses(&accepted)))
 }
 
 /// Start (or reach) a target and take it into use, when this mode needs it.

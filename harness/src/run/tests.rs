@@ -65,6 +65,7 @@ fn plan(workloads: Vec<Workload>, reduce_dir: Option<PathBuf>) -> Plan {
         wait_bound: Duration::from_millis(500),
         protocol: crate::model::Protocol::Simple,
         reduce,
+        rules: None,
     }
 }
 

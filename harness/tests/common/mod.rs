@@ -66,6 +66,17 @@ pub fn workload(dir: &Path, rel: &str, text: &str) -> PathBuf {
     root
 }
 
+/// The ids of the workloads of `results` with `status` (`blocked`, `works`…), in order.
+pub fn with_status(results: &serde_json::Value, status: &str) -> Vec<String> {
+    results["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["status"] == status)
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 pub fn results(out_dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(out_dir.join("results.json")).expect("results.json written");
     serde_json::from_str(&text).expect("results.json parses")
@@ -158,6 +169,47 @@ impl ManualCluster {
         );
         let out = Command::new("sh").arg("-c").arg(&script).output().unwrap();
         assert!(out.status.success(), "manual cluster: {}", String::from_utf8_lossy(&out.stderr));
+        ManualCluster { dir, port, bindir }
+    }
+}
+
+impl ManualCluster {
+    /// initdb with trust, `hba` as pg_hba.conf, started with the `-c` settings `options`
+    /// (paths in them may use `{dir}`, the cluster's folder, which the postgres user owns).
+    pub fn start_configured(options: &str, hba: &str, prepare: impl FnOnce(&Path)) -> ManualCluster {
+        let dir = scratch();
+        prepare(dir.path());
+        if nix::unistd::geteuid().is_root() {
+            let pg = nix::unistd::User::from_name("postgres").unwrap().expect("postgres OS user");
+            for entry in
+                std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.path()).chain([dir.path().to_path_buf()])
+            {
+                std::os::unix::fs::chown(&entry, Some(pg.uid.as_raw()), Some(pg.gid.as_raw())).unwrap();
+            }
+        }
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap().local_addr().unwrap().port();
+        let bindir = pg_bindir();
+        let data = dir.path().join("data");
+        let options = options.replace("{dir}", &dir.path().display().to_string());
+        let init = format!(
+            "{p} {b}/initdb -D {d} -U postgres -A trust -N >/dev/null",
+            p = as_postgres(),
+            b = bindir.display(),
+            d = data.display()
+        );
+        let out = Command::new("sh").arg("-c").arg(&init).output().unwrap();
+        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        std::fs::write(data.join("pg_hba.conf"), hba).unwrap();
+        let start = format!(
+            "{p} {b}/pg_ctl -D {d} -l {d}.log -w -o '-p {port} -k {s} -c listen_addresses=127.0.0.1 -c fsync=off {options}' start >/dev/null",
+            p = as_postgres(),
+            b = bindir.display(),
+            d = data.display(),
+            s = dir.path().display(),
+        );
+        let out = Command::new("sh").arg("-c").arg(&start).output().unwrap();
+        let log = std::fs::read_to_string(format!("{}.log", data.display())).unwrap_or_default();
+        assert!(out.status.success(), "pg_ctl: {}\n{log}", String::from_utf8_lossy(&out.stderr));
         ManualCluster { dir, port, bindir }
     }
 }

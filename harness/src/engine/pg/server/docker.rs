@@ -105,6 +105,7 @@ impl DockerServer {
             let host = container.get_host().await.map_err(|e| e.to_string())?.to_string();
             let port = container.get_host_port_ipv4(ContainerPort::Tcp(spec.port)).await.map_err(|e| e.to_string())?;
             let params = ConnectParams {
+                tls: Box::new(crate::engine::pg::wire::tls::Tls::disabled()),
                 host: Host::Tcp(host),
                 port,
                 user: spec.user.clone(),

@@ -64,6 +64,7 @@ impl ExecServer {
     pub fn params(&self) -> ConnectParams {
         let env = |k: &str, d: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| d.to_string());
         ConnectParams {
+            tls: Box::new(crate::engine::pg::wire::tls::Tls::disabled()),
             host: Host::Tcp("127.0.0.1".into()),
             port: self.port,
             user: env("PGUSER", "postgres"),

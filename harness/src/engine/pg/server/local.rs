@@ -95,6 +95,7 @@ impl LocalCluster {
 
     pub fn params(&self) -> ConnectParams {
         ConnectParams {
+            tls: Box::new(crate::engine::pg::wire::tls::Tls::disabled()),
             host: Host::Tcp("127.0.0.1".into()),
             port: self.port,
             user: "postgres".into(),

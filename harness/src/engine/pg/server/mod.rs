@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::engine::pg::wire::tls::{SslMode, Tls};
 use crate::engine::pg::wire::{ConnectParams, Host, Session};
 use crate::engine::target::{redact, TargetSpec};
 use crate::model::error::{Error, Result};
@@ -115,11 +116,62 @@ pub fn url_params(url: &str) -> std::result::Result<ConnectParams, String> {
     url_params_with(url, env)
 }
 
-fn url_params_with(url: &str, env: impl Fn(&str) -> Option<String>) -> std::result::Result<ConnectParams, String> {
-    let config = tokio_postgres::Config::from_str(url).map_err(|e| format!("invalid URL {}: {e}", redact(url)))?;
-    if matches!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Require) {
-        return Err("sslmode=require: TLS is not supported yet (see README, \"Not done yet\")".into());
+/// The URL without its TLS parameters (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`), and
+/// those parameters, percent-decoded (`PGSSLMODE` and friends as defaults).
+fn split_tls(url: &str, env: &impl Fn(&str) -> Option<String>) -> std::result::Result<(String, Tls), String> {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut kept = Vec::new();
+    let mut found: std::collections::BTreeMap<String, String> = Default::default();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = percent_decode(k);
+        if matches!(key.as_str(), "sslmode" | "sslrootcert" | "sslcert" | "sslkey") {
+            found.insert(key, percent_decode(v));
+        } else {
+            kept.push(pair);
+        }
     }
+    let get = |k: &str, var: &str| found.get(k).cloned().or_else(|| env(var));
+    let mode = match get("sslmode", "PGSSLMODE") {
+        Some(m) => SslMode::parse(&m)
+            .ok_or_else(|| format!("sslmode={m}: one of disable, allow, prefer, require, verify-ca, verify-full"))?,
+        None => SslMode::Prefer,
+    };
+    let tls = Tls {
+        mode,
+        rootcert: get("sslrootcert", "PGSSLROOTCERT"),
+        cert: get("sslcert", "PGSSLCERT").map(PathBuf::from),
+        key: get("sslkey", "PGSSLKEY").map(PathBuf::from),
+    };
+    let rest = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((rest, tls))
+}
+
+/// `%2F` → `/` (invalid escapes stay as they are).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn url_params_with(url: &str, env: impl Fn(&str) -> Option<String>) -> std::result::Result<ConnectParams, String> {
+    let (url, tls) = split_tls(url, &env)?;
+    let url = url.as_str();
+    let config = tokio_postgres::Config::from_str(url).map_err(|e| format!("invalid URL {}: {e}", redact(url)))?;
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => Host::Tcp(h.clone()),
         Some(tokio_postgres::config::Host::Unix(p)) => Host::Unix(p.clone()),
@@ -144,7 +196,7 @@ fn url_params_with(url: &str, env: impl Fn(&str) -> Option<String>) -> std::resu
         .unwrap_or_else(|| "postgres".into());
     let password = config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).or_else(|| env("PGPASSWORD"));
     let dbname = config.get_dbname().map(str::to_string).or_else(|| env("PGDATABASE")).unwrap_or_else(|| user.clone());
-    Ok(ConnectParams { host, port, user, password, dbname })
+    Ok(ConnectParams { host, port, user, password, dbname, tls: Box::new(tls) })
 }
 
 /// A TCP port free on loopback right now.

@@ -5,6 +5,7 @@
 mod copy;
 mod extended;
 mod simple;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +31,8 @@ pub struct ConnectParams {
     pub user: String,
     pub password: Option<String>,
     pub dbname: String,
+    /// TLS as the URL's `sslmode` and friends ask (none for servers the harness starts).
+    pub tls: Box<tls::Tls>,
 }
 
 impl std::fmt::Debug for ConnectParams {
@@ -40,6 +43,7 @@ impl std::fmt::Debug for ConnectParams {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("dbname", &self.dbname)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -73,6 +77,7 @@ pub enum ConnectError {
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
+/// A plain connection to the server (cancel requests, and sessions without TLS).
 pub(crate) async fn open(params: &ConnectParams) -> std::io::Result<Box<dyn Io>> {
     Ok(match &params.host {
         Host::Tcp(host) => {
@@ -85,6 +90,21 @@ pub(crate) async fn open(params: &ConnectParams) -> std::io::Result<Box<dyn Io>>
             Box::new(tokio::net::UnixStream::connect(path).await?)
         }
     })
+}
+
+/// A connection for a session: with TLS when `with_tls` (and the server has it, or the mode
+/// requires it), over TCP only, as libpq does.
+async fn open_session(params: &ConnectParams, with_tls: bool) -> Result<Box<dyn Io>, ConnectError> {
+    let Host::Tcp(host) = &params.host else { return Ok(open(params).await?) };
+    if !with_tls {
+        return Ok(open(params).await?);
+    }
+    let stream = tokio::net::TcpStream::connect((host.as_str(), params.port)).await?;
+    stream.set_nodelay(true)?;
+    match tls::negotiate(stream, host, &params.tls).await.map_err(ConnectError::Protocol)? {
+        Ok(secure) => Ok(Box::new(secure)),
+        Err(plain) => Ok(Box::new(plain)),
+    }
 }
 
 /// Cancels a session's running statement from elsewhere (BackendKeyData and where to send it).
@@ -155,8 +175,26 @@ impl Session {
         }
     }
 
+    /// One connection as the mode says: allow tries without TLS first, prefer with it first,
+    /// each falling back to the other; disable never, require and verify-* always.
     async fn connect_inner(params: &ConnectParams) -> Result<Session, ConnectError> {
-        let io = open(params).await?;
+        use tls::SslMode;
+        match params.tls.mode {
+            SslMode::Disable => Self::connect_over(params, false).await,
+            SslMode::Allow => match Self::connect_over(params, false).await {
+                Err(ConnectError::Server(e)) if e.code == "28000" => Self::connect_over(params, true).await,
+                other => other,
+            },
+            SslMode::Prefer => match Self::connect_over(params, true).await {
+                Err(ConnectError::Protocol(e)) if e.starts_with("TLS: ") => Self::connect_over(params, false).await,
+                other => other,
+            },
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => Self::connect_over(params, true).await,
+        }
+    }
+
+    async fn connect_over(params: &ConnectParams, with_tls: bool) -> Result<Session, ConnectError> {
+        let io = open_session(params, with_tls).await?;
         let mut s = Session {
             io,
             rbuf: BytesMut::with_capacity(8192),
