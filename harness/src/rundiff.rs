@@ -99,7 +99,7 @@ pub fn compare(old: &Saved, new: &Saved, names: (&str, &str)) -> RunDiff {
     out.stale_rules = new
         .rules
         .iter()
-        .filter(|r| r.stale() && used_before.get(r.id.as_str()).is_none_or(|n| *n > 0))
+        .filter(|r| r.stale() && used_before.get(r.id.as_str()).is_some_and(|n| *n > 0))
         .map(|r| r.id.clone())
         .collect();
     out
