@@ -725,6 +725,9 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             return Ok(Job::DataDiff { plan: Box::new(plan), files: Files::new(out, false, export.junit) });
         }
         Command::Capture { listen, upstream, out } => {
+            if let Err(message) = upstream.validate() {
+                return Err(vec![Error::Usage(format!("--upstream {upstream}: {message}"))]);
+            }
             if let TargetSpec::Sqlite(_) = upstream {
                 return Err(vec![Error::Usage(format!("capture: the upstream {upstream} is not a PostgreSQL server"))]);
             }

@@ -15,7 +15,7 @@ fn main() {
         Ok(job) => job,
         Err(errors) => {
             for e in &errors {
-                eprintln!("error: {e}");
+                say_error(&e);
             }
             std::process::exit(errors.first().map(|e| e.exit_code()).unwrap_or(exit::USAGE));
         }
@@ -45,6 +45,16 @@ fn main() {
     });
     drop(runtime);
     std::process::exit(code);
+}
+
+/// Print to stdout past the last guard for secrets.
+fn say(text: &str) {
+    print!("{}", pgparity::model::secrets::scrub(text));
+}
+
+/// An error on stderr, past the last guard for secrets.
+fn say_error(e: &impl std::fmt::Display) {
+    eprintln!("error: {}", pgparity::model::secrets::scrub(&e.to_string()));
 }
 
 /// Stop every server the harness started (blocking: signals, then a grace period).
@@ -93,7 +103,7 @@ async fn compare(plan: Plan, mut files: Files, strict_rules: bool) -> i32 {
                 }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                say_error(&e);
                 e.exit_code()
             }
         }
@@ -111,7 +121,7 @@ async fn one_report<R>(
         match work.await {
             Ok(report) => or_error(finish(report)),
             Err(e) => {
-                eprintln!("error: {e}");
+                say_error(&e);
                 stop_all().await;
                 e.exit_code()
             }
@@ -123,7 +133,7 @@ async fn one_report<R>(
 /// `pgparity migrate`: the history on both sides, then the report.
 async fn migrate(plan: pgparity::migrate::Plan, files: Files) -> i32 {
     one_report(pgparity::migrate::execute(&plan), |done| {
-        print!("{}", pgparity::console::migrations(&done.report, &done.targets));
+        say(&pgparity::console::migrations(&done.report, &done.targets));
         files.write_migrations(&done.report, &done.targets)?;
         Ok(if done.report.differs() { exit::MISMATCH } else { exit::OK })
     })
@@ -133,7 +143,7 @@ async fn migrate(plan: pgparity::migrate::Plan, files: Files) -> i32 {
 /// `pgparity compat`: the old traffic on each version, then the report.
 async fn compat(plan: pgparity::compat::Plan, files: Files) -> i32 {
     one_report(pgparity::compat::execute(&plan), |done| {
-        print!("{}", pgparity::console::compat(&done.report, &done.target));
+        say(&pgparity::console::compat(&done.report, &done.target));
         files.write_compat(&done.report, &done.target)?;
         Ok(if done.target_failed {
             exit::TARGET
@@ -149,7 +159,7 @@ async fn compat(plan: pgparity::compat::Plan, files: Files) -> i32 {
 /// `pgparity data-diff`: both sides streamed and compared, then the report.
 async fn data_diff(plan: pgparity::datadiff::Plan, files: Files) -> i32 {
     one_report(pgparity::datadiff::execute(&plan), |report| {
-        print!("{}", pgparity::console::data(&report));
+        say(&pgparity::console::data(&report));
         files.write_data(&report)?;
         Ok(if report.differs() { exit::MISMATCH } else { exit::OK })
     })
@@ -186,7 +196,7 @@ fn diff(
     let (old, new) = (names.0.display().to_string(), names.1.display().to_string());
     let d = pgparity::rundiff::compare(&runs.0, &runs.1, (&old, &new));
     let md = pgparity::rundiff::markdown(&d);
-    print!("{md}");
+    say(&md);
     let written = std::fs::create_dir_all(&out)
         .map_err(|e| pgparity::model::error::Error::io(&out, e))
         .and_then(|_| pgparity::store::write_atomically(&out.join("diff.md"), &md))
@@ -197,7 +207,7 @@ fn diff(
 /// The exit code, or the error said and its code.
 fn or_error(result: pgparity::model::error::Result<i32>) -> i32 {
     result.unwrap_or_else(|e| {
-        eprintln!("error: {e}");
+        say_error(&e);
         e.exit_code()
     })
 }
@@ -211,7 +221,7 @@ async fn capture(options: capture::Options) -> i32 {
             exit::OK
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            say_error(&e);
             stop_all().await;
             e.exit_code()
         }

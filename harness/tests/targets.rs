@@ -134,3 +134,70 @@ fn docker_target() {
         std::process::Command::new("docker").args(["ps", "-q", "--filter", "ancestor=postgres:15"]).output().unwrap();
     assert!(String::from_utf8_lossy(&left.stdout).trim().is_empty(), "the container was removed");
 }
+
+/// Every file under `dir`, read as text.
+fn all_files(dir: &std::path::Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.push_str(&all_files(&path));
+        } else {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()));
+        }
+    }
+    out
+}
+
+/// A password never reaches the console, scorecard.md, results.json or a repro's bug report,
+/// whatever form the target gives it in: with `/`, `#` and `?` in it (percent-encoded, or
+/// not), given twice, under a percent-encoded key, in a target the command line cannot parse,
+/// in a `docker:` target's options.
+#[test]
+fn no_password_in_any_output_whatever_its_form() {
+    let secret = "s3cr/#?et";
+    let cluster = ManualCluster::start("scram-sha-256", secret);
+    let port = cluster.port;
+    let encoded = "s3cr%2F%23%3Fet";
+    let work = scratch();
+    let w = workload(work.path(), "t/literal.sql", "SELECT 0x1F;\nSELECT 1;\n");
+    let forms: Vec<(String, Vec<&str>)> = vec![
+        // Reaches the server: a full run against PostgreSQL 18, with a mismatch and its repro.
+        (format!("postgres://postgres:{encoded}@127.0.0.1:{port}/postgres"), vec![secret, encoded]),
+        (format!("postgres://postgres:{secret}@127.0.0.1:{port}/postgres"), vec![secret, encoded, "s3cr/"]),
+        (
+            format!("postgres://postgres@127.0.0.1:{port}/postgres?password=first-pw&password={encoded}"),
+            vec![secret, encoded, "first-pw"],
+        ),
+        (format!("postgres://postgres@127.0.0.1:{port}/postgres?pass%77ord={encoded}"), vec![secret, encoded]),
+        ("mysql://u:clap-pw-1@h/db".to_string(), vec!["clap-pw-1"]),
+        ("docker:postgres:16?password=docker-pw-1&env=POSTGRES_PASSWORD=docker-pw-1".to_string(), vec!["docker-pw-1"]),
+    ];
+    let candidate = format!("local:{}", pg18_bindir());
+    for (i, (target, secrets)) in forms.iter().enumerate() {
+        let out_dir = scratch();
+        let other = if i == 0 { candidate.as_str() } else { "sqlite" };
+        let out = pgparity(&[
+            "run",
+            "--reference",
+            target,
+            "--candidate",
+            other,
+            "--out",
+            out_dir.path().to_str().unwrap(),
+            "--junit",
+            out_dir.path().join("junit.xml").to_str().unwrap(),
+            w.to_str().unwrap(),
+        ]);
+        let everything =
+            format!("{}{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out), all_files(out_dir.path()));
+        if i == 0 {
+            assert_eq!(code(&out), 1, "{}", stderr(&out));
+            assert!(out_dir.path().join("repros").is_dir(), "a repro was written");
+            assert!(everything.contains("postgres://postgres:***@127.0.0.1"), "{everything}");
+        }
+        for s in secrets {
+            assert!(!everything.contains(s), "form {i} ({}) shows {s}:\n{everything}", code(&out));
+        }
+    }
+}

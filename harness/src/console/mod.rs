@@ -46,13 +46,14 @@ impl<W: Write> Console<W> {
     /// A line above the progress bar while there is one.
     fn line(&mut self, text: &str) {
         match &self.bar {
-            Some(bar) => bar.println(text),
+            Some(bar) => bar.println(crate::model::secrets::scrub(text)),
             None => self.write(&format!("{text}\n")),
         }
     }
 
+    /// Everything the console writes passes the last guard for secrets.
     fn write(&mut self, text: &str) {
-        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.write_all(crate::model::secrets::scrub(text).as_bytes());
     }
 
     fn target(&mut self, label: &str, t: &TargetReport) {

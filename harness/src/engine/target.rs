@@ -15,6 +15,12 @@ pub enum TargetSpec {
     Exec(String),
     Docker(String),
     Sqlite(SqliteSpec),
+    /// Not a target: kept (redacted) so that `validate` refuses it before anything starts —
+    /// the command-line parser would echo the raw value, password included.
+    Invalid {
+        shown: String,
+        why: String,
+    },
 }
 
 /// An SQLite target: a fresh database the harness creates (`path` is `None`), or copies of an
@@ -56,7 +62,14 @@ impl SqliteSpec {
 
 impl FromStr for TargetSpec {
     type Err = String;
+    /// Never fails: what is not a target becomes `Invalid`, refused by `validate`.
     fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Ok(Self::parse(s).unwrap_or_else(|why| TargetSpec::Invalid { shown: redact(s), why }))
+    }
+}
+
+impl TargetSpec {
+    fn parse(s: &str) -> std::result::Result<Self, String> {
         if s == "local" {
             Ok(TargetSpec::Local(None))
         } else if let Some(dir) = s.strip_prefix("local:") {
@@ -84,9 +97,19 @@ impl FromStr for TargetSpec {
 impl TargetSpec {
     /// Everything that can be checked without starting or reaching it (a URL's syntax, a
     /// container's options), so a malformed target is a usage error before any server starts.
-    /// The message never carries a password.
+    /// The message never carries a password; the passwords it holds are registered with the
+    /// last guard (`model::secrets`).
     pub fn validate(&self) -> std::result::Result<(), String> {
+        let raw = match self {
+            TargetSpec::Url(u) => u.as_str(),
+            TargetSpec::Docker(d) => d.as_str(),
+            _ => "",
+        };
+        for s in secrets(raw) {
+            crate::model::secrets::register(&s);
+        }
         match self {
+            TargetSpec::Invalid { why, .. } => Err(redact(why)),
             TargetSpec::Url(url) => pg::server::url_params(url).map(|_| ()),
             TargetSpec::Docker(image) => pg::server::docker::DockerSpec::parse(image).map(|_| ()),
             TargetSpec::Sqlite(SqliteSpec { path: Some(path), .. }) => sqlite_file(path),
@@ -103,7 +126,8 @@ impl std::fmt::Display for TargetSpec {
             TargetSpec::Local(Some(dir)) => write!(f, "local:{}", dir.display()),
             TargetSpec::Url(url) => f.write_str(&redact(url)),
             TargetSpec::Exec(cmd) => write!(f, "exec:{cmd}"),
-            TargetSpec::Docker(image) => write!(f, "docker:{image}"),
+            TargetSpec::Docker(image) => write!(f, "docker:{}", redact(image)),
+            TargetSpec::Invalid { shown, .. } => f.write_str(shown),
             TargetSpec::Sqlite(spec) => {
                 f.write_str("sqlite")?;
                 if let Some(path) = &spec.path {
@@ -119,25 +143,83 @@ impl std::fmt::Display for TargetSpec {
     }
 }
 
-/// Replace the password of a URL (`user:pw@`) and any `password=` parameter with `***`.
-pub fn redact(url: &str) -> String {
-    let mut out = url.to_string();
+/// Replace every password a target string carries with `***`: a URL's (`user:pw@`, up to the
+/// last `@`, so a password holding `/`, `#` or `?` is hidden whole), and every parameter whose
+/// key names one — `password=`, twice or percent-encoded (`pass%77ord=`), or an `env=` value
+/// like `POSTGRES_PASSWORD=…`.
+pub fn redact(text: &str) -> String {
+    let mut out = text.to_string();
     if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..].find(['/', '?']).map(|i| rest_start + i).unwrap_or(out.len());
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
+        let start = scheme_end + 3;
+        if let Some(at) = out[start..].rfind('@') {
+            let userinfo = &out[start..start + at];
             if let Some(colon) = userinfo.find(':') {
-                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
+                out.replace_range(start + colon + 1..start + at, "***");
             }
         }
     }
-    if let Some(i) = out.find("password=") {
-        let start = i + "password=".len();
-        let end = out[start..].find('&').map(|j| start + j).unwrap_or(out.len());
-        out.replace_range(start..end, "***");
+    let Some(q) = out.find('?') else { return out };
+    let (head, query) = out.split_at(q + 1);
+    let segments: Vec<String> = query.split('&').map(redact_param).collect();
+    format!("{head}{}", segments.join("&"))
+}
+
+/// One `key=value` parameter with its value hidden when it is a password.
+fn redact_param(segment: &str) -> String {
+    let decoded = percent_decode(segment).to_ascii_lowercase();
+    if !decoded.contains("password=") {
+        return segment.to_string();
+    }
+    let lower = segment.to_ascii_lowercase();
+    let from = match lower.rfind("password=") {
+        Some(i) => i + "password=".len(),
+        None => segment.find('=').map_or(segment.len(), |i| i + 1),
+    };
+    format!("{}***", &segment[..from])
+}
+
+/// The passwords a target string carries (decoded), for the last guard (`model::secrets`).
+pub fn secrets(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(scheme_end) = text.find("://") {
+        let start = scheme_end + 3;
+        if let Some(at) = text[start..].rfind('@') {
+            if let Some((_, pw)) = text[start..start + at].split_once(':') {
+                out.push(pw.to_string());
+                out.push(percent_decode(pw));
+            }
+        }
+    }
+    if let Some((_, query)) = text.split_once('?') {
+        for segment in query.split('&') {
+            let decoded = percent_decode(segment);
+            if let Some(i) = decoded.to_ascii_lowercase().rfind("password=") {
+                out.push(decoded[i + "password=".len()..].to_string());
+            }
+        }
     }
     out
+}
+
+/// `%2F` → `/` (an invalid escape stays as it is).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An existing SQLite database file: readable, and a database (its 16-byte header).
@@ -158,14 +240,20 @@ fn sqlite_file(path: &Path) -> std::result::Result<(), String> {
 mod tests {
     use super::*;
 
+    /// Why `validate` refuses a target string (the parser never does: see `Invalid`).
+    fn refused(s: &str) -> String {
+        s.parse::<TargetSpec>().expect("never fails").validate().unwrap_err()
+    }
+
     #[test]
     fn target_grammar() {
         assert_eq!("local".parse(), Ok(TargetSpec::Local(None)));
         assert_eq!("local:/opt/pg/bin".parse(), Ok(TargetSpec::Local(Some("/opt/pg/bin".into()))));
         assert!(matches!("postgres://u@h/db".parse(), Ok(TargetSpec::Url(_))));
         assert!(matches!("exec:srv --port {port}".parse(), Ok(TargetSpec::Exec(_))));
-        assert!("exec:srv".parse::<TargetSpec>().unwrap_err().contains("{port}"));
-        assert!("mysql://x".parse::<TargetSpec>().is_err());
+        assert!(refused("exec:srv").contains("{port}"));
+        assert!(refused("mysql://u:pw-secret@x").contains("a target is local"));
+        assert!(!refused("mysql://u:pw-secret@x").contains("pw-secret"));
     }
 
     #[test]
@@ -181,8 +269,8 @@ mod tests {
             "sqlite?foreign_keys=on".parse(),
             Ok(TargetSpec::Sqlite(SqliteSpec { path: None, pragmas: pragmas[..1].to_vec() }))
         );
-        assert!("sqlite:x.db?foreign_keys=on;drop".parse::<TargetSpec>().unwrap_err().contains("letters, digits"));
-        assert!("sqlite:x.db?foreign_keys".parse::<TargetSpec>().unwrap_err().contains("name=value"));
+        assert!(refused("sqlite:x.db?foreign_keys=on;drop").contains("letters, digits"));
+        assert!(refused("sqlite:x.db?foreign_keys").contains("name=value"));
         let missing: TargetSpec = "sqlite:/nonexistent/app.db".parse().unwrap();
         assert!(missing.validate().unwrap_err().contains("/nonexistent/app.db"));
         let dir = tempfile::tempdir().unwrap();
@@ -201,5 +289,19 @@ mod tests {
         );
         let spec: TargetSpec = "postgres://u:pw@h/db".parse().unwrap();
         assert_eq!(spec.to_string(), "postgres://u:***@h/db");
+        // A password with `/`, `#`, `?` or `@`; given twice; under an encoded key; in docker env.
+        assert_eq!(redact("postgres://u:a/b#c?d@e@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact("postgres://u@h/db?password=one&x=1&password=two"),
+            "postgres://u@h/db?password=***&x=1&password=***"
+        );
+        assert_eq!(redact("postgres://u@h/db?pass%77ord=three"), "postgres://u@h/db?pass%77ord=***");
+        assert_eq!(
+            redact("postgres:16?password=four&env=POSTGRES_PASSWORD=four&port=5432"),
+            "postgres:16?password=***&env=POSTGRES_PASSWORD=***&port=5432"
+        );
+        let mut found = secrets("postgres://u:a%2Fb@h/db?pass%77ord=c%26d");
+        found.sort();
+        assert_eq!(found, vec!["a%2Fb", "a/b", "c&d"]);
     }
 }

@@ -9,6 +9,7 @@ pub mod expect;
 pub mod migration;
 pub mod outcome;
 pub mod result;
+pub mod secrets;
 pub mod target;
 pub mod workload;
 

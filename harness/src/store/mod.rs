@@ -15,7 +15,8 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    // The last guard: no password a target carries reaches a file.
+    std::fs::write(&tmp, crate::model::secrets::scrub(text)).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::engine::pg::wire::tls::{SslMode, Tls};
 use crate::engine::pg::wire::{ConnectParams, Host, Session};
-use crate::engine::target::{redact, TargetSpec};
+use crate::engine::target::{percent_decode, redact, TargetSpec};
 use crate::model::error::{Error, Result};
 
 /// What the harness started for a target, if anything.
@@ -52,6 +52,7 @@ impl Target {
                 (server.params(), Some(Server::Docker(Box::new(server))))
             }
             TargetSpec::Sqlite(_) => return Err(Error::target(spec, "not a PostgreSQL server")),
+            TargetSpec::Invalid { why, .. } => return Err(Error::Usage(redact(why))),
         };
         let mut target = Target { spec: spec.clone(), params, version: String::new(), server };
         // Patiently: a one-connection server may still be closing the readiness probe.
@@ -145,27 +146,6 @@ fn split_tls(url: &str, env: &impl Fn(&str) -> Option<String>) -> std::result::R
     };
     let rest = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
     Ok((rest, tls))
-}
-
-/// `%2F` → `/` (invalid escapes stay as they are).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn url_params_with(url: &str, env: impl Fn(&str) -> Option<String>) -> std::result::Result<ConnectParams, String> {
