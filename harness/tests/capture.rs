@@ -42,6 +42,16 @@ fn start_capture(out: &Path) -> Capturing {
     Capturing { child, port: port.unwrap(), upstream_port: upstream_port.unwrap() }
 }
 
+/// A test that fails part-way still stops its proxy (and the cluster the proxy started).
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// SIGTERM, as a user's Ctrl-C would: every open connection's workload is written, exit 0.
 fn stop(mut c: Capturing) {
     Command::new("kill").args(["-TERM", &c.child.id().to_string()]).status().unwrap();
@@ -201,4 +211,59 @@ fn twenty_concurrent_connections_are_captured_without_loss() {
         assert_eq!(holding[0].matches("  - sql: |").count(), 4, "all four statements: {}", holding[0]);
     }
     assert_replays(&out, dir.path());
+}
+
+/// A raw client: the startup packet for user and database `postgres`, read until the server
+/// is ready for a query.
+fn raw_client(port: u16) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = b"\x00\x03\x00\x00user\x00postgres\x00database\x00postgres\x00\x00";
+    let len = (body.len() + 4) as u32;
+    s.write_all(&[&len.to_be_bytes()[..], body].concat()).unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // ReadyForQuery: 'Z', length 5, a status byte.
+    while !seen.windows(5).any(|w| w == b"Z\x00\x00\x00\x05") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the server closed during startup");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    s
+}
+
+/// Hostile clients: a startup packet that announces 1 GiB is refused at once (PostgreSQL's own
+/// limit, 10 000 bytes), and 120 clients that send a malformed message after start-up — more
+/// than the upstream's 100 connection slots — each release their upstream connection, so a
+/// well-behaved client still gets in.
+#[test]
+fn malformed_clients_release_their_upstream_and_a_huge_startup_is_refused() {
+    use std::io::{Read, Write};
+    let dir = scratch();
+    let out = dir.path().join("captured");
+    let c = start_capture(&out);
+    let mut huge = std::net::TcpStream::connect(("127.0.0.1", c.port)).unwrap();
+    huge.write_all(&(1u32 << 30).to_be_bytes()).unwrap();
+    huge.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let mut rest = Vec::new();
+    // Closed by the proxy at once — not left waiting for a gigabyte (a read timeout).
+    match huge.read_to_end(&mut rest) {
+        Ok(_) => assert!(rest.is_empty()),
+        Err(e) => assert!(
+            !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+            "the proxy still waits for the startup packet: {e}"
+        ),
+    }
+    for _ in 0..120 {
+        let mut s = raw_client(c.port);
+        // A Query message whose length says 2 GiB.
+        s.write_all(b"Q\xff\xff\xff\xf0").unwrap();
+        let mut sink = Vec::new();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        let _ = s.read_to_end(&mut sink);
+    }
+    let ok = psql(c.port, &["-c", "SELECT 1 AS still_in"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("still_in"));
+    stop(c);
 }

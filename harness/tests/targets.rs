@@ -201,3 +201,36 @@ fn no_password_in_any_output_whatever_its_form() {
         }
     }
 }
+
+/// An `exec:` server that answers the start-up with something that is not PostgreSQL's
+/// protocol is given up at once (exit 3, saying so), not waited on for the readiness window.
+#[test]
+fn a_server_that_answers_garbage_is_given_up_at_once() {
+    let dir = scratch();
+    let script = dir.path().join("garbage.py");
+    let program = [
+        "import socket, sys",
+        "s = socket.socket()",
+        "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+        "s.bind(('127.0.0.1', int(sys.argv[1])))",
+        "s.listen()",
+        "while True:",
+        "    c, _ = s.accept()",
+        "    c.recv(1024)",
+        "    c.sendall(b'q\\x00\\x00\\x00\\x04')",
+        "    c.close()",
+    ];
+    std::fs::write(&script, program.join("\n") + "\n").unwrap();
+    let w = workload(dir.path(), "t/one.sql", "SELECT 1;\n");
+    let target = format!("exec:python3 {} {{port}}", script.display());
+    let out = pgparity(&[
+        "run",
+        "--candidate",
+        &target,
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+        w.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("the server answered, but not as PostgreSQL does"), "{}", stderr(&out));
+}

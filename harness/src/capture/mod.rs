@@ -24,6 +24,8 @@ const GSSENC_REQUEST: i32 = 80877104;
 const CANCEL_REQUEST: i32 = 80877102;
 /// A message longer than this is not PostgreSQL's (protects against a stray client).
 const MAX_MESSAGE: usize = 1 << 30;
+/// The longest startup packet PostgreSQL reads (`MAX_STARTUP_PACKET_LENGTH`).
+const MAX_STARTUP: usize = 10_000;
 
 pub struct Options {
     pub listen: String,
@@ -112,9 +114,9 @@ async fn read_exact(stream: &mut (impl AsyncReadExt + Unpin), n: usize) -> std::
     Ok(buf)
 }
 
-fn length(bytes: &[u8]) -> std::io::Result<usize> {
+fn length(bytes: &[u8], max: usize) -> std::io::Result<usize> {
     let len = i32::from_be_bytes(bytes.try_into().map_err(|_| std::io::ErrorKind::InvalidData)?);
-    if len < 4 || len as usize > MAX_MESSAGE {
+    if len < 4 || len as usize > max {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("message length {len}")));
     }
     Ok(len as usize)
@@ -131,7 +133,7 @@ async fn proxy(
     // Startup: answer encryption requests "N" ourselves; pass a cancel request through.
     let startup = loop {
         let head = read_exact(&mut client, 4).await?;
-        let len = length(&head)?;
+        let len = length(&head, MAX_STARTUP)?;
         let payload = read_exact(&mut client, len - 4).await?;
         let code =
             i32::from_be_bytes(payload.get(..4).ok_or(std::io::ErrorKind::InvalidData)?.try_into().unwrap_or_default());
@@ -162,13 +164,13 @@ async fn proxy(
         let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
         let _ = client_write.shutdown().await;
     });
-    let upstream_done = async {
+    let forward = async {
         loop {
             let mut head = [0u8; 5];
             if client_read.read_exact(&mut head).await.is_err() {
                 break;
             }
-            let len = length(&head[1..])?;
+            let len = length(&head[1..], MAX_MESSAGE)?;
             let body = read_exact(&mut client_read, len - 4).await?;
             server_write.write_all(&head).await?;
             server_write.write_all(&body).await?;
@@ -180,10 +182,15 @@ async fn proxy(
                 break;
             }
         }
-        let _ = server_write.shutdown().await;
         Ok::<(), std::io::Error>(())
     };
-    let result = upstream_done.await;
+    let result = forward.await;
+    // Both sides close on every error too: a client that sent garbage must not keep its
+    // upstream connection (and a server slot) open.
+    let _ = server_write.shutdown().await;
+    if result.is_err() {
+        downstream.abort();
+    }
     let _ = downstream.await;
     result
 }

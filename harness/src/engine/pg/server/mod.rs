@@ -202,11 +202,25 @@ pub(crate) async fn wait_ready(
                 s.close().await;
                 return Ok(());
             }
+            // A definite answer that is not PostgreSQL's start-up (garbage, a protocol error,
+            // a refusal other than "starting up" or "too many clients"): waiting will not help.
+            Err(e) if definite(&e) => return Err(format!("the server answered, but not as PostgreSQL does: {e}")),
             Err(e) => last = e.to_string(),
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(format!("not ready after {limit:?}: {last}"))
+}
+
+/// A connection error that is the server's final word rather than its not being up yet.
+fn definite(e: &crate::engine::pg::wire::ConnectError) -> bool {
+    use crate::engine::pg::wire::ConnectError;
+    match e {
+        ConnectError::Protocol(_) => true,
+        ConnectError::Io(io) => matches!(io.kind(), std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData),
+        ConnectError::Server(m) => !matches!(m.code.as_str(), "57P03" | "53300" | "57P01" | "57P02"),
+        ConnectError::Timeout(_) => false,
+    }
 }
 
 /// The last lines of a server log, for error messages.
