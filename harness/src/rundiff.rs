@@ -57,11 +57,13 @@ fn kinds(v: &Verdict) -> String {
     }
 }
 
+/// A run's results by workload id.
+fn by_id(s: &Saved) -> BTreeMap<String, &WorkloadResult> {
+    s.workloads.iter().map(|w| (w.id.clone(), w)).collect()
+}
+
 /// Compare two runs.
 pub fn compare(old: &Saved, new: &Saved, names: (&str, &str)) -> RunDiff {
-    let by_id = |s: &Saved| -> BTreeMap<String, WorkloadResult> {
-        s.workloads.iter().map(|w| (w.id.clone(), w.clone())).collect()
-    };
     let (a, b) = (by_id(old), by_id(new));
     let mut out = RunDiff { old: names.0.to_string(), new: names.1.to_string(), ..Default::default() };
     out.added = b.keys().filter(|k| !a.contains_key(*k)).cloned().collect();

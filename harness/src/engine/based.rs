@@ -51,6 +51,9 @@ pub struct Based<'a, E> {
     report: TargetReport,
 }
 
+/// How long a replayed statement (a migration's, on an engine that cannot copy) may run.
+const REPLAY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// PostgreSQL's identifier limit, which slate names keep to.
 const NAME_LIMIT: usize = 63;
 
@@ -108,7 +111,7 @@ impl<E: Engine> Engine for Based<'_, E> {
                 let mut conn = self.inner.open(&slate, None).await?;
                 for step in steps.iter() {
                     let request = self.inner.request(step).await;
-                    let raw = conn.send(&request, std::time::Duration::from_secs(60)).await;
+                    let raw = conn.send(&request, REPLAY_TIMEOUT).await;
                     let o = self.inner.settle(step, raw, &mut conn).await;
                     if o.error.is_some() || o.fault.is_some() {
                         self.inner.close(conn).await;
