@@ -17,25 +17,16 @@ install_once "$node" sh -c "cd '$node' && npm install --no-audit --no-fund --log
 
 capture() { # NAME TITLE COMMAND… (the proxy's port is appended)
   local name=$1 title=$2; shift 2
-  local out=workloads/orm/$name log
+  local out=workloads/orm/$name
   rm -rf "$out"; mkdir -p "$out"
-  log=$(mktemp)
-  "$bin" capture --listen 127.0.0.1:0 --upstream local -o "$out" >"$log" &
-  local pid=$! port="" upstream=""
-  trap "kill -TERM $pid 2>/dev/null" EXIT
-  for _ in $(seq 300); do
-    port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log")
-    upstream=$(sed -n 's#^upstream: postgres://postgres@127.0.0.1:\([0-9]*\)/.*#\1#p' "$log")
-    [ -n "$port" ] && [ -n "$upstream" ] && break
-    sleep 0.1
-  done
+  capture_start "$bin" "$out"
+  local port=$capture_port upstream=$capture_upstream
   # Straight to the upstream (not captured): move its OID counter far past what a replay
   # uses, so the OIDs psql's \d queries carry as literals never name a replayed object.
   "$psql" -X -q -h 127.0.0.1 -p "$upstream" -U postgres -d postgres \
     -c "DO \$\$ BEGIN FOR i IN 1..200000 LOOP PERFORM lo_unlink(lo_create(0)); IF i % 1000 = 0 THEN COMMIT; END IF; END LOOP; END \$\$" >/dev/null
   "$@" "$port"
-  kill -TERM "$pid"; wait "$pid" >/dev/null; trap - EXIT
-  rm -f "$log"
+  capture_stop
   for f in "$out"/conn-*.yaml; do
     sed -i -e "s/^feature: \"Captured connection \([0-9]*\) .*\"$/feature: \"$title (connection \1)\"/" -e 's/^area: Captured$/area: ORM/' "$f"
   done

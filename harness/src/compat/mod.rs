@@ -308,6 +308,16 @@ async fn judge_all<E: Engine>(plan: &Plan, engine: &mut E) -> Result<CompatRepor
             plan.tree.migrations[plan.from].version
         ));
     }
+    // Each version against the old build's own, once: statements that differ there (`None`:
+    // the traffic could not run).
+    let from_own: Vec<Option<usize>> = recordings
+        .iter()
+        .map(|r| {
+            compare(&plan.traffic, &recordings[0], r, &volatile)
+                .ok()
+                .map(|results| results.iter().map(|w| w.mismatches().count()).sum())
+        })
+        .collect();
     let mut migrations = Vec::new();
     let mut judged: Vec<(usize, Vec<WorkloadResult>)> = Vec::new();
     for p in 1..chain.built.len() {
@@ -342,12 +352,8 @@ async fn judge_all<E: Engine>(plan: &Plan, engine: &mut E) -> Result<CompatRepor
             }
             Err(e) => result.notes.push(e),
         }
-        if let Ok(results) = compare(&plan.traffic, &recordings[0], &recordings[p], &volatile) {
-            result.old_build_runs = Some(results.iter().all(|r| r.status == Status::Works));
-        }
-        if let Ok(results) = compare(&plan.traffic, &recordings[0], &recordings[p - 1], &volatile) {
-            result.masked = results.iter().map(|r| r.mismatches().count()).sum();
-        }
+        result.old_build_runs = from_own[p].map(|differ| differ == 0);
+        result.masked = from_own[p - 1].unwrap_or(0);
         explain(&mut result);
         migrations.push(result);
     }
