@@ -580,9 +580,37 @@ fn dialect(spec: &TargetSpec) -> crate::model::Dialect {
     }
 }
 
+/// The folder a command writes into.
+fn out_folder(command: &Command) -> Option<&std::path::Path> {
+    Some(match command {
+        Command::Run { common, .. } | Command::Record { common, .. } | Command::Check { common, .. } => {
+            &common.options.out
+        }
+        Command::Reduce { options, .. } | Command::Compat { options, .. } => &options.out,
+        Command::Migrate { out, .. } | Command::DataDiff { out, .. } | Command::Diff { out, .. } => out,
+        Command::Capture { out, .. } => out,
+        Command::Scorecard { out, .. } => out.as_deref()?,
+    })
+}
+
+/// An output folder that cannot be one (a file, or under a file) is refused before anything
+/// starts, not after both servers did.
+fn check_folder(out: &std::path::Path) -> Result<(), Error> {
+    let existing = out.ancestors().find(|p| p.as_os_str().is_empty() || p.exists());
+    match existing {
+        Some(p) if !p.as_os_str().is_empty() && !p.is_dir() => {
+            Err(Error::Usage(format!("--out {}: {} is a file, not a folder", out.display(), p.display())))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Validate everything (targets, workloads, saved outcomes) into a job, before any I/O on a
 /// target. All workload errors at once.
 pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
+    if let Some(out) = out_folder(&command) {
+        check_folder(out).map_err(|e| vec![e])?;
+    }
     let no_rules = RulesArgs { rules: None, strict_rules: false };
     let (mode, reference, candidate, common, expected_dir, reduce, junit, rules) = match command {
         Command::Run { reference, candidate, reduce, common, export, rules } => {

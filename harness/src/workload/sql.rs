@@ -1,10 +1,8 @@
-//! Statement splitting with PostgreSQL's own scanner (via `pg_query`), and facts read from the
-//! parse tree. `pg_query::split_with_scanner` silently drops statements that start with an
-//! invalid token, so a deliberate syntax error would vanish; this splitter keeps every statement
-//! and follows psql's rules instead: split at `;` outside parentheses and outside the body of a
-//! `CREATE FUNCTION … BEGIN ATOMIC … END`.
-
-use pg_query::protobuf::Token;
+//! Statement splitting as psql does it (its lexer, `psqlscan.l`, followed rule by rule), and
+//! facts read from the parse tree. psql never refuses a token: `SELECT U&'wrong: \061'`,
+//! `SELECT 123abc` or `""` are sent as written and the server's error is the outcome. A script
+//! splits at `;` outside parentheses and outside the body of a `CREATE FUNCTION … BEGIN ATOMIC …
+//! END`; one pass over the bytes, so any script splits in linear time.
 
 /// One statement found in a script: its text (no trailing `;`) and its byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +13,28 @@ pub struct Piece {
     pub copy_data: Option<String>,
 }
 
+/// A psql meta-command (`\set x 1`): its line from the backslash, and its byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    pub text: String,
+    pub offset: usize,
+}
+
+impl Meta {
+    /// The command's name, without the backslash (`set`, `gset`, `d+`).
+    pub fn name(&self) -> &str {
+        let rest = &self.text[1..];
+        rest.split(|c: char| c.is_whitespace() || c == '\\').next().unwrap_or("")
+    }
+}
+
+/// What a script holds, in the order psql acts on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Statement(Piece),
+    Meta(Meta),
+}
+
 /// A scanner error with the byte offset it points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SplitError {
@@ -22,168 +42,373 @@ pub struct SplitError {
     pub message: String,
 }
 
-fn is_comment(token: i32) -> bool {
-    token == Token::SqlComment as i32 || token == Token::CComment as i32
+/// Split a script into statements. Comments before a statement are dropped; comments inside
+/// it are kept. Empty statements (`;;`) are skipped. As in psql, `COPY … FROM STDIN;` followed
+/// by data lines up to a line `\.` takes them as its data; a COPY not followed by such a block
+/// has none (the server's answer to it is the outcome). A psql meta-command is refused here
+/// with its position: `items` returns them.
+pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
+    items(script)?
+        .into_iter()
+        .map(|item| match item {
+            Item::Statement(p) => Ok(p),
+            Item::Meta(m) => Err(SplitError {
+                offset: m.offset,
+                message: format!("psql meta-command `\\{}` is not supported in a SQL file yet", m.name()),
+            }),
+        })
+        .collect()
 }
 
-/// Split a script into statements. Comments before a statement are dropped; comments inside
-/// it are kept. Empty statements (`;;`) are skipped. As in psql, `COPY … FROM STDIN;` is followed
-/// by its data, one row per line, up to a line `\.`.
-pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
-    if script.contains('\0') {
-        let offset = script.find('\0').unwrap_or(0);
+/// Statements and psql meta-commands, in order. The only errors: a NUL byte, and a quoted
+/// string, identifier, dollar-quoted body or comment still open at the end of the script.
+pub fn items(script: &str) -> Result<Vec<Item>, SplitError> {
+    if let Some(offset) = script.find('\0') {
         return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
     }
-    let mut pieces = Vec::new();
-    let mut base = 0;
-    loop {
-        let rest = &script[base..];
-        let (mut found, copy_end) = split_until_copy(rest).map_err(|e| SplitError { offset: e.offset + base, ..e })?;
-        for p in &mut found {
-            p.offset += base;
-        }
-        pieces.extend(found);
-        let Some(end) = copy_end else { return Ok(pieces) };
-        // The data starts on the line after the COPY statement and ends at a line `\.`.
-        let start = base + end;
-        let data_start = script[start..].find('\n').map_or(script.len(), |i| start + i + 1);
-        let mut at = data_start;
-        let terminator = loop {
-            if at >= script.len() {
-                let copy = pieces.last().expect("the COPY statement");
-                return Err(SplitError {
-                    offset: copy.offset,
-                    message: "COPY FROM STDIN data has no terminating line `\\.`".into(),
-                });
-            }
-            let line_end = script[at..].find('\n').map_or(script.len(), |i| at + i);
-            if script[at..line_end].trim_end_matches('\r') == "\\." {
-                break (at, (line_end + 1).min(script.len()));
-            }
-            at = line_end + 1;
-        };
-        pieces.last_mut().expect("the COPY statement").copy_data = Some(script[data_start..terminator.0].to_string());
-        base = terminator.1;
-    }
+    let mut lexer = Lexer::new(script);
+    lexer.run()?;
+    Ok(lexer.items)
 }
 
-/// Split until a statement that is `COPY … FROM STDIN`: the statements, and for such a COPY,
-/// the byte offset just after its `;` (its data follows).
-fn split_until_copy(script: &str) -> Result<(Vec<Piece>, Option<usize>), SplitError> {
-    let scanned = match pg_query::scan(script) {
-        Ok(scanned) => scanned,
-        Err(e) => {
-            let error = scan_error(script, &e.to_string());
-            // COPY data is not SQL (`it's` would be an unterminated string): look for a prefix,
-            // ending at a line break before the error, that ends with a COPY … FROM STDIN.
-            if !script.to_ascii_lowercase().contains("stdin") {
-                return Err(error);
+/// Is this one statement a `COPY … FROM STDIN` (the only kind that takes COPY data)?
+pub fn is_copy_from_stdin(sql: &str) -> bool {
+    let mut lexer = Lexer::new(sql);
+    lexer.run().is_ok() && lexer.last_copy_in
+}
+
+/// How a single-quoted string treats a backslash.
+#[derive(Clone, Copy, PartialEq)]
+enum Quote {
+    /// `'…'` with standard_conforming_strings on, `U&'…'`, `B'…'`, `X'…'`: a backslash is text.
+    Standard,
+    /// `E'…'`, or `'…'` with standard_conforming_strings off: a backslash escapes the next byte.
+    Escape,
+}
+
+struct Lexer<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    items: Vec<Item>,
+    /// psql tracks the server's standard_conforming_strings; here, the script's own `SET`s.
+    std_strings: bool,
+    /// The statement being gathered: first and last byte of its tokens.
+    start: Option<usize>,
+    end: usize,
+    paren: u32,
+    begin: u32,
+    /// psql's heuristic for `CREATE [OR REPLACE] FUNCTION|PROCEDURE`: the first letters of its
+    /// first four words, when they are among those keywords.
+    words: usize,
+    head: [u8; 4],
+    /// COPY … FROM STDIN, word by word.
+    copy: bool,
+    after_from: bool,
+    from_stdin: bool,
+    /// Was the last statement a COPY … FROM STDIN?
+    last_copy_in: bool,
+}
+
+fn ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+fn ident_cont(c: u8) -> bool {
+    ident_start(c) || c.is_ascii_digit() || c == b'$'
+}
+
+impl<'a> Lexer<'a> {
+    fn new(s: &'a str) -> Self {
+        Lexer {
+            s,
+            b: s.as_bytes(),
+            items: Vec::new(),
+            std_strings: true,
+            start: None,
+            end: 0,
+            paren: 0,
+            begin: 0,
+            words: 0,
+            head: [0; 4],
+            copy: false,
+            after_from: false,
+            from_stdin: false,
+            last_copy_in: false,
+        }
+    }
+
+    fn at(&self, i: usize) -> u8 {
+        self.b.get(i).copied().unwrap_or(0)
+    }
+
+    fn line_end(&self, i: usize) -> usize {
+        self.s[i..].find('\n').map_or(self.b.len(), |n| i + n)
+    }
+
+    fn run(&mut self) -> Result<(), SplitError> {
+        let mut i = 0;
+        while i < self.b.len() {
+            let c = self.b[i];
+            i = match c {
+                b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => i + 1,
+                b'-' if self.at(i + 1) == b'-' => self.line_end(i),
+                b'/' if self.at(i + 1) == b'*' => self.block_comment(i)?,
+                b'\\' => self.meta(i),
+                b';' if self.paren == 0 && self.begin == 0 => self.finish(i + 1),
+                _ => {
+                    let end = self.token(i)?;
+                    self.start.get_or_insert(i);
+                    self.end = end;
+                    end
+                }
+            };
+        }
+        self.finish(self.b.len());
+        Ok(())
+    }
+
+    /// One token from `i` (not whitespace, not a comment): its end.
+    fn token(&mut self, i: usize) -> Result<usize, SplitError> {
+        let c = self.b[i];
+        let next = self.at(i + 1);
+        self.after_from = self.after_from && ident_start(c);
+        Ok(match c {
+            b'\'' => self.string(i, i + 1, if self.std_strings { Quote::Standard } else { Quote::Escape })?,
+            b'"' => self.quoted_identifier(i, i + 1)?,
+            b'$' if next.is_ascii_digit() => self.skip_while(i + 1, |c| c.is_ascii_digit()),
+            b'$' => match self.dollar_tag(i) {
+                Some(tag_end) => self.dollar_body(i, tag_end)?,
+                None => i + 1,
+            },
+            b'(' => {
+                self.paren += 1;
+                i + 1
             }
-            let mut ends: Vec<usize> = script
-                .match_indices('\n')
-                .map(|(i, _)| i)
-                .filter(|&i| error.offset == 0 || i <= error.offset)
-                .collect();
-            ends.reverse();
-            for end in ends.into_iter().take(5000) {
-                if let Ok(prefix) = pg_query::scan(&script[..end]) {
-                    if let Ok((pieces, Some(copy_end))) = split_tokens(&script[..end], &prefix.tokens) {
-                        return Ok((pieces, Some(copy_end)));
+            b')' => {
+                self.paren = self.paren.saturating_sub(1);
+                i + 1
+            }
+            b'e' | b'E' if next == b'\'' => self.string(i, i + 2, Quote::Escape)?,
+            b'b' | b'B' | b'x' | b'X' if next == b'\'' => self.string(i, i + 2, Quote::Standard)?,
+            // N'…' is a plain string after its N.
+            b'n' | b'N' if next == b'\'' => i + 1,
+            b'u' | b'U' if next == b'&' && self.at(i + 2) == b'\'' => self.string(i, i + 3, Quote::Standard)?,
+            b'u' | b'U' if next == b'&' && self.at(i + 2) == b'"' => self.quoted_identifier(i, i + 3)?,
+            c if ident_start(c) => {
+                let end = self.skip_while(i, ident_cont);
+                self.word(&self.s[i..end]);
+                end
+            }
+            // A number, and an identifier glued to it (`123abc`: one token, as in psql).
+            c if c.is_ascii_digit() || (c == b'.' && next.is_ascii_digit()) => {
+                let end = self.skip_while(i, |c| c.is_ascii_digit() || c == b'.');
+                if ident_start(self.at(end)) {
+                    self.skip_while(end, ident_cont)
+                } else {
+                    end
+                }
+            }
+            // Any other byte is a token of its own; a UTF-8 sequence is an identifier above.
+            _ => i + 1,
+        })
+    }
+
+    fn skip_while(&self, mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
+        while i < self.b.len() && keep(self.b[i]) {
+            i += 1;
+        }
+        i
+    }
+
+    fn unterminated(&self, start: usize, what: &str) -> SplitError {
+        let near: String = self.s[start..].lines().next().unwrap_or("").chars().take(40).collect();
+        SplitError { offset: start, message: format!("unterminated {what} at or near \"{near}\"") }
+    }
+
+    /// A single-quoted string whose body starts at `body`: its end.
+    fn string(&self, start: usize, body: usize, quote: Quote) -> Result<usize, SplitError> {
+        let mut i = body;
+        while i < self.b.len() {
+            match self.b[i] {
+                b'\\' if quote == Quote::Escape => i += 2,
+                b'\'' if self.at(i + 1) == b'\'' => i += 2,
+                b'\'' => return Ok(i + 1),
+                _ => i += 1,
+            }
+        }
+        Err(self.unterminated(start, "quoted string"))
+    }
+
+    fn quoted_identifier(&self, start: usize, body: usize) -> Result<usize, SplitError> {
+        let mut i = body;
+        while i < self.b.len() {
+            match self.b[i] {
+                b'"' if self.at(i + 1) == b'"' => i += 2,
+                b'"' => return Ok(i + 1),
+                _ => i += 1,
+            }
+        }
+        Err(self.unterminated(start, "quoted identifier"))
+    }
+
+    /// `$tag$` or `$$` at `i`: the end of the delimiter.
+    fn dollar_tag(&self, i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        if ident_start(self.at(j)) && self.at(j) != b'$' {
+            j = self.skip_while(j, |c| ident_start(c) || c.is_ascii_digit());
+        }
+        (self.at(j) == b'$').then_some(j + 1)
+    }
+
+    fn dollar_body(&self, start: usize, tag_end: usize) -> Result<usize, SplitError> {
+        let tag = &self.s[start..tag_end];
+        match self.s[tag_end..].find(tag) {
+            Some(n) => Ok(tag_end + n + tag.len()),
+            None => Err(self.unterminated(start, "dollar-quoted string")),
+        }
+    }
+
+    /// `/* … */`, nested as PostgreSQL nests them: its end.
+    fn block_comment(&self, start: usize) -> Result<usize, SplitError> {
+        let (mut depth, mut i) = (1, start + 2);
+        while i < self.b.len() {
+            if self.b[i] == b'/' && self.at(i + 1) == b'*' {
+                depth += 1;
+                i += 2;
+            } else if self.b[i] == b'*' && self.at(i + 1) == b'/' {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            } else {
+                i += 1;
+            }
+        }
+        Err(self.unterminated(start, "/* comment"))
+    }
+
+    /// psql's rules for a word: BEGIN … END blocks inside a routine's body, and COPY FROM STDIN.
+    fn word(&mut self, word: &str) {
+        let lower = word.to_ascii_lowercase();
+        if self.words == 0 {
+            self.head = [0; 4];
+            self.copy = lower == "copy";
+        }
+        if self.words < 4 && ["create", "function", "procedure", "or", "replace"].contains(&lower.as_str()) {
+            self.head[self.words] = lower.as_bytes()[0];
+        }
+        self.words += 1;
+        let h = self.head;
+        let routine = h[0] == b'c'
+            && (h[1] == b'f' || h[1] == b'p' || (h[1] == b'o' && h[2] == b'r' && (h[3] == b'f' || h[3] == b'p')));
+        if routine && self.paren == 0 {
+            match lower.as_str() {
+                "begin" => self.begin += 1,
+                "case" if self.begin >= 1 => self.begin += 1,
+                "end" if self.begin > 0 => self.begin -= 1,
+                _ => {}
+            }
+        }
+        if self.copy && self.paren == 0 {
+            self.from_stdin |= self.after_from && lower == "stdin";
+            self.after_from = lower == "from";
+        }
+    }
+
+    /// The statement gathered so far ends at `i` (after its `;`, or at the end of the script):
+    /// where scanning goes on.
+    fn finish(&mut self, i: usize) -> usize {
+        let copy_in = self.copy && self.from_stdin;
+        let mut next = i;
+        if let Some(start) = self.start.take() {
+            let text = self.s[start..self.end].to_string();
+            self.track_settings(&text);
+            self.last_copy_in = copy_in;
+            let copy_data = if copy_in { self.copy_block(i) } else { None };
+            if let Some((data, after)) = copy_data {
+                next = after;
+                self.items.push(Item::Statement(Piece { text, offset: start, copy_data: Some(data) }));
+            } else {
+                self.items.push(Item::Statement(Piece { text, offset: start, copy_data: None }));
+            }
+        }
+        self.paren = 0;
+        self.begin = 0;
+        self.words = 0;
+        self.copy = false;
+        self.after_from = false;
+        self.from_stdin = false;
+        next
+    }
+
+    /// The data of a COPY … FROM STDIN whose statement ends at `i`: the lines after it up to a
+    /// line `\.` (and where scanning goes on), unless another COPY … FROM STDIN comes first or
+    /// no such line follows: then the COPY has no data of its own (it is expected to fail).
+    fn copy_block(&self, i: usize) -> Option<(String, usize)> {
+        let data_start = (self.line_end(i) + 1).min(self.b.len());
+        let mut at = data_start;
+        while at < self.b.len() {
+            let end = self.line_end(at);
+            let line = self.s[at..end].trim_end_matches('\r');
+            if line == "\\." {
+                return Some((self.s[data_start..at].to_string(), (end + 1).min(self.b.len())));
+            }
+            if starts_copy_from_stdin(line) {
+                return None;
+            }
+            at = end + 1;
+        }
+        None
+    }
+
+    /// psql follows the server's standard_conforming_strings; a script's `SET` and `RESET` of
+    /// it are what a static split can know.
+    fn track_settings(&mut self, text: &str) {
+        let words: Vec<String> = text
+            .split(|c: char| c.is_whitespace() || c == '=' || c == '\'' || c == '"')
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        match words.as_slice() {
+            ["reset", "all"] | ["reset", "standard_conforming_strings"] => self.std_strings = true,
+            ["set", rest @ ..] => {
+                let rest = match rest {
+                    ["session" | "local", tail @ ..] => tail,
+                    tail => tail,
+                };
+                if let ["standard_conforming_strings", tail @ ..] = rest {
+                    let value = tail.iter().find(|w| **w != "to").copied().unwrap_or("");
+                    match value {
+                        "off" | "false" | "0" | "no" => self.std_strings = false,
+                        "on" | "true" | "1" | "yes" | "default" => self.std_strings = true,
+                        _ => {}
                     }
                 }
             }
-            return Err(error);
+            _ => {}
         }
-    };
-    split_tokens(script, &scanned.tokens)
-}
-
-/// Statements from scanned tokens, stopping after a COPY … FROM STDIN (see `split_until_copy`).
-fn split_tokens(
-    script: &str,
-    tokens: &[pg_query::protobuf::ScanToken],
-) -> Result<(Vec<Piece>, Option<usize>), SplitError> {
-    let mut pieces = Vec::new();
-    // Tokens (start, end, token) of the statement being gathered, comments excluded.
-    let mut current: Vec<(usize, usize, i32)> = Vec::new();
-    let mut paren_depth = 0i32;
-    let mut begin_depth = 0i32;
-    for tok in tokens {
-        let (start, end, token) = (tok.start as usize, tok.end as usize, tok.token);
-        if is_comment(token) {
-            continue;
-        }
-        if token == Token::Ascii59 as i32 && paren_depth <= 0 && begin_depth <= 0 {
-            let copy_in = copies_from_stdin(script, &current);
-            flush(script, &mut current, &mut pieces);
-            if copy_in {
-                return Ok((pieces, Some(end)));
-            }
-            paren_depth = 0;
-            begin_depth = 0;
-            continue;
-        }
-        if token == Token::Ascii40 as i32 || token == Token::Ascii91 as i32 {
-            paren_depth += 1;
-        } else if token == Token::Ascii41 as i32 || token == Token::Ascii93 as i32 {
-            paren_depth -= 1;
-        } else if defines_routine(&current) {
-            // psql: inside CREATE FUNCTION/PROCEDURE, BEGIN and CASE open a block that END closes.
-            if token == Token::BeginP as i32 || token == Token::Case as i32 {
-                begin_depth += 1;
-            } else if token == Token::EndP as i32 && begin_depth > 0 {
-                begin_depth -= 1;
-            }
-        }
-        current.push((start, end, token));
     }
-    flush(script, &mut current, &mut pieces);
-    Ok((pieces, None))
-}
 
-/// `COPY … FROM STDIN` (not `TO STDOUT`, not from a file or a program)?
-fn copies_from_stdin(script: &str, tokens: &[(usize, usize, i32)]) -> bool {
-    if tokens.first().is_none_or(|t| t.2 != Token::Copy as i32) {
-        return false;
-    }
-    tokens.windows(2).any(|w| w[0].2 == Token::From as i32 && script[w[1].0..w[1].1].eq_ignore_ascii_case("stdin"))
-}
-
-fn flush(script: &str, current: &mut Vec<(usize, usize, i32)>, pieces: &mut Vec<Piece>) {
-    if let (Some(first), Some(last)) = (current.first(), current.last()) {
-        pieces.push(Piece { text: script[first.0..last.1].to_string(), offset: first.0, copy_data: None });
-    }
-    current.clear();
-}
-
-/// `CREATE [OR REPLACE] FUNCTION|PROCEDURE` so far?
-fn defines_routine(tokens: &[(usize, usize, i32)]) -> bool {
-    let kinds: Vec<i32> = tokens.iter().take(4).map(|t| t.2).collect();
-    let routine = |t: &i32| *t == Token::Function as i32 || *t == Token::Procedure as i32;
-    match kinds.as_slice() {
-        [c, r, ..] if *c == Token::Create as i32 && routine(r) => true,
-        [c, o, rep, r, ..] => {
-            *c == Token::Create as i32 && *o == Token::Or as i32 && *rep == Token::Replace as i32 && routine(r)
-        }
-        _ => false,
+    /// A backslash outside any quote starts a psql meta-command that runs to the end of its
+    /// line. `\g` and its kin send the statement gathered so far; the others run before it.
+    fn meta(&mut self, i: usize) -> usize {
+        let end = self.line_end(i);
+        let meta = Meta { text: self.s[i..end].trim_end_matches('\r').to_string(), offset: i };
+        let next = if meta.name().starts_with('g') { self.finish(i) } else { i };
+        self.items.push(Item::Meta(meta));
+        end.max(next)
     }
 }
 
-/// The scanner reports `unterminated quoted string at or near "'abc"`: point at that text.
-fn scan_error(script: &str, message: &str) -> SplitError {
-    let near = message
-        .split_once("at or near \"")
-        .and_then(|(_, rest)| rest.rsplit_once('"').map(|(inner, _)| inner.to_string()));
-    let offset = near.as_ref().and_then(|n| if n.is_empty() { None } else { script.rfind(n.as_str()) }).unwrap_or(0);
-    let message = message.trim_start_matches("Error scanning: ");
-    // Quote only the first line of the offending text.
-    let message = match (message.split_once("at or near \""), &near) {
-        (Some((head, _)), Some(n)) => {
-            format!("{head}at or near \"{}\"", n.lines().next().unwrap_or(""))
-        }
-        _ => message.to_string(),
-    };
-    SplitError { offset, message }
+/// Does this line start a `COPY … FROM STDIN` statement?
+fn starts_copy_from_stdin(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    let lower = trimmed.get(..4).map(str::to_ascii_lowercase);
+    lower.as_deref() == Some("copy")
+        && !trimmed.as_bytes().get(4).copied().is_some_and(ident_cont)
+        && line.to_ascii_lowercase().contains("stdin")
 }
 
 /// Does the statement's top level carry an ORDER BY (so its row order is part of the result)?
@@ -291,9 +516,73 @@ mod tests {
         assert_eq!(line_col(script, pieces[2].offset), (6, 1), "offsets count the data lines");
         let csv = split("COPY t FROM STDIN WITH (FORMAT csv);\n\\.\n").unwrap();
         assert_eq!(csv[0].copy_data.as_deref(), Some(""), "no rows");
-        let err = split("SELECT 1;\nCOPY t FROM stdin;\n1\n").unwrap_err();
-        assert!(err.message.contains("no terminating line"), "{}", err.message);
-        assert_eq!(line_col("SELECT 1;\nCOPY t FROM stdin;\n1\n", err.offset), (2, 1));
+        // No `\.` line after it: a COPY without data, and the lines after it are statements.
+        let pieces = split("SELECT 1;\nCOPY t FROM stdin;\nSELECT 2;\n").unwrap();
+        assert_eq!(pieces.len(), 3);
+        assert_eq!(pieces[1].copy_data, None);
+        assert!(is_copy_from_stdin("copy t (a) from STDIN with (format csv)"));
+        assert!(!is_copy_from_stdin("COPY t TO STDOUT") && !is_copy_from_stdin("COPY (SELECT 1 FROM stdin) TO STDOUT"));
+    }
+
+    #[test]
+    fn a_copy_that_must_fail_has_no_data_when_another_copy_comes_before_the_terminator() {
+        // From PostgreSQL's copy.sql and copy2.sql: failing COPYs are followed by SQL.
+        let script = "copy h from stdin with (header wrong_choice);\n-- works\ncopy h from stdin with (header match);\na\tb\n1\t2\n\\.\nCOPY x (a, b, c, d, e, d, c) from stdin;\n\n-- missing data: should fail\nCOPY x from stdin;\n\n\\.\n";
+        let pieces = split(script).unwrap();
+        let data: Vec<Option<&str>> = pieces.iter().map(|p| p.copy_data.as_deref()).collect();
+        assert_eq!(data, vec![None, Some("a\tb\n1\t2\n"), None, Some("\n")]);
+    }
+
+    #[test]
+    fn what_the_server_rejects_is_sent_as_written() {
+        // psql's lexer refuses no token; PostgreSQL's scanner would reject these.
+        assert_eq!(
+            texts("SELECT U&'wrong: \\061';\nSELECT 123abc;\nSELECT \"\";\nSELECT 1e'x';SELECT $1;"),
+            vec!["SELECT U&'wrong: \\061'", "SELECT 123abc", "SELECT \"\"", "SELECT 1e'x'", "SELECT $1"]
+        );
+        // `a$b$` is an identifier, not a dollar quote; `1$a$…$a$` is a number, then one.
+        assert_eq!(texts("SELECT a$b$; SELECT 1$a$;$a$;"), vec!["SELECT a$b$", "SELECT 1$a$;$a$"]);
+    }
+
+    #[test]
+    fn backslashes_follow_standard_conforming_strings() {
+        let script = "SELECT 'a\\'; SET standard_conforming_strings = off; SELECT 'b\\';'; SELECT 1; RESET standard_conforming_strings; SELECT 'c\\';";
+        assert_eq!(
+            texts(script),
+            vec![
+                "SELECT 'a\\'",
+                "SET standard_conforming_strings = off",
+                "SELECT 'b\\';'",
+                "SELECT 1",
+                "RESET standard_conforming_strings",
+                "SELECT 'c\\'"
+            ]
+        );
+    }
+
+    #[test]
+    fn meta_commands_are_items_of_their_own() {
+        let got = items("\\set x 1\nSELECT 1\n\\gset\nSELECT 2;\n\\pset null '(null)'\n").unwrap();
+        let shown: Vec<String> = got
+            .iter()
+            .map(|i| match i {
+                Item::Statement(p) => p.text.clone(),
+                Item::Meta(m) => format!("meta {}", m.name()),
+            })
+            .collect();
+        assert_eq!(shown, vec!["meta set", "SELECT 1", "meta gset", "SELECT 2", "meta pset"]);
+        let err = split("SELECT 1;\n\\d t\n").unwrap_err();
+        assert_eq!((line_col("SELECT 1;\n\\d t\n", err.offset), err.message.contains("\\d")), ((2, 1), true));
+    }
+
+    #[test]
+    fn an_error_at_the_end_of_a_long_script_is_found_in_one_pass() {
+        // 20 000 statements mentioning stdin, one unterminated string at the end.
+        let mut script: String = (0..20_000).map(|i| format!("SELECT 'stdin', {i};\n")).collect();
+        script.push_str("SELECT 'open\n");
+        let err = split(&script).unwrap_err();
+        assert!(err.message.contains("unterminated"));
+        assert_eq!(line_col(&script, err.offset).0, 20_001);
     }
 
     #[test]

@@ -53,6 +53,7 @@ struct RawIsolation {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStep {
+    #[serde(deserialize_with = "statement_text")]
     sql: String,
     #[serde(default)]
     order: Order,
@@ -69,6 +70,13 @@ struct RawStep {
     statement: Option<String>,
     #[serde(default)]
     fetch: Option<u32>,
+}
+
+/// `sql:` holds text: `~`, `null` or nothing is refused (serde would read `~` as the text "~").
+fn statement_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::de::Error as _;
+    Option::<String>::deserialize(d)?
+        .ok_or_else(|| D::Error::custom("`sql:` is empty (null); give the statement, or quote it: `sql: \"~\"`"))
 }
 
 /// A parameter: a plain value (untyped: the server infers its type) or `{type, value}`.
@@ -120,11 +128,26 @@ struct RawRewrite {
 
 pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
     let at = |line: usize, column: usize| Location { file: file.to_path_buf(), line, column };
+    if let Some(offset) = too_deep(text) {
+        let (line, column) = super::sql::line_col(text, offset);
+        let message = format!("brackets nested more than {FLOW_DEPTH} deep; a workload needs a few levels at most");
+        return Err(Error::Workload { location: at(line, column), message });
+    }
     let raw: RawWorkload = serde_norway::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        let offset = e.location().map_or(0, |l| l.index());
+        let offset = duplicate_key(text, offset, &e.to_string()).unwrap_or(offset);
+        let (line, column) = super::sql::line_col(text, offset);
         Error::Workload { location: at(line, column), message: explain(&e.to_string()) }
     })?;
     let mut finder = Finder { text, cursor: 0 };
+    for (key, value) in [("feature", &raw.feature), ("area", &raw.area)] {
+        if value.trim().is_empty() {
+            return Err(Error::Workload {
+                location: finder.locate_key(key, file),
+                message: format!("`{key}:` is empty; the scorecard lists workloads by feature and area"),
+            });
+        }
+    }
     let requires = raw
         .requires
         .iter()
@@ -267,7 +290,12 @@ fn convert_steps(file: &Path, raw: &[RawStep], sessions: &[String], finder: &mut
     // (session, statement name) → the SQL it was prepared with, and where.
     let mut prepared: BTreeMap<(Option<String>, String), (String, String)> = BTreeMap::new();
     for r in raw {
-        let base = finder.locate_block(&r.sql)?;
+        let base = if r.sql.trim().is_empty() {
+            let at = finder.locate_next_key("sql", file);
+            (at.line, at.column)
+        } else {
+            finder.locate_block(&r.sql)?
+        };
         let mut found = steps_from_sql(file, &r.sql, base)?;
         let location = Location { file: file.to_path_buf(), line: base.0, column: base.1 };
         match found.len() {
@@ -277,6 +305,11 @@ fn convert_steps(file: &Path, raw: &[RawStep], sessions: &[String], finder: &mut
                 step.session = check_session(r.session.as_deref(), sessions)
                     .map_err(|message| Error::Workload { location: location.clone(), message })?;
                 if let Some(data) = &r.copy_data {
+                    if !super::sql::is_copy_from_stdin(&step.sql) {
+                        let message =
+                            "`copy_data` goes with a `COPY … FROM STDIN` statement; this step is not one".into();
+                        return Err(Error::Workload { location, message });
+                    }
                     if step.copy_data.is_some() {
                         let message = "this step has COPY data twice (after `\\.` in sql and in copy_data)".into();
                         return Err(Error::Workload { location, message });
@@ -370,6 +403,90 @@ pub fn step_yaml(s: &Step, session: Option<&str>) -> String {
     out
 }
 
+/// serde names a duplicate key at the start of its mapping: point at the second occurrence,
+/// the first `key:` after the mapping's own that starts a line's content.
+fn duplicate_key(text: &str, mapping: usize, message: &str) -> Option<usize> {
+    let key = message.split_once("duplicate field `")?.1.split('`').next()?;
+    let needle = format!("{key}:");
+    let starts_content =
+        |i: usize| text[..i].rsplit('\n').next().is_some_and(|before| before.trim_matches([' ', '-']).is_empty());
+    let mut found =
+        text.get(mapping..)?.match_indices(&needle).map(|(i, _)| mapping + i).filter(|&i| starts_content(i));
+    found.next()?;
+    found.next()
+}
+
+/// How deep `[` and `{` may nest. The YAML scanner's cost grows with the depth at every token,
+/// so a file of nothing but brackets would take minutes; workloads use two or three levels.
+const FLOW_DEPTH: usize = 64;
+
+/// Where flow collections first nest deeper than `FLOW_DEPTH`, in one pass: brackets inside
+/// quoted scalars, comments and block scalars (`|`, `>`) are text, not structure.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    // Inside a block scalar: the indentation of the line that opened it.
+    let mut block: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let b = line.as_bytes();
+        let indent = b.iter().take_while(|&&c| c == b' ').count();
+        let blank = line.trim().is_empty();
+        if let Some(opened) = block {
+            if blank || indent > opened {
+                offset += line.len();
+                continue;
+            }
+            block = None;
+        }
+        // The last byte that is not a space: a quote or a bracket after it starts a value.
+        let mut before = b' ';
+        let mut i = indent;
+        let mut code_end = b.len();
+        while i < b.len() {
+            let c = b[i];
+            match quote {
+                Some(q) if c == q && q == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 1,
+                Some(q) if c == q => quote = None,
+                Some(b'"') if c == b'\\' => i += 1,
+                Some(_) => {}
+                None => {
+                    // `before` is a space only at the start of the line.
+                    let starts_value = matches!(before, b' ' | b':' | b'-' | b'?' | b',' | b'[' | b'{');
+                    match c {
+                        b'#' if i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t' => {
+                            code_end = i;
+                            break;
+                        }
+                        b'\'' | b'"' if starts_value => quote = Some(c),
+                        b'[' | b'{' if depth > 0 || starts_value => {
+                            depth += 1;
+                            if depth > FLOW_DEPTH {
+                                return Some(offset + i);
+                            }
+                        }
+                        b']' | b'}' if depth > 0 => depth -= 1,
+                        _ => {}
+                    }
+                }
+            }
+            if !b[i].is_ascii_whitespace() {
+                before = b[i];
+            }
+            i += 1;
+        }
+        if quote.is_none() && depth == 0 {
+            let code = line[..code_end].trim_end();
+            let header = code.trim_end_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit());
+            if header.ends_with(['|', '>']) && header.len() + 3 >= code.len() {
+                block = Some(indent);
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// Finds where scalar values sit in the file, in document order (serde does not keep spans).
 struct Finder<'a> {
     text: &'a str,
@@ -395,6 +512,15 @@ impl Finder<'_> {
             // Folded or escaped scalars do not appear verbatim: fall back to the cursor.
             None => Ok(super::sql::line_col(self.text, self.cursor)),
         }
+    }
+
+    /// The next `key:` at or after the cursor (an empty value has no text to find).
+    fn locate_next_key(&mut self, key: &str, file: &Path) -> Location {
+        let needle = format!("{key}:");
+        let offset = self.text[self.cursor..].find(&needle).map_or(self.cursor, |i| self.cursor + i);
+        self.cursor = offset + needle.len().min(self.text.len() - offset);
+        let (line, column) = super::sql::line_col(self.text, offset);
+        Location { file: file.to_path_buf(), line, column }
     }
 
     fn locate_key(&self, key: &str, file: &Path) -> Location {
@@ -433,6 +559,20 @@ pub(super) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn deep_brackets_are_refused_before_the_yaml_scanner_sees_them() {
+        let deep = format!("feature: F\narea: A\nsteps: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(super::too_deep(&deep), Some(26 + super::FLOW_DEPTH));
+        // Brackets in SQL, in quotes, in comments and in block scalars are text.
+        let sql = format!(
+            "feature: F # [[[[\narea: '{}'\nsteps:\n  - sql: |\n      SELECT {}1{}\n  - sql: SELECT ARRAY[[1]]\n    params: [[1], {{a: [2]}}]\n",
+            "[".repeat(100),
+            "ARRAY[".repeat(100),
+            "]".repeat(100)
+        );
+        assert_eq!(super::too_deep(&sql), None);
+    }
+
     use super::*;
 
     fn parse(text: &str) -> Result<Workload, Error> {
@@ -475,6 +615,30 @@ mod tests {
         assert!(msg.starts_with("w/dml/x.yaml:5:"), "{msg}");
         assert!(msg.contains("unknown variant `sorted`"), "{msg}");
         assert!(error_of("feature: f\narea: a\n").contains("at least one step"));
+    }
+
+    #[test]
+    fn empty_values_are_refused_where_they_are() {
+        let head = "feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n";
+        let msg = error_of(&format!("{head}  - sql: ~\n"));
+        assert!(msg.starts_with("w/dml/x.yaml:5:5:") && msg.contains("`sql:` is empty (null)"), "{msg}");
+        let msg = error_of(&format!("{head}  - sql:\n"));
+        assert!(msg.contains("`sql:` is empty (null)"), "{msg}");
+        assert_eq!(error_of(&format!("{head}  - sql: \"\"\n")), "w/dml/x.yaml:5:5: this step has no SQL statement");
+        let msg = error_of("feature: f\narea: \" \"\nsteps:\n  - sql: SELECT 1\n");
+        assert!(msg.starts_with("w/dml/x.yaml:2:1: `area:` is empty"), "{msg}");
+        let msg = error_of("feature: ''\narea: a\nsteps:\n  - sql: SELECT 1\n");
+        assert!(msg.starts_with("w/dml/x.yaml:1:1: `feature:` is empty"), "{msg}");
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n    sql: SELECT 2\n");
+        assert!(msg.starts_with("w/dml/x.yaml:5:5:") && msg.contains("duplicate field `sql`"), "{msg}");
+    }
+
+    #[test]
+    fn copy_data_goes_with_a_copy_from_stdin_only() {
+        let msg = error_of("feature: f\narea: a\nsteps:\n  - sql: SELECT 1\n    copy_data: \"1\\n\"\n");
+        assert!(msg.starts_with("w/dml/x.yaml:4:10: `copy_data` goes with a `COPY … FROM STDIN`"), "{msg}");
+        let ok = parse("feature: f\narea: a\nsteps:\n  - sql: COPY t FROM STDIN\n    copy_data: \"1\\n\"\n").unwrap();
+        assert_eq!(ok.steps[0].copy_data.as_deref(), Some("1\n"));
     }
 
     #[test]
