@@ -57,8 +57,10 @@ fn say_error(e: &impl std::fmt::Display) {
     eprintln!("error: {}", pgparity::model::secrets::scrub(&e.to_string()));
 }
 
-/// Stop every server the harness started (blocking: signals, then a grace period).
+/// Drop what the harness made on servers it does not own, then stop every server it started
+/// (signals, then a grace period).
 async fn stop_all() {
+    pgparity::engine::pg::drop_leftovers().await;
     let _ = tokio::task::spawn_blocking(cleanup::stop_all).await;
 }
 

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use super::wire::{quote_ident, ConnectParams, Session};
 use crate::model::Outcome;
 
+use super::server::cleanup::{self, Leftover};
 use super::ADMIN_TIMEOUT;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,10 +43,12 @@ pub struct Admin {
 }
 
 impl Admin {
-    pub fn spawn(params: ConnectParams) -> Admin {
+    /// `track`: remember the databases it creates until they are dropped (a server the harness
+    /// does not own, where an interrupted run must not leave them).
+    pub fn spawn(params: ConnectParams, track: bool) -> Admin {
         let (tx, mut rx) = mpsc::unbounded_channel::<(Job, Option<oneshot::Sender<AdminResult>>)>();
         let worker = tokio::spawn(async move {
-            let mut worker = Worker { params, session: None };
+            let mut worker = Worker { params, session: None, track };
             while let Some((job, reply)) = rx.recv().await {
                 let result = worker.run(job).await;
                 if let Some(reply) = reply {
@@ -124,20 +127,37 @@ impl Pending {
 struct Worker {
     params: ConnectParams,
     session: Option<Session>,
+    track: bool,
 }
 
 impl Worker {
-    async fn exec(&mut self, sql: &str) -> AdminResult {
+    /// The admin session, connected again if it broke.
+    async fn session(&mut self) -> Result<&mut Session, (String, String)> {
         if self.session.as_ref().is_none_or(|s| s.broken) {
             let s =
                 Session::connect(&self.params, CONNECT_TIMEOUT).await.map_err(|e| (String::new(), e.to_string()))?;
             self.session = Some(s);
         }
-        let session = self.session.as_mut().expect("connected");
-        admin_result(session.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
+        Ok(self.session.as_mut().expect("connected"))
+    }
+
+    async fn exec(&mut self, sql: &str) -> AdminResult {
+        admin_result(self.session().await?.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
+    }
+
+    fn leftover(&self, name: &str) -> Leftover {
+        Leftover::Database { params: self.params.clone(), name: name.to_string() }
     }
 
     async fn run(&mut self, job: Job) -> AdminResult {
+        if cleanup::stopping() {
+            return Err((String::new(), "the harness is stopping".into()));
+        }
+        let _busy = cleanup::Busy::start();
+        // Remembered before it is made: an interrupt may come while CREATE DATABASE runs.
+        if let (true, Job::CreateDatabase(name) | Job::CopyDatabase(name, _)) = (self.track, &job) {
+            cleanup::remember(self.leftover(name));
+        }
         match job {
             Job::Exec(sql) => self.exec(&sql).await,
             Job::CreateDatabase(name) => {
@@ -159,10 +179,19 @@ impl Worker {
     }
 
     async fn drop(&mut self, name: &str) -> AdminResult {
-        let sql = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
-        match self.exec(&format!("{sql} WITH (FORCE)")).await {
-            Err((code, _)) if code == "42601" => self.exec(&sql).await,
-            other => other,
+        let result = drop_database(self.session().await?, name).await;
+        if self.track && result.is_ok() {
+            cleanup::forget(&self.leftover(name));
         }
+        result
+    }
+}
+
+/// `DROP DATABASE IF EXISTS … WITH (FORCE)`, without FORCE before PostgreSQL 13.
+pub async fn drop_database(session: &mut Session, name: &str) -> AdminResult {
+    let sql = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
+    match admin_result(session.simple_query(&format!("{sql} WITH (FORCE)"), ADMIN_TIMEOUT).await.outcome) {
+        Err((code, _)) if code == "42601" => admin_result(session.simple_query(&sql, ADMIN_TIMEOUT).await.outcome),
+        other => other,
     }
 }

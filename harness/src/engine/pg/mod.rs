@@ -82,7 +82,7 @@ impl PgEngine {
             refused_settings: BTreeSet::new(),
             events: Vec::new(),
         };
-        let admin = Admin::spawn(target.params.clone());
+        let admin = Admin::spawn(target.params.clone(), !target.owned());
         let types_loading = (connections == Connections::Many).then(|| admin.exec_later(types::BUILTIN_TYPES));
         PgEngine {
             target,
@@ -110,7 +110,7 @@ impl PgEngine {
         }
         let target = self.target.attach();
         Some(PgEngine {
-            admin: Admin::spawn(target.params.clone()),
+            admin: Admin::spawn(target.params.clone(), !target.owned()),
             target,
             one: None,
             pending: None,
@@ -307,7 +307,7 @@ impl PgEngine {
                 return Err(format!("cannot connect to a copied database: {e}"));
             }
         };
-        self.slate = Some(Slate { name: name.to_string(), strategy: Strategy::FreshDatabase });
+        self.slate = Some(Slate { name: name.to_string(), strategy: Strategy::FreshDatabase, leftover: None });
         Ok(session)
     }
 
@@ -443,6 +443,33 @@ async fn accepts_a_second_connection(target: &Target) -> bool {
 }
 
 /// The major version in `server_version` (`15.18 (Debian …)` → 15, `18beta1` → 18).
+/// On a signal: drop the databases and schemas the harness made on servers it does not own and
+/// has not dropped yet (each given ten seconds).
+pub async fn drop_leftovers() {
+    server::cleanup::quiesce(Duration::from_secs(10)).await;
+    for leftover in server::cleanup::take_leftovers() {
+        let _ = tokio::time::timeout(Duration::from_secs(10), drop_leftover(leftover)).await;
+    }
+}
+
+async fn drop_leftover(leftover: server::cleanup::Leftover) {
+    use server::cleanup::Leftover;
+    match leftover {
+        Leftover::Database { params, name } => {
+            if let Ok(mut session) = Session::connect(&params, Duration::from_secs(5)).await {
+                let _ = admin::drop_database(&mut session, &name).await;
+                session.close().await;
+            }
+        }
+        Leftover::Schema { params, name, before } => {
+            if let Ok(mut session) = Session::connect(&params, Duration::from_secs(5)).await {
+                slate::drop_new_schemas(&mut session, &name, &before).await;
+                session.close().await;
+            }
+        }
+    }
+}
+
 pub fn major_version(version: &str) -> u32 {
     let digits: String = version.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().unwrap_or(0)

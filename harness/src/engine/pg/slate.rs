@@ -2,6 +2,7 @@
 //! schema when databases are not usable, or — on a one-connection server the harness owns —
 //! the one session reset between workloads.
 
+use super::server::cleanup::{self, Leftover};
 use super::wire::{quote_ident, ConnectParams, Session};
 use super::{PgEngine, ADMIN_TIMEOUT, CONNECT_PATIENCE, PINNED_SETTINGS};
 use crate::model::Strategy;
@@ -10,6 +11,32 @@ use crate::model::Strategy;
 pub struct Slate {
     pub name: String,
     pub strategy: Strategy,
+    /// A fresh schema in a database the harness does not own: the schemas there before it, so
+    /// that what the workload creates is dropped with it (and what was there never is).
+    pub leftover: Option<Leftover>,
+}
+
+/// Schemas that are not the system's.
+const USER_SCHEMAS: &str =
+    "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1";
+
+async fn user_schemas(session: &mut Session) -> Vec<String> {
+    let out = session.simple_query(USER_SCHEMAS, ADMIN_TIMEOUT).await.outcome;
+    out.rows.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect()
+}
+
+/// Drop the workload's schema `name` and every schema that was not in `before`.
+pub async fn drop_new_schemas(session: &mut Session, name: &str, before: &[String]) {
+    if session.status != crate::model::TxStatus::Idle {
+        session.simple_query("ROLLBACK", ADMIN_TIMEOUT).await;
+    }
+    let mut doomed: Vec<String> = user_schemas(session).await.into_iter().filter(|s| !before.contains(s)).collect();
+    if !doomed.iter().any(|s| s == name) {
+        doomed.push(name.to_string());
+    }
+    for schema in doomed {
+        session.simple_query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(&schema)), ADMIN_TIMEOUT).await;
+    }
 }
 
 /// Drop every schema a workload may have made, and make `public` again as initdb does.
@@ -31,7 +58,8 @@ impl PgEngine {
             match self.open_database(name).await {
                 Ok(session) => {
                     self.report.strategy = Some(Strategy::FreshDatabase);
-                    return Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshDatabase }));
+                    let slate = Slate { name: name.to_string(), strategy: Strategy::FreshDatabase, leftover: None };
+                    return Ok((session, slate));
                 }
                 Err(reason) if self.report.strategy.is_none() => {
                     self.report.strategy = Some(Strategy::FreshSchema);
@@ -42,8 +70,8 @@ impl PgEngine {
         }
         let params = self.target.params.clone();
         let mut session = self.connect_pinned(&params).await?;
-        self.create_schema(&mut session, name).await?;
-        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema }))
+        let leftover = self.create_schema(&mut session, name).await?;
+        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema, leftover }))
     }
 
     async fn open_database(&mut self, name: &str) -> Result<Session, String> {
@@ -80,9 +108,25 @@ impl PgEngine {
         Ok(session)
     }
 
-    async fn create_schema(&mut self, session: &mut Session, name: &str) -> Result<(), String> {
+    /// A fresh schema for a workload; on a server the harness does not own, remembered (with the
+    /// schemas already there) until it is dropped.
+    async fn create_schema(&mut self, session: &mut Session, name: &str) -> Result<Option<Leftover>, String> {
         let ident = quote_ident(name);
         let _ = session.simple_query(&format!("DROP SCHEMA IF EXISTS {ident} CASCADE"), ADMIN_TIMEOUT).await;
+        let leftover = (!self.target.owned()).then(|| Leftover::Schema {
+            params: self.target.params.clone(),
+            name: name.to_string(),
+            before: Vec::new(),
+        });
+        let leftover = match leftover {
+            Some(Leftover::Schema { params, name, .. }) => {
+                let before = user_schemas(session).await;
+                let l = Leftover::Schema { params, name, before };
+                cleanup::remember(l.clone());
+                Some(l)
+            }
+            other => other,
+        };
         let out = session.simple_query(&format!("CREATE SCHEMA {ident}"), ADMIN_TIMEOUT).await.outcome;
         if let Some(e) = out.error {
             return Err(format!(
@@ -91,7 +135,7 @@ impl PgEngine {
             ));
         }
         session.simple_query(&format!("SET search_path TO {ident}"), ADMIN_TIMEOUT).await;
-        Ok(())
+        Ok(leftover)
     }
 
     /// One-connection targets: the one session, with a fresh schema (a server the harness
@@ -110,10 +154,9 @@ impl PgEngine {
             let loaded = session.simple_query(super::types::BUILTIN_TYPES, ADMIN_TIMEOUT).await.outcome;
             self.types = Some(super::types::type_map(loaded.rows));
         }
-        if strategy == Strategy::FreshSchema {
-            self.create_schema(&mut session, name).await?;
-        }
-        Ok((session, Slate { name: name.to_string(), strategy }))
+        let leftover =
+            if strategy == Strategy::FreshSchema { self.create_schema(&mut session, name).await? } else { None };
+        Ok((session, Slate { name: name.to_string(), strategy, leftover }))
     }
 
     /// Another session of a multi-session workload, on the same slate.
@@ -162,10 +205,24 @@ impl PgEngine {
     /// After a workload: drop what it made (in the background where possible).
     pub(super) async fn close_slate(&mut self, mut session: Session, slate: &Slate) {
         let ident = quote_ident(&slate.name);
+        if let Some(Leftover::Schema { name, before, .. }) = &slate.leftover {
+            // What the workload created beside its schema goes too; on its own session unless
+            // the workload broke it.
+            if session.broken {
+                if let Ok(mut other) = Session::connect(&self.target.params, ADMIN_TIMEOUT).await {
+                    drop_new_schemas(&mut other, name, before).await;
+                    other.close().await;
+                }
+            } else {
+                drop_new_schemas(&mut session, name, before).await;
+            }
+            cleanup::forget(slate.leftover.as_ref().expect("matched"));
+        }
         if !self.is_single() {
             session.close().await;
             match slate.strategy {
                 Strategy::FreshDatabase => self.admin.drop_database_later(&slate.name),
+                _ if slate.leftover.is_some() => {}
                 _ => {
                     let _ = self.admin_exec(&format!("DROP SCHEMA IF EXISTS {ident} CASCADE")).await;
                 }

@@ -43,14 +43,20 @@ impl LocalCluster {
             .tempdir_in(scratch_base())
             .map_err(|e| format!("cannot create a temp dir: {e}"))?
             .keep();
+        // Until a server owns it, the signal path removes it.
+        super::cleanup::register_dir(&dir);
         if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(&dir, Some(uid.as_raw()), Some(gid.as_raw()))
-                .map_err(|e| format!("chown {}: {e}", dir.display()))?;
+            if let Err(e) = std::os::unix::fs::chown(&dir, Some(uid.as_raw()), Some(gid.as_raw())) {
+                let _ = std::fs::remove_dir_all(&dir);
+                super::cleanup::unregister_dir(&dir);
+                return Err(format!("chown {}: {e}", dir.display()));
+            }
         }
         let result = Self::init_and_start(bindir, dir.clone(), run_as).await;
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&dir);
         }
+        super::cleanup::unregister_dir(&dir);
         result
     }
 
@@ -63,7 +69,9 @@ impl LocalCluster {
             .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let out = initdb.output().await.map_err(|e| format!("cannot run {}: {e}", bindir.join("initdb").display()))?;
+        let out = super::cleanup::run_helper(initdb)
+            .await
+            .map_err(|e| format!("cannot run {}: {e}", bindir.join("initdb").display()))?;
         if !out.status.success() {
             return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
         }
