@@ -33,7 +33,7 @@ pub fn outcome(o: &Outcome) -> String {
             .collect();
         out.push_str(&format!("columns: {}\n", list.join(", ")));
     }
-    for row in &o.rows {
+    let line = |row: &Vec<Option<String>>| -> String {
         let vals: Vec<String> = row
             .iter()
             .map(|v| match v {
@@ -41,7 +41,24 @@ pub fn outcome(o: &Outcome) -> String {
                 None => "NULL".into(),
             })
             .collect();
-        out.push_str(&format!("row: {}\n", vals.join(", ")));
+        vals.join(", ")
+    };
+    if let Some(large) = &o.large {
+        out.push_str(&format!(
+            "rows: {} (too many to hold: the first {} are shown; multiset digest {}, in order {})\n",
+            large.rows,
+            o.rows.len(),
+            large.multiset,
+            &large.ordered[..large.ordered.len().min(32)]
+        ));
+    }
+    for row in &o.rows {
+        out.push_str(&format!("row: {}\n", line(row)));
+    }
+    if let Some(large) = &o.large {
+        for row in &large.only_here {
+            out.push_str(&format!("only here: {}\n", line(row)));
+        }
     }
     if let Some(fetches) = o.fetches {
         out.push_str(&format!("batches: {fetches}\n"));
@@ -66,7 +83,7 @@ pub fn outcome(o: &Outcome) -> String {
 pub fn short(o: &Outcome) -> String {
     let mut s = o.summary();
     if o.error.is_none() && o.fault.is_none() && o.columns.is_some() {
-        let n = o.rows.len();
+        let n = o.large.as_ref().map_or(o.rows.len() as u64, |l| l.rows);
         s.push_str(&format!(" ({n} row{})", if n == 1 { "" } else { "s" }));
     }
     if let Some(w) = &o.wait {

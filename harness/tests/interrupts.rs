@@ -21,13 +21,21 @@ fn psql(port: u16, user: &str, db: &str, sql: &str) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
 }
 
-/// Shared memory PostgreSQL servers hold: System V segments and `/dev/shm/PostgreSQL.*` files.
-fn shared_memory() -> (usize, usize) {
-    let sysv = std::fs::read_to_string("/proc/sysvipc/shm").unwrap_or_default().lines().skip(1).count();
+/// Shared memory PostgreSQL servers hold: System V segments (by id) and `/dev/shm/PostgreSQL.*`
+/// files (by name).
+fn shared_memory() -> std::collections::BTreeSet<String> {
+    let sysv = std::fs::read_to_string("/proc/sysvipc/shm").unwrap_or_default();
+    let ids = sysv.lines().skip(1).filter_map(|l| l.split_whitespace().nth(1)).map(|id| format!("sysv {id}"));
     let posix = std::fs::read_dir("/dev/shm")
-        .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().starts_with("PostgreSQL.")).count())
-        .unwrap_or(0);
-    (sysv, posix)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("PostgreSQL."))
+                .map(|n| format!("/dev/shm/{n}"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    ids.chain(posix).collect()
 }
 
 /// Processes whose command line mentions `needle` (the scratch folder every cluster lives in).
@@ -113,7 +121,14 @@ fn twenty_interrupts_leave_no_process_directory_shared_memory_database_or_schema
         std::fs::set_permissions(&scratch_base, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     }
     let memory_before = shared_memory();
-    let postgres_before = postgres_processes();
+    // The fewest over a second: psql's backends may still be exiting.
+    let postgres_before = (0..10)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            postgres_processes()
+        })
+        .min()
+        .unwrap_or(0);
     let needle = scratch_base.display().to_string();
 
     let mut outcomes = Vec::new();
@@ -147,11 +162,14 @@ fn twenty_interrupts_leave_no_process_directory_shared_memory_database_or_schema
         let procs = processes_mentioning(&needle);
         assert!(procs.is_empty(), "interrupt {i}: processes left: {procs:?}");
         assert!(
-            wait_until(Duration::from_secs(10), || postgres_processes() == postgres_before),
+            // Fewer is fine: the hand-made server's own workers come and go.
+            wait_until(Duration::from_secs(10), || postgres_processes() <= postgres_before),
             "interrupt {i}: {} postgres processes, {postgres_before} before",
             postgres_processes()
         );
-        assert_eq!(shared_memory(), memory_before, "interrupt {i} ({outcomes:?}): shared memory left");
+        // New segments only: others' may go meanwhile (a server of an earlier test still exiting).
+        let new: Vec<String> = shared_memory().difference(&memory_before).cloned().collect();
+        assert!(new.is_empty(), "interrupt {i} ({outcomes:?}): shared memory left: {new:?}");
         let databases = psql(port, "postgres", "postgres", "SELECT datname FROM pg_database ORDER BY 1");
         assert_eq!(databases, databases_before, "interrupt {i} ({outcomes:?}): databases left");
         let schemas = psql(port, "plain", "appdb", "SELECT nspname FROM pg_namespace ORDER BY 1");

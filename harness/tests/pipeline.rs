@@ -225,3 +225,63 @@ fn bad_workloads_exit_2_with_locations_before_connecting() {
     assert!(err.contains("did you mean `order`?"), "{err}");
     assert!(err.contains("open.sql:2:8: unterminated quoted string"), "{err}");
 }
+
+/// Results too large to hold are summarised as they stream (count, digests, a sample) and
+/// compared by digest; when they differ the differing rows are found in the spills; expected/
+/// keeps the summary, so `check` works without a reference; a server that floods rows is a
+/// timeout, never an abort.
+#[test]
+fn large_results_are_compared_by_digest_and_a_flood_is_a_timeout() {
+    let dir = scratch();
+    let same = "SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g;\n\
+                SELECT g, md5(g::text) FROM generate_series(1, 30000) g ORDER BY g;\n";
+    let root = workload(dir.path(), "big/same.sql", same);
+    let only_same = workload(&dir.path().join("again"), "big/same.sql", same);
+    workload(
+        dir.path(),
+        "big/differs.sql",
+        "SELECT g, CASE WHEN g = 30000 THEN current_setting('port') ELSE 'x' END FROM generate_series(1, 50000) g ORDER BY g;\n",
+    );
+    workload(dir.path(), "big/flood.sql", "SELECT g FROM generate_series(1, 2000000000) g;\nSELECT 1;\n");
+    let out = dir.path().join("out");
+    let run =
+        pgparity(&["run", "--no-reduce", "--timeout", "3", "--out", out.to_str().unwrap(), root.to_str().unwrap()]);
+    assert_eq!(code(&run), 1, "differs.sql is Blocked");
+    let results = results(&out);
+    let same = workload_result(&results, "big/same");
+    assert_eq!(same["status"], "works", "{same}");
+    // expected/ holds the summary and the sample; check compares by digest without a reference.
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("expected/big/same.json")).unwrap()).unwrap();
+    let first = &saved["steps"][0];
+    assert_eq!((first["large"]["rows"].as_u64(), first["rows"].as_array().map(Vec::len)), (Some(50000), Some(100)));
+    assert!(first["large"]["multiset"].is_string() && saved.to_string().len() < 100_000);
+    let differs = workload_result(&results, "big/differs");
+    let statement = &differs["statements"][0];
+    assert_eq!(statement["kinds"], serde_json::json!(["rows"]), "{statement}");
+    for side in ["reference", "candidate"] {
+        let only = &statement["outcomes"][side]["large"]["only_here"];
+        assert_eq!(only.as_array().map(Vec::len), Some(1), "{side}: {only}");
+        assert_eq!(only[0][0], "30000");
+    }
+    assert_ne!(
+        statement["outcomes"]["reference"]["large"]["only_here"][0][1],
+        statement["outcomes"]["candidate"]["large"]["only_here"][0][1]
+    );
+    // The flood: cancelled after the timeout on both sides, and the next statement still runs.
+    assert_eq!(workload_result(&results, "big/flood")["status"], "works");
+    let flood: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("expected/big/flood.json")).unwrap()).unwrap();
+    assert_eq!(flood["steps"][0]["fault"]["kind"], "timeout", "{flood}");
+    assert_eq!(flood["steps"][1]["tag"], "SELECT 1", "{flood}");
+    let check_out = dir.path().join("check");
+    let check = pgparity(&[
+        "check",
+        "--expected",
+        out.join("expected").to_str().unwrap(),
+        "--out",
+        check_out.to_str().unwrap(),
+        only_same.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&check), 0);
+}

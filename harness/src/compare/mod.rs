@@ -103,7 +103,10 @@ fn compare_result_set(
                     kinds.push(MismatchKind::ColumnTypes);
                 }
                 let float_cols: Vec<bool> = rc.iter().map(|c| rows::is_float_type(&c.type_name)).collect();
-                let result = rows::compare_rows(&reference.rows, &candidate.rows, ordered, &float_cols);
+                let result = match (&reference.large, &candidate.large) {
+                    (None, None) => rows::compare_rows(&reference.rows, &candidate.rows, ordered, &float_cols),
+                    (r, c) => rows::compare_large(r.as_ref(), c.as_ref(), ordered),
+                };
                 match result {
                     rows::RowComparison::Equal(normalisers) => soft.extend(normalisers),
                     rows::RowComparison::OrderDiffers => kinds.push(MismatchKind::RowOrder),

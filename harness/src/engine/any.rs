@@ -17,6 +17,8 @@ pub enum AnyEngine {
     Sqlite(SqliteEngine),
 }
 
+/// A session is a few hundred bytes, and a run holds a handful: not worth a box per connection.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyConn {
     Pg(Session),
     Sqlite(SqliteConn),

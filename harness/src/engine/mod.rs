@@ -12,6 +12,7 @@ pub mod any;
 pub mod based;
 pub mod fake;
 pub mod pg;
+pub mod rows;
 pub mod sqlite;
 pub mod target;
 

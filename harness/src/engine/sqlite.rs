@@ -145,6 +145,7 @@ fn execute(db: &Db, request: &SqliteRequest) -> Outcome {
     if let Err(e) = run_statement(db, request, &mut outcome) {
         outcome.columns = None;
         outcome.rows.clear();
+        outcome.large = None;
         outcome.tag = None;
         outcome.error = Some(server_message(&e));
     }
@@ -162,6 +163,9 @@ fn run_statement(db: &Db, request: &SqliteRequest, outcome: &mut Outcome) -> rus
     let returns_rows = !declared.is_empty();
     // The storage class of each column's first non-NULL value, for columns with no declared type.
     let mut classes: Vec<Option<&'static str>> = vec![None; declared.len()];
+    // Rows as they come: a result of any size in bounded memory, as on the wire.
+    let mut sink = super::rows::RowSink::default();
+    let mut count = 0;
     {
         let mut rows = stmt.raw_query();
         while let Some(row) = rows.next()? {
@@ -173,9 +177,11 @@ fn run_statement(db: &Db, request: &SqliteRequest, outcome: &mut Outcome) -> rus
                 }
                 values.push(text(value));
             }
-            outcome.rows.push(values);
+            sink.push(values);
+            count += 1;
         }
     }
+    (outcome.rows, outcome.large) = sink.finish();
     if returns_rows {
         let columns = declared
             .into_iter()
@@ -188,7 +194,7 @@ fn run_statement(db: &Db, request: &SqliteRequest, outcome: &mut Outcome) -> rus
             .collect();
         outcome.columns = Some(columns);
     }
-    outcome.tag = Some(command_tag(&request.sql, returns_rows, outcome.rows.len(), db.changes()));
+    outcome.tag = Some(command_tag(&request.sql, returns_rows, count, db.changes()));
     Ok(())
 }
 

@@ -24,9 +24,14 @@ pub struct Outcome {
     /// Result columns (absent when the statement returned no row description).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<Column>>,
-    /// Rows exactly as sent in text format; `None` is SQL NULL, distinct from `""`.
+    /// Rows exactly as sent in text format; `None` is SQL NULL, distinct from `""`. For a
+    /// result too large to hold (`large`), its first `SAMPLE_ROWS` rows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<Vec<Option<String>>>,
+    /// A result of more than `KEPT_ROWS` rows or `KEPT_BYTES` bytes: every row counted and
+    /// digested as it arrived, never held whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large: Option<LargeResult>,
     /// The full command tag (`INSERT 0 2`), absent when the server sent none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
@@ -50,6 +55,48 @@ pub struct Outcome {
     /// (it waited, on a lock most likely), and how the wait ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<Wait>,
+}
+
+/// A result holds every row up to this many rows…
+pub const KEPT_ROWS: usize = 10_000;
+/// …and this many bytes of values; past either, it is summarised (`LargeResult`).
+pub const KEPT_BYTES: usize = 16 << 20;
+/// How many of a large result's first rows are kept, for the diff a person reads.
+pub const SAMPLE_ROWS: usize = 100;
+
+/// A large result, summarised as it streamed: comparable by digest in bounded memory (and saved
+/// so in expected/), with its rows spilled to disk meanwhile to find the differing ones.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LargeResult {
+    /// Every row, counted.
+    pub rows: u64,
+    /// SHA-256 over the rows' digests in order (hex): equal when the rows are, in order.
+    pub ordered: String,
+    /// The sum modulo 2^128 of the rows' digests (hex): equal when the rows are as a multiset.
+    pub multiset: String,
+    /// After the two sides' digests differed: rows this side has that the other has not
+    /// (their first `SAMPLE_ROWS`), read back from the spill.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_here: Vec<Vec<Option<String>>>,
+    /// Where every row waits until the workload is judged (never saved).
+    #[serde(skip)]
+    pub spill: Option<std::sync::Arc<dyn Spilled>>,
+}
+
+impl PartialEq for LargeResult {
+    fn eq(&self, other: &Self) -> bool {
+        (self.rows, &self.ordered, &self.multiset, &self.only_here)
+            == (other.rows, &other.ordered, &other.multiset, &other.only_here)
+    }
+}
+
+/// A large result's rows outside memory, read back one bounded piece at a time.
+pub trait Spilled: Send + Sync + std::fmt::Debug {
+    /// How many pieces: every row is in exactly one, chosen by its digest, so equal rows of
+    /// two results are in pieces of the same number.
+    fn pieces(&self) -> usize;
+    /// One piece's rows.
+    fn piece(&self, i: usize) -> std::io::Result<Vec<Vec<Option<String>>>>;
 }
 
 /// How a statement that waited stopped waiting.

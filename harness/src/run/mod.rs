@@ -276,7 +276,39 @@ async fn evaluate<E: Engine>(
             }
         }
     }
+    explain_large(&mut result).await;
     result
+}
+
+/// Large results whose digests differ: the rows each side has that the other has not, read back
+/// from their spills (off the async workers, one piece at a time); then every spill is let go,
+/// and only the digests and samples stay.
+async fn explain_large(result: &mut WorkloadResult) {
+    for step in &mut result.statements {
+        let Some(outcomes) = step.outcomes.as_mut() else { continue };
+        let (Some(r), Some(c)) = (outcomes.reference.large.as_mut(), outcomes.candidate.large.as_mut()) else {
+            continue;
+        };
+        if r.rows == c.rows && r.multiset == c.multiset {
+            continue;
+        }
+        if let (Some(rs), Some(cs)) = (r.spill.clone(), c.spill.clone()) {
+            let found =
+                tokio::task::spawn_blocking(move || crate::engine::rows::differing_rows(rs.as_ref(), cs.as_ref()))
+                    .await;
+            if let Ok(Ok((only_reference, only_candidate))) = found {
+                r.only_here = only_reference;
+                c.only_here = only_candidate;
+            }
+        }
+    }
+    for outcome in result.statements.iter_mut().filter_map(|s| s.outcomes.as_mut()) {
+        for side in [&mut outcome.reference, &mut outcome.candidate] {
+            if let Some(large) = side.large.as_mut() {
+                large.spill = None;
+            }
+        }
+    }
 }
 
 /// A workload's original statements, as a script.

@@ -149,6 +149,8 @@ pub struct Session {
     pending: Option<extended::Pending>,
     /// Named statements parsed on this connection (reused without Parse).
     pub prepared: std::collections::HashSet<String>,
+    /// The running statement's rows, as they arrive (bounded memory for any result size).
+    rows: crate::engine::rows::RowSink,
 }
 
 impl Session {
@@ -207,6 +209,7 @@ impl Session {
             copy_data: None,
             pending: None,
             prepared: Default::default(),
+            rows: Default::default(),
         };
         let startup = [
             ("user", params.user.as_str()),

@@ -34,7 +34,7 @@ impl Session {
     }
 
     /// Like `simple_query`; when the server asks for `COPY … FROM STDIN` data, `copy_data` is
-    /// sent (without it, the COPY is refused with CopyFail so the session does not wedge).
+    /// sent (without it, the COPY is ended at once, as psql ends it at the end of its input).
     pub async fn query_with_copy(&mut self, sql: &str, copy_data: Option<&str>, timeout: Duration) -> Response {
         self.copy_data = copy_data.map(|d| d.as_bytes().to_vec());
         let resp = self.query_inner(sql, timeout).await;
@@ -54,8 +54,16 @@ impl Session {
     }
 
     /// Send what is in `wbuf`, then read and record replies until ReadyForQuery (cancelling
-    /// after `timeout`).
+    /// after `timeout`); the rows as they arrived (held whole, or a large result's summary).
     pub(super) async fn exchange(&mut self, timeout: Duration) -> Response {
+        let mut resp = self.exchange_messages(timeout).await;
+        let (rows, large) = self.rows.finish();
+        resp.outcome.rows = rows;
+        resp.outcome.large = large;
+        resp
+    }
+
+    async fn exchange_messages(&mut self, timeout: Duration) -> Response {
         let mut resp = Response::default();
         if self.flush().await.is_err() {
             return self.lost(resp);
@@ -63,7 +71,14 @@ impl Session {
         let mut deadline = Instant::now() + timeout;
         let mut cancelled = false;
         loop {
-            let msg = match tokio::time::timeout_at(deadline, self.read_message()).await {
+            // A server that floods rows always has the next message ready: the deadline is
+            // checked before each read, not only while waiting for one.
+            let read = if Instant::now() >= deadline {
+                Err(())
+            } else {
+                tokio::time::timeout_at(deadline, self.read_message()).await.map_err(|_| ())
+            };
+            let msg = match read {
                 Ok(Ok(msg)) => msg,
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
                     self.broken = true;
@@ -81,6 +96,7 @@ impl Session {
                 Err(_) => {
                     // The server ignored the cancel: this connection is wedged.
                     self.broken = true;
+                    self.rows.discard();
                     resp.outcome = Outcome::faulted(Fault::Timeout);
                     return resp;
                 }
@@ -97,6 +113,7 @@ impl Session {
                 self.status = status;
                 if cancelled {
                     // What the server did after our cancel is not the statement's outcome.
+                    self.rows.discard();
                     resp.outcome = Outcome { status, fault: Some(Fault::Timeout), ..Outcome::default() };
                     resp.column_oids.clear();
                 }
@@ -137,12 +154,13 @@ impl Session {
                     resp.column_oids.push(f.type_oid());
                 }
                 out.columns = Some(columns);
+                self.rows.columns(&resp.column_oids);
             }
             Message::DataRow(body) => {
                 let buf = body.buffer();
                 let row =
                     body.ranges().map(|r| Ok(r.map(|r| String::from_utf8_lossy(&buf[r]).into_owned()))).collect()?;
-                out.rows.push(row);
+                self.rows.push(row);
             }
             Message::CommandComplete(body) => {
                 out.tag = Some(body.tag()?.to_string());
@@ -178,13 +196,13 @@ impl Session {
                     }
                     frontend::copy_done(&mut self.wbuf);
                 }
-                // No data given: refuse cleanly rather than wedge.
-                None => frontend::copy_fail("pgparity: this step has no COPY data", &mut self.wbuf)?,
+                // No data given: ended as psql ends one at the end of its input (no rows).
+                None => frontend::copy_done(&mut self.wbuf),
             },
             Message::CopyOutResponse(_) => out.columns = Some(Vec::new()),
             Message::CopyData(body) => {
                 let line = String::from_utf8_lossy(body.data()).trim_end_matches('\n').to_string();
-                out.rows.push(vec![Some(line)]);
+                self.rows.push(vec![Some(line)]);
             }
             Message::ReadyForQuery(body) => out.status = TxStatus::from_byte(body.status()),
             // Asynchronous or irrelevant here.
