@@ -19,13 +19,13 @@ use crate::engine::target::TargetSpec;
 use crate::model::error::{Error, Result};
 use record::Capture;
 
-const SSL_REQUEST: i32 = 80877103;
-const GSSENC_REQUEST: i32 = 80877104;
+pub(crate) const SSL_REQUEST: i32 = 80877103;
+pub(crate) const GSSENC_REQUEST: i32 = 80877104;
 const CANCEL_REQUEST: i32 = 80877102;
 /// A message longer than this is not PostgreSQL's (protects against a stray client).
-const MAX_MESSAGE: usize = 1 << 30;
+pub(crate) const MAX_MESSAGE: usize = 1 << 30;
 /// The longest startup packet PostgreSQL reads (`MAX_STARTUP_PACKET_LENGTH`).
-const MAX_STARTUP: usize = 10_000;
+pub(crate) const MAX_STARTUP: usize = 10_000;
 
 pub struct Options {
     pub listen: String,
@@ -114,7 +114,7 @@ async fn read_exact(stream: &mut (impl AsyncReadExt + Unpin), n: usize) -> std::
     Ok(buf)
 }
 
-fn length(bytes: &[u8], max: usize) -> std::io::Result<usize> {
+pub(crate) fn length(bytes: &[u8], max: usize) -> std::io::Result<usize> {
     let len = i32::from_be_bytes(bytes.try_into().map_err(|_| std::io::ErrorKind::InvalidData)?);
     if len < 4 || len as usize > max {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("message length {len}")));

@@ -74,6 +74,37 @@ fn i32_at(body: &[u8], at: usize) -> Option<i32> {
 }
 
 impl Capture {
+    /// A whole client stream as the proxy reads it — startup packets (encryption requests
+    /// skipped) and then messages, each length checked as the proxy checks it — folded into a
+    /// capture, up to the first byte the proxy would refuse. The fuzz target drives it.
+    pub fn from_stream(mut bytes: &[u8]) -> Capture {
+        let mut capture = Capture::default();
+        let take = |n: usize, bytes: &mut &[u8]| -> Option<Vec<u8>> {
+            let (head, rest) = (bytes.get(..n)?, bytes.get(n..)?);
+            *bytes = rest;
+            Some(head.to_vec())
+        };
+        loop {
+            let Some(head) = take(4, &mut bytes) else { return capture };
+            let Ok(len) = super::length(&head, super::MAX_STARTUP) else { return capture };
+            let Some(payload) = take(len - 4, &mut bytes) else { return capture };
+            match payload.get(..4).map(|c| i32::from_be_bytes(c.try_into().unwrap_or_default())) {
+                Some(super::SSL_REQUEST | super::GSSENC_REQUEST) => continue,
+                Some(_) => {
+                    capture.startup(&payload);
+                    break;
+                }
+                None => return capture,
+            }
+        }
+        while let Some(head) = take(5, &mut bytes) {
+            let Ok(len) = super::length(&head[1..], super::MAX_MESSAGE) else { break };
+            let Some(body) = take(len - 4, &mut bytes) else { break };
+            capture.feed(head[0], &body);
+        }
+        capture
+    }
+
     /// The startup packet's payload (after the length): protocol version, then name/value pairs.
     pub fn startup(&mut self, payload: &[u8]) {
         let mut rest = payload.get(4..).unwrap_or_default();

@@ -178,12 +178,17 @@ pub fn workload_id(root: &Path, file: &Path) -> String {
 
 fn load_file(root: &Path, file: &Path) -> Result<Workload, Error> {
     let text = read_text(file)?;
+    parse(file, &workload_id(root, file), &text)
+}
+
+/// A workload from its text, as if read from `file` (`.sql`, else YAML): the loader's whole
+/// parse and validation, without the file system (the fuzz targets drive it).
+pub fn parse(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
     // A byte-order mark is not part of the first key or statement.
-    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
-    let id = workload_id(root, file);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match file.extension().and_then(|e| e.to_str()) {
-        Some("sql") => load_sql(file, &id, &text),
-        _ => yaml::load(file, &id, &text),
+        Some("sql") => load_sql(file, id, text),
+        _ => yaml::load(file, id, text),
     }
 }
 
