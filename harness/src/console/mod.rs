@@ -123,6 +123,9 @@ impl<W: Write> Observer for Console<W> {
                 };
                 self.line(&format!("repro {}: {how} ({} occurrence(s))", repro.path, repro.occurrences));
             }
+            Event::ReductionFailed { occurrence, error } => {
+                self.line(&format!("no repro for {occurrence}: {error}"));
+            }
             Event::ReductionSkipped { count } => {
                 self.line(&format!(
                     "{count} more distinct mismatch(es) not reduced: the run's reduction time (--reduce-total-seconds) is spent"

@@ -53,6 +53,12 @@ pub enum Event<'a> {
         repro: &'a ReproSummary,
         elapsed: Duration,
     },
+    /// A mismatch whose reduction failed (a repro that could not be written, say): the others
+    /// are still reduced, and the run's verdicts stand.
+    ReductionFailed {
+        occurrence: &'a str,
+        error: &'a str,
+    },
     /// Distinct mismatches left unreduced because the run's reduction time was spent.
     ReductionSkipped {
         count: usize,

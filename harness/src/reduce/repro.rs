@@ -98,6 +98,10 @@ pub struct Repro {
     pub not_reducible: bool,
     /// Reduced beside the run (on extra connections while later workloads ran).
     pub beside_run: bool,
+    /// Set when not even the original statements, written and replayed, showed the mismatch:
+    /// the file is kept as evidence, and no replay command is offered.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
     pub path: String,
     /// How to replay it, where `pgparity run` is not the way.
     #[serde(skip)]
@@ -124,9 +128,15 @@ impl Repro {
         format!("{}-{}", occurrence.workload.replace('/', "-"), label)
     }
 
-    /// Does it need the YAML form (several sessions, or the extended protocol)?
+    /// Does it need the YAML form (several sessions, the extended protocol, or COPY data that a
+    /// psql script cannot carry: a line `\.` ends the data there)?
     pub fn needs_yaml(statements: &[Step]) -> bool {
-        statements.iter().any(|s| s.session.is_some() || s.protocol.is_some() || s.bind.is_some())
+        statements.iter().any(|s| {
+            s.session.is_some()
+                || s.protocol.is_some()
+                || s.bind.is_some()
+                || s.copy_data.as_deref().is_some_and(|d| !crate::workload::sql::psql_can_carry(d))
+        })
     }
 
     pub fn file_name(&self) -> String {
@@ -163,7 +173,10 @@ impl Repro {
         for o in &self.occurrences {
             h.push(format!("occurs at: {} ({} {})", o.location, o.workload, o.label));
         }
-        h.push(if let Some(replay) = &self.replay {
+        h.push(if self.unconfirmed {
+            "replay: none offered: written and replayed, this file did not show the mismatch (kept as evidence)"
+                .to_string()
+        } else if let Some(replay) = &self.replay {
             format!("replay: {}", replay.replace("{file}", &self.file_name()))
         } else if Self::needs_yaml(&self.statements) {
             format!(
@@ -223,7 +236,11 @@ impl Repro {
         out.push_str("## Steps to reproduce\n\n");
         let lang = if Self::needs_yaml(&self.statements) { "yaml" } else { "sql" };
         out.push_str(&format!("```{lang}\n{}```\n\n", self.render()));
-        out.push_str(&if Self::needs_yaml(&self.statements) {
+        out.push_str(&if self.unconfirmed {
+            "Written and replayed, these statements did not show the mismatch again (the run's state \
+             or timing mattered): they are the evidence, not a replayable repro.\n\n"
+                .to_string()
+        } else if Self::needs_yaml(&self.statements) {
             format!(
                 "Run it with `pgparity run --candidate TARGET {}`: its steps run on separate connections.\n\n",
                 self.file_name()
@@ -287,6 +304,7 @@ mod tests {
             minimal: true,
             not_reducible: false,
             beside_run: false,
+            unconfirmed: false,
             replay: None,
             path: String::new(),
         }
@@ -303,6 +321,23 @@ mod tests {
         let pieces = crate::workload::sql::split(&text).unwrap();
         let sqls: Vec<&str> = pieces.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(sqls, vec!["CREATE TABLE t (a int)", "SELECT $$;$$, 0x1F"], "unparse is the inverse of parse");
+    }
+
+    #[test]
+    fn copy_data_a_psql_script_cannot_carry_makes_a_yaml_repro() {
+        let mut copy = step("COPY t FROM STDIN WITH (FORMAT csv)", None);
+        copy.copy_data = Some("1,\"a\n\\.\nb\"\n".into());
+        let r = repro(vec![copy.clone()]);
+        assert_eq!(r.file_name(), "syntax-literals-step1.yaml");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(r.file_name());
+        std::fs::write(&path, r.render()).unwrap();
+        let w = crate::workload::load_all(&[path]).unwrap().remove(0);
+        assert_eq!(w.steps[0].copy_data, copy.copy_data, "the data, `\\.` line included");
+        let mut unconfirmed = repro(vec![step("SELECT 1", None)]);
+        unconfirmed.unconfirmed = true;
+        assert!(unconfirmed.render().contains("replay: none offered") && !unconfirmed.render().contains("psql -X -f"));
+        assert!(!unconfirmed.render_markdown().contains("Run it with"));
     }
 
     #[test]

@@ -256,11 +256,23 @@ impl<E: Engine> Oracle for Variants<'_, '_, E> {
     }
 }
 
-/// `statements` with the one at `position` replaced by `sql`.
+/// `statements` with the one at `position` replaced by `sql`, and with it every step that reuses
+/// its named statement on the same session: a reused statement is only bound, so an edit of one
+/// use alone would never be sent (and the repro would not load: one name, two SQLs).
 fn replaced(statements: &[Step], position: usize, sql: String) -> Vec<Step> {
-    let mut out = statements.to_vec();
-    out[position] = crate::workload::edited(&statements[position], sql);
-    out
+    let name = |s: &Step| s.bind.as_ref().and_then(|b| b.statement.clone()).map(|n| (s.session.clone(), n));
+    let shared = name(&statements[position]);
+    statements
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if i == position || (shared.is_some() && name(s) == shared) {
+                crate::workload::edited(s, sql.clone())
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
 }
 
 /// What a cluster's reduction has used and reached so far.
@@ -507,6 +519,7 @@ async fn reduce_cluster<E: Engine>(
         minimal: progress.minimal,
         not_reducible: false,
         beside_run: false,
+        unconfirmed: false,
         path: String::new(),
         replay: options.replay.clone(),
     };
@@ -518,8 +531,13 @@ async fn reduce_cluster<E: Engine>(
             repro.target = target_index(&all, &trials.target);
             repro.statements = all;
             repro.not_reducible = true;
-            if let Some(outcomes) = validate(trials, &repro, options).await? {
-                repro.outcomes = outcomes;
+            match validate(trials, &repro, options).await? {
+                Some(outcomes) => repro.outcomes = outcomes,
+                None => {
+                    repro.unconfirmed = true;
+                    // The header changed: the file again.
+                    crate::store::write_repro_file(&options.dir, &repro)?;
+                }
             }
         }
     }
@@ -642,7 +660,7 @@ pub async fn reduce_all<E: Engine>(
         let (repro, elapsed) = match done.iter().position(|(k, _, _)| *k == key(&cluster)) {
             Some(i) => {
                 let (_, repro, elapsed) = done.swap_remove(i);
-                (repro?, elapsed)
+                (repro, elapsed)
             }
             None => {
                 let Some(budget) = budget_left(options, run_start) else {
@@ -654,12 +672,22 @@ pub async fn reduce_all<E: Engine>(
                 let mut trials = Trials::new(lanes, w, &cluster, limits);
                 let repro = reduce_cluster(&mut trials, w, &cluster, options, budget).await;
                 trials.stop().await;
-                (repro?, clock.elapsed())
+                (repro, clock.elapsed())
             }
         };
-        // Every occurrence, now that the run is over.
-        let repro = Repro { occurrences: cluster.occurrences.clone(), ..repro };
-        crate::store::write_repro(&options.dir, &repro)?;
+        // Every occurrence, now that the run is over. A failure costs this repro only.
+        let written = repro.and_then(|repro| {
+            let repro = Repro { occurrences: cluster.occurrences.clone(), ..repro };
+            crate::store::write_repro(&options.dir, &repro).map(|()| repro)
+        });
+        let repro = match written {
+            Ok(repro) => repro,
+            Err(e) => {
+                let occurrence = format!("{} {}", first.workload, first.label);
+                observer.on(Event::ReductionFailed { occurrence: &occurrence, error: &e.to_string() })?;
+                continue;
+            }
+        };
         for occurrence in &repro.occurrences {
             if let Some(r) = results.iter_mut().find(|r| r.id == occurrence.workload) {
                 if !r.repros.contains(&repro.path) {
@@ -684,8 +712,10 @@ async fn validate<E: Engine>(
     options: &ReduceOptions,
 ) -> Result<Option<Pair<Outcome>>> {
     let path = crate::store::write_repro_file(&options.dir, repro)?;
-    let loaded =
-        crate::workload::load_all(std::slice::from_ref(&path)).map_err(|mut errors| errors.remove(0))?.remove(0);
+    // A file that does not load does not show the signature: the caller keeps the original
+    // statements (never an abort of the run).
+    let Ok(mut loaded) = crate::workload::load_all(std::slice::from_ref(&path)) else { return Ok(None) };
+    let loaded = loaded.remove(0);
     let statements: Vec<Step> = loaded.setup.iter().chain(&loaded.steps).cloned().collect();
     let Some(target) = statements.get(repro.target).map(|s| s.location.clone()) else { return Ok(None) };
     let (sessions, original_target) = (
@@ -695,4 +725,37 @@ async fn validate<E: Engine>(
     let (same, outcomes) = trials.keeps(statements).await;
     (trials.sessions, trials.target) = (sessions, original_target);
     Ok(outcomes.filter(|_| same))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::error::Location;
+    use crate::model::{Bind, Order};
+
+    fn named(sql: &str, name: Option<&str>, session: Option<&str>) -> Step {
+        let mut s =
+            crate::workload::step(sql.into(), Order::Auto, Location { file: "w.yaml".into(), line: 1, column: 1 });
+        s.bind = name.map(|n| Bind { params: Vec::new(), statement: Some(n.into()), fetch: None });
+        s.session = session.map(str::to_string);
+        s
+    }
+
+    #[test]
+    fn an_edit_of_a_reused_named_statement_is_an_edit_of_every_use() {
+        let sql = "SELECT $1::int AS v, 'pad' AS p";
+        let steps = vec![
+            named(sql, Some("s"), None),
+            named(sql, Some("s"), None),
+            named(sql, Some("s"), Some("other")),
+            named(sql, Some("t"), None),
+            named(sql, None, None),
+        ];
+        let edited = replaced(&steps, 1, "SELECT $1::int AS v".into());
+        let texts: Vec<&str> = edited.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(texts, vec!["SELECT $1::int AS v", "SELECT $1::int AS v", sql, sql, sql]);
+        // The edited steps still load as one workload: one name, one SQL.
+        let unnamed = replaced(&steps, 4, "SELECT 1".into());
+        assert_eq!(unnamed.iter().filter(|s| s.sql == "SELECT 1").count(), 1);
+    }
 }

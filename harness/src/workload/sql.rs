@@ -402,6 +402,13 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Can a psql script carry these COPY data lines after their statement? Not when a line is `\.`
+/// (it would end the data there) or starts another COPY … FROM STDIN (the split would take the
+/// COPY for one without data).
+pub fn psql_can_carry(data: &str) -> bool {
+    data.lines().all(|l| l.trim_end_matches('\r') != "\\." && !starts_copy_from_stdin(l))
+}
+
 /// Does this line start a `COPY … FROM STDIN` statement?
 fn starts_copy_from_stdin(line: &str) -> bool {
     let trimmed = line.trim_start();
