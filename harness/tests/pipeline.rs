@@ -285,3 +285,46 @@ fn large_results_are_compared_by_digest_and_a_flood_is_a_timeout() {
     ]);
     assert_eq!(code(&check), 0);
 }
+
+/// A `.sql` file with psql's meta-commands runs as psql runs it: variables from the script and
+/// the environment interpolated, the `\if` branch that does not run left out, display and
+/// describe commands recorded as steps that send nothing; run-time ones are refused with their
+/// place.
+#[test]
+fn a_psql_script_runs_as_psql_runs_it() {
+    let dir = scratch();
+    let root = workload(
+        dir.path(),
+        "psql/vars.sql",
+        "\\getenv dir PGPARITY_TEST_DIR\n\\set tbl items\nCREATE TABLE :\"tbl\" (id int, path text);\n\
+         INSERT INTO :tbl VALUES (1, :'dir');\n\\pset null '(null)'\n\\d :tbl\n\\if :{?dir}\nSELECT path FROM items\n\\g\n\
+         \\else\nSELECT 'not sent';\n\\endif\nSELECT count(*) FROM :\"tbl\";\n",
+    );
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_pgparity"))
+        .args(["run", "--out", out.to_str().unwrap(), root.to_str().unwrap()])
+        .env("PGPARITY_TEST_DIR", "/data/it's here")
+        .output()
+        .unwrap();
+    assert_eq!(code(&run), 0, "{}", stderr(&run));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("expected/psql/vars.json")).unwrap()).unwrap();
+    let sql: Vec<&str> = saved["steps"].as_array().unwrap().iter().map(|s| s["sql"].as_str().unwrap()).collect();
+    assert_eq!(
+        sql,
+        vec![
+            "CREATE TABLE \"items\" (id int, path text)",
+            "INSERT INTO items VALUES (1, '/data/it''s here')",
+            "\\pset null '(null)'",
+            "\\d :tbl",
+            "SELECT path FROM items",
+            "SELECT count(*) FROM \"items\"",
+        ]
+    );
+    assert_eq!(saved["steps"][4]["rows"], serde_json::json!([["/data/it's here"]]));
+    assert!(saved["steps"][2].get("tag").is_none(), "sends nothing: {}", saved["steps"][2]);
+    workload(dir.path(), "psql/gset.sql", "SELECT 1 AS one\n\\gset\nSELECT :one;\n");
+    let refused = pgparity(&["run", "--out", out.to_str().unwrap(), root.to_str().unwrap()]);
+    assert_eq!(code(&refused), 2);
+    assert!(stderr(&refused).contains("psql/gset.sql:2:1: psql meta-command `\\gset` is not supported yet"));
+}

@@ -51,13 +51,26 @@ pub struct Step {
     pub protocol: Option<Protocol>,
     /// Extended-protocol parameters, named statement and row limit (YAML only).
     pub bind: Option<Bind>,
+    /// A psql command that sends nothing (`\pset`, `\d t`, `\echo`): `sql` is its line, and it
+    /// is recorded in its place with an empty outcome on both sides.
+    pub psql_only: bool,
     pub location: Location,
 }
 
 impl Step {
     /// A step whose statement the front-end has read (`has_order_by`: see the field).
     pub fn new(sql: String, order: Order, has_order_by: bool, location: Location) -> Self {
-        Step { sql, order, session: None, has_order_by, copy_data: None, protocol: None, bind: None, location }
+        Step {
+            sql,
+            order,
+            session: None,
+            has_order_by,
+            copy_data: None,
+            protocol: None,
+            bind: None,
+            psql_only: false,
+            location,
+        }
     }
 
     /// The protocol it runs with, when the run's default is `default`.

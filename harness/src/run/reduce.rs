@@ -488,7 +488,8 @@ async fn reduce_cluster<E: Engine>(
     // are candidates too (ddmin drops the ones that do not matter).
     let waited = cluster.outcomes.reference.wait.is_some() || cluster.outcomes.candidate.wait.is_some();
     let upto = if waited && w.sessions.len() > 1 { w.setup.len() + w.steps.len() } else { first.statement + 1 };
-    let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(upto).cloned().collect();
+    // psql commands that send nothing have no part in a mismatch (and no place in a repro).
+    let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(upto).filter(|s| !s.psql_only).cloned().collect();
     let mut progress = Progress { trials: 0, minimal: true, budget, started: Instant::now() };
     let mut statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
     // The run's protocol, written into the repro so it replays the same way.

@@ -1,5 +1,6 @@
 //! Workloads: finding, parsing and validating them, before any connection is opened (pure, sync).
 
+pub mod psql;
 pub mod sql;
 mod yaml;
 
@@ -206,11 +207,34 @@ pub(crate) fn steps_from_sql(file: &Path, sql_text: &str, base: (usize, usize)) 
     Ok(pieces.into_iter().map(step).collect())
 }
 
+/// A `.sql` file as psql runs it (`psql.rs`): every statement sent is a step, and so is every
+/// display or describe command (a step that sends nothing); variables come from the script and
+/// `env` (`\getenv`).
+pub(crate) fn steps_from_script(
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Step>, Error> {
+    let locate = |offset: usize| {
+        let (line, column) = sql::line_col(text, offset);
+        Location { file: file.to_path_buf(), line, column }
+    };
+    let items =
+        sql::script(text, env).map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            sql::Item::Statement(p) => Step { copy_data: p.copy_data, ..step(p.text, Order::Auto, locate(p.offset)) },
+            sql::Item::Meta(m) => Step { psql_only: true, ..step(m.text, Order::Auto, locate(m.offset)) },
+        })
+        .collect())
+}
+
 /// A `.sql` file: every statement is a step; feature = file stem, area = folder, unless the
 /// leading comment block says otherwise (`-- feature: …`, `-- area: …`, `-- description: …`,
 /// `-- requires: extension:x, version:16`).
 fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
-    let steps = steps_from_sql(file, text, (1, 1))?;
+    let steps = steps_from_script(file, text, &|name| std::env::var(name).ok())?;
     if steps.is_empty() {
         return Err(Error::Workload {
             location: Location { file: file.to_path_buf(), line: 1, column: 1 },

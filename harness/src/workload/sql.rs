@@ -60,14 +60,30 @@ pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
         .collect()
 }
 
-/// Statements and psql meta-commands, in order. The only errors: a NUL byte, and a quoted
-/// string, identifier, dollar-quoted body or comment still open at the end of the script.
+/// Statements and psql meta-commands, in order, as written. The only errors: a NUL byte, and a
+/// quoted string, identifier, dollar-quoted body or comment still open at the end of the script.
 pub fn items(script: &str) -> Result<Vec<Item>, SplitError> {
     if let Some(offset) = script.find('\0') {
         return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
     }
     let mut lexer = Lexer::new(script);
     lexer.run()?;
+    Ok(lexer.items)
+}
+
+/// A script as psql runs it (`psql.rs`): meta-commands interpreted — variables interpolated
+/// into the statements, `\if` branches that do not run left out — and the ones that send
+/// nothing kept as `Item::Meta`. `env` reads the environment (`\getenv`).
+pub fn script(script: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Item>, SplitError> {
+    if let Some(offset) = script.find('\0') {
+        return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
+    }
+    let mut lexer = Lexer::new(script);
+    lexer.psql = Some(super::psql::State::new(env));
+    lexer.run()?;
+    if let Some(Err(message)) = lexer.psql.as_ref().map(super::psql::State::finish) {
+        return Err(SplitError { offset: script.len(), message });
+    }
     Ok(lexer.items)
 }
 
@@ -87,6 +103,12 @@ enum Quote {
 }
 
 struct Lexer<'a> {
+    /// Interpreting meta-commands (`script`), or taking them as written (`items`).
+    psql: Option<super::psql::State<'a>>,
+    /// Interpolations in the statement being gathered: (start, end, text).
+    subs: Vec<(usize, usize, String)>,
+    /// psql's `\q`: nothing after it is read.
+    quit: bool,
     s: &'a str,
     b: &'a [u8],
     items: Vec<Item>,
@@ -120,6 +142,9 @@ fn ident_cont(c: u8) -> bool {
 impl<'a> Lexer<'a> {
     fn new(s: &'a str) -> Self {
         Lexer {
+            psql: None,
+            subs: Vec::new(),
+            quit: false,
             s,
             b: s.as_bytes(),
             items: Vec::new(),
@@ -147,13 +172,13 @@ impl<'a> Lexer<'a> {
 
     fn run(&mut self) -> Result<(), SplitError> {
         let mut i = 0;
-        while i < self.b.len() {
+        while i < self.b.len() && !self.quit {
             let c = self.b[i];
             i = match c {
                 b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => i + 1,
                 b'-' if self.at(i + 1) == b'-' => self.line_end(i),
                 b'/' if self.at(i + 1) == b'*' => self.block_comment(i)?,
-                b'\\' => self.meta(i),
+                b'\\' => self.meta(i)?,
                 b';' if self.paren == 0 && self.begin == 0 => self.finish(i + 1),
                 _ => {
                     let end = self.token(i)?;
@@ -180,6 +205,16 @@ impl<'a> Lexer<'a> {
                 Some(tag_end) => self.dollar_body(i, tag_end)?,
                 None => i + 1,
             },
+            b':' if next == b':' => i + 2,
+            b':' if self.psql.as_ref().is_some_and(|p| p.active()) => {
+                match self.psql.as_ref().and_then(|p| p.interpolate(&self.s[i + 1..])) {
+                    Some((text, taken)) => {
+                        self.subs.push((i, i + 1 + taken, text));
+                        i + 1 + taken
+                    }
+                    None => i + 1,
+                }
+            }
             b'(' => {
                 self.paren += 1;
                 i + 1
@@ -321,16 +356,25 @@ impl<'a> Lexer<'a> {
     fn finish(&mut self, i: usize) -> usize {
         let copy_in = self.copy && self.from_stdin;
         let mut next = i;
+        let subs = std::mem::take(&mut self.subs);
+        let sent = self.psql.as_ref().is_none_or(|p| p.active());
         if let Some(start) = self.start.take() {
-            let text = self.s[start..self.end].to_string();
+            let mut text = String::with_capacity(self.end - start);
+            let mut at = start;
+            for (from, to, value) in subs.iter().filter(|(from, _, _)| *from >= start) {
+                text.push_str(&self.s[at..*from]);
+                text.push_str(value);
+                at = *to;
+            }
+            text.push_str(&self.s[at..self.end]);
             self.track_settings(&text);
             self.last_copy_in = copy_in;
             let copy_data = if copy_in { self.copy_block(i) } else { None };
-            if let Some((data, after)) = copy_data {
-                next = after;
-                self.items.push(Item::Statement(Piece { text, offset: start, copy_data: Some(data) }));
-            } else {
-                self.items.push(Item::Statement(Piece { text, offset: start, copy_data: None }));
+            if let Some((_, after)) = &copy_data {
+                next = *after;
+            }
+            if sent {
+                self.items.push(Item::Statement(Piece { text, offset: start, copy_data: copy_data.map(|d| d.0) }));
             }
         }
         self.paren = 0;
@@ -393,12 +437,31 @@ impl<'a> Lexer<'a> {
 
     /// A backslash outside any quote starts a psql meta-command that runs to the end of its
     /// line. `\g` and its kin send the statement gathered so far; the others run before it.
-    fn meta(&mut self, i: usize) -> usize {
+    fn meta(&mut self, i: usize) -> Result<usize, SplitError> {
         let end = self.line_end(i);
         let meta = Meta { text: self.s[i..end].trim_end_matches('\r').to_string(), offset: i };
-        let next = if meta.name().starts_with('g') { self.finish(i) } else { i };
-        self.items.push(Item::Meta(meta));
-        end.max(next)
+        let Some(psql) = self.psql.as_mut() else {
+            let next = if meta.name().starts_with('g') { self.finish(i) } else { i };
+            self.items.push(Item::Meta(meta));
+            return Ok(end.max(next));
+        };
+        let active = psql.active();
+        let action = psql.run(&meta.text).map_err(|message| SplitError { offset: i, message })?;
+        Ok(match action {
+            super::psql::Action::None => end,
+            super::psql::Action::Send => end.max(self.finish(i)),
+            super::psql::Action::Record => {
+                if active {
+                    self.items.push(Item::Meta(meta));
+                }
+                end
+            }
+            super::psql::Action::Quit => {
+                self.finish(i);
+                self.quit = true;
+                end
+            }
+        })
     }
 }
 
@@ -580,6 +643,36 @@ mod tests {
         assert_eq!(shown, vec!["meta set", "SELECT 1", "meta gset", "SELECT 2", "meta pset"]);
         let err = split("SELECT 1;\n\\d t\n").unwrap_err();
         assert_eq!((line_col("SELECT 1;\n\\d t\n", err.offset), err.message.contains("\\d")), ((2, 1), true));
+    }
+
+    #[test]
+    fn a_script_runs_as_psql_runs_it() {
+        let env = |name: &str| (name == "PG_LIBDIR").then(|| "/lib".to_string());
+        let text = "\\getenv libdir PG_LIBDIR\n\\set regresslib :libdir '/regress.so'\n\
+                    CREATE FUNCTION f() RETURNS int AS :'regresslib' LANGUAGE C;\n\
+                    SELECT ':libdir', :\"libdir\", 1::int, :{?libdir}\n\\g\n\
+                    \\if :{?nope}\nSELECT 'not sent';\n\\else\n\\pset null '(null)'\nSELECT 'sent';\n\\endif\n\
+                    \\q\nSELECT 'after quit';\n";
+        let got: Vec<String> = script(text, &env)
+            .unwrap()
+            .into_iter()
+            .map(|i| match i {
+                Item::Statement(p) => p.text,
+                Item::Meta(m) => format!("meta {}", m.name()),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "CREATE FUNCTION f() RETURNS int AS '/lib/regress.so' LANGUAGE C",
+                "SELECT ':libdir', \"/lib\", 1::int, TRUE",
+                "meta pset",
+                "SELECT 'sent'",
+            ]
+        );
+        let err = script("SELECT 1 \\gset\n", &env).unwrap_err();
+        assert_eq!((err.offset, err.message.contains("`\\gset` is not supported")), (9, true));
+        assert!(script("\\if true\nSELECT 1;\n", &env).unwrap_err().message.contains("without `\\endif`"));
     }
 
     #[test]
