@@ -470,7 +470,8 @@ fn too_deep(text: &str) -> Option<usize> {
                     }
                 }
             }
-            if !b[i].is_ascii_whitespace() {
+            // An escape may have stepped past the last byte (`"\` at the end: found by fuzzing).
+            if b.get(i).is_some_and(|c| !c.is_ascii_whitespace()) {
                 before = b[i];
             }
             i += 1;
@@ -571,6 +572,10 @@ mod tests {
             "]".repeat(100)
         );
         assert_eq!(super::too_deep(&sql), None);
+        // Escapes and quotes cut off at the end of the text (found by fuzzing).
+        for cut in ["\"\\", "a: \"\\", "'", "[\"\\"] {
+            assert_eq!(super::too_deep(cut), None, "{cut:?}");
+        }
     }
 
     use super::*;
