@@ -27,6 +27,10 @@ pub struct State<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
+/// The longest value a variable may hold: `\set x :x :x` doubles it each time (psql would let
+/// it grow until memory runs out; a loader must not).
+pub const MAX_VALUE: usize = 1 << 20;
+
 /// Commands that change what is sent depending on the server's answers, another connection or
 /// files: not supported (yet).
 const REFUSED: &[&str] = &[
@@ -127,7 +131,11 @@ impl<'a> State<'a> {
                 match args.split_first() {
                     None => {}
                     Some((var, value)) => {
-                        self.vars.insert(var.clone(), value.concat());
+                        let value = value.concat();
+                        if value.len() > MAX_VALUE {
+                            return Err(format!("the value of `{var}` grows past {MAX_VALUE} bytes"));
+                        }
+                        self.vars.insert(var.clone(), value);
                     }
                 }
                 Ok(Action::None)
@@ -331,5 +339,9 @@ mod tests {
         assert_eq!(s.run("\\q"), Ok(Action::Quit));
         assert!(s.run("\\gset").unwrap_err().contains("`\\gset` is not supported"));
         assert!(s.run("\\set x `date`").is_err());
+        // A value that doubles at each line stops growing at the limit (found by fuzzing).
+        s.run("\\set x ab").unwrap();
+        let err = (0..40).find_map(|_| s.run("\\set x :x :x").err()).expect("refused");
+        assert!(err.contains("grows past"), "{err}");
     }
 }

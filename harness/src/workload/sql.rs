@@ -93,6 +93,10 @@ pub fn is_copy_from_stdin(sql: &str) -> bool {
     lexer.run().is_ok() && lexer.last_copy_in
 }
 
+/// The most text interpolation may add to one script: a few references to a large variable
+/// are fine, millions of them are not.
+const MAX_INTERPOLATED: usize = 64 << 20;
+
 /// How a single-quoted string treats a backslash.
 #[derive(Clone, Copy, PartialEq)]
 enum Quote {
@@ -107,6 +111,8 @@ struct Lexer<'a> {
     psql: Option<super::psql::State<'a>>,
     /// Interpolations in the statement being gathered: (start, end, text).
     subs: Vec<(usize, usize, String)>,
+    /// Bytes interpolated so far in the whole script (bounded: `MAX_INTERPOLATED`).
+    interpolated: usize,
     /// psql's `\q`: nothing after it is read.
     quit: bool,
     s: &'a str,
@@ -144,6 +150,7 @@ impl<'a> Lexer<'a> {
         Lexer {
             psql: None,
             subs: Vec::new(),
+            interpolated: 0,
             quit: false,
             s,
             b: s.as_bytes(),
@@ -209,6 +216,13 @@ impl<'a> Lexer<'a> {
             b':' if self.psql.as_ref().is_some_and(|p| p.active()) => {
                 match self.psql.as_ref().and_then(|p| p.interpolate(&self.s[i + 1..])) {
                     Some((text, taken)) => {
+                        self.interpolated += text.len();
+                        if self.interpolated > MAX_INTERPOLATED {
+                            let message = format!(
+                                "variables interpolated into this script add more than {MAX_INTERPOLATED} bytes"
+                            );
+                            return Err(SplitError { offset: i, message });
+                        }
                         self.subs.push((i, i + 1 + taken, text));
                         i + 1 + taken
                     }
