@@ -197,14 +197,29 @@ pub fn parse(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
 /// `base` is the file line and column of the text's first character; every line of a YAML
 /// block scalar carries the same indentation, so columns shift by the same amount.
 pub(crate) fn steps_from_sql(file: &Path, sql_text: &str, base: (usize, usize)) -> Result<Vec<Step>, Error> {
+    let items = sql::split(sql_text).map(|pieces| pieces.into_iter().map(sql::Item::Statement).collect());
+    steps_of(file, sql_text, base, items)
+}
+
+/// Items of `text` as steps located in `file` (`base`: where the text starts there).
+fn steps_of(
+    file: &Path,
+    text: &str,
+    base: (usize, usize),
+    items: Result<Vec<sql::Item>, sql::SplitError>,
+) -> Result<Vec<Step>, Error> {
     let locate = |offset: usize| {
-        let (line, column) = sql::line_col(sql_text, offset);
+        let (line, column) = sql::line_col(text, offset);
         Location { file: file.to_path_buf(), line: base.0 + line - 1, column: column + base.1 - 1 }
     };
-    let pieces =
-        sql::split(sql_text).map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;
-    let step = |p: sql::Piece| Step { copy_data: p.copy_data, ..step(p.text, Order::Auto, locate(p.offset)) };
-    Ok(pieces.into_iter().map(step).collect())
+    let items = items.map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            sql::Item::Statement(p) => Step { copy_data: p.copy_data, ..step(p.text, Order::Auto, locate(p.offset)) },
+            sql::Item::Meta(m) => Step { psql_only: true, ..step(m.text, Order::Auto, locate(m.offset)) },
+        })
+        .collect())
 }
 
 /// A `.sql` file as psql runs it (`psql.rs`): every statement sent is a step, and so is every
@@ -215,19 +230,7 @@ pub(crate) fn steps_from_script(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Step>, Error> {
-    let locate = |offset: usize| {
-        let (line, column) = sql::line_col(text, offset);
-        Location { file: file.to_path_buf(), line, column }
-    };
-    let items =
-        sql::script(text, env).map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;
-    Ok(items
-        .into_iter()
-        .map(|item| match item {
-            sql::Item::Statement(p) => Step { copy_data: p.copy_data, ..step(p.text, Order::Auto, locate(p.offset)) },
-            sql::Item::Meta(m) => Step { psql_only: true, ..step(m.text, Order::Auto, locate(m.offset)) },
-        })
-        .collect())
+    steps_of(file, text, (1, 1), sql::script(text, env))
 }
 
 /// A `.sql` file: every statement is a step; feature = file stem, area = folder, unless the

@@ -63,23 +63,23 @@ pub fn split(script: &str) -> Result<Vec<Piece>, SplitError> {
 /// Statements and psql meta-commands, in order, as written. The only errors: a NUL byte, and a
 /// quoted string, identifier, dollar-quoted body or comment still open at the end of the script.
 pub fn items(script: &str) -> Result<Vec<Item>, SplitError> {
-    if let Some(offset) = script.find('\0') {
-        return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
-    }
-    let mut lexer = Lexer::new(script);
-    lexer.run()?;
-    Ok(lexer.items)
+    lex(script, None)
 }
 
 /// A script as psql runs it (`psql.rs`): meta-commands interpreted — variables interpolated
 /// into the statements, `\if` branches that do not run left out — and the ones that send
 /// nothing kept as `Item::Meta`. `env` reads the environment (`\getenv`).
 pub fn script(script: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Item>, SplitError> {
+    lex(script, Some(super::psql::State::new(env)))
+}
+
+/// One pass of the lexer, interpreting meta-commands when given psql's state.
+fn lex<'a>(script: &'a str, psql: Option<super::psql::State<'a>>) -> Result<Vec<Item>, SplitError> {
     if let Some(offset) = script.find('\0') {
         return Err(SplitError { offset, message: "NUL byte in SQL text".into() });
     }
     let mut lexer = Lexer::new(script);
-    lexer.psql = Some(super::psql::State::new(env));
+    lexer.psql = psql;
     lexer.run()?;
     if let Some(Err(message)) = lexer.psql.as_ref().map(super::psql::State::finish) {
         return Err(SplitError { offset: script.len(), message });
@@ -423,6 +423,11 @@ impl<'a> Lexer<'a> {
     /// psql follows the server's standard_conforming_strings; a script's `SET` and `RESET` of
     /// it are what a static split can know.
     fn track_settings(&mut self, text: &str) {
+        // Only SET and RESET can change it: other statements cost one comparison.
+        let head = text.get(..5).unwrap_or(text).to_ascii_lowercase();
+        if !(head.starts_with("set") || head.starts_with("reset")) {
+            return;
+        }
         let words: Vec<String> = text
             .split(|c: char| c.is_whitespace() || c == '=' || c == '\'' || c == '"')
             .filter(|w| !w.is_empty())

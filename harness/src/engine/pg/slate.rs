@@ -113,19 +113,13 @@ impl PgEngine {
     async fn create_schema(&mut self, session: &mut Session, name: &str) -> Result<Option<Leftover>, String> {
         let ident = quote_ident(name);
         let _ = session.simple_query(&format!("DROP SCHEMA IF EXISTS {ident} CASCADE"), ADMIN_TIMEOUT).await;
-        let leftover = (!self.target.owned()).then(|| Leftover::Schema {
-            params: self.target.params.clone(),
-            name: name.to_string(),
-            before: Vec::new(),
-        });
-        let leftover = match leftover {
-            Some(Leftover::Schema { params, name, .. }) => {
-                let before = user_schemas(session).await;
-                let l = Leftover::Schema { params, name, before };
-                cleanup::remember(l.clone());
-                Some(l)
-            }
-            other => other,
+        let leftover = if self.target.owned() {
+            None
+        } else {
+            let before = user_schemas(session).await;
+            let l = Leftover::Schema { params: self.target.params.clone(), name: name.to_string(), before };
+            cleanup::remember(l.clone());
+            Some(l)
         };
         let out = session.simple_query(&format!("CREATE SCHEMA {ident}"), ADMIN_TIMEOUT).await.outcome;
         if let Some(e) = out.error {
