@@ -234,3 +234,93 @@ fn a_server_that_answers_garbage_is_given_up_at_once() {
     assert_eq!(code(&out), 3, "{}", stderr(&out));
     assert!(stderr(&out).contains("the server answered, but not as PostgreSQL does"), "{}", stderr(&out));
 }
+
+/// What all databases of a server share, listed by psql on `port`.
+fn shared_objects(port: u16) -> String {
+    let sql = "SELECT 'role ' || rolname FROM pg_roles UNION ALL SELECT 'db ' || datname FROM pg_database \
+               UNION ALL SELECT 'tablespace ' || spcname FROM pg_tablespace \
+               UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots \
+               UNION ALL SELECT 'subscription ' || subname FROM pg_subscription \
+               UNION ALL SELECT 'prepared ' || gid FROM pg_prepared_xacts ORDER BY 1";
+    let out = std::process::Command::new("psql")
+        .args(["-X", "-At", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "-d", "postgres", "-c", sql])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue 15, findings 4 and 5, on two servers the harness does not own: a workload that reads
+/// pg_database sees no database of the harness but its own (the next one is not prepared
+/// beside it, the last one is dropped before it); what a workload makes that all databases
+/// share (roles, a database, a tablespace, a replication slot, a subscription in its own
+/// database, a prepared transaction) is removed after it, and what was there stays. A second
+/// run against the same servers gives the same results, and the servers end as they began.
+#[test]
+fn workloads_that_touch_shared_state_run_alone_and_leave_nothing() {
+    let start = || {
+        ManualCluster::start_configured(
+            "-c max_prepared_transactions=5",
+            "local all all trust\nhost all all 127.0.0.1/32 trust\n",
+            |_| {},
+        )
+    };
+    let (one, two) = (start(), start());
+    let before = (shared_objects(one.port), shared_objects(two.port));
+    let dir = scratch();
+    workload(dir.path(), "1_before.sql", "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);\n");
+    workload(dir.path(), "2_catalog.sql", "SELECT datname FROM pg_database ORDER BY 1;\n");
+    let root = workload(
+        dir.path(),
+        "3_cluster.sql",
+        "CREATE ROLE regress_owner;\n\
+         CREATE ROLE regress_member IN ROLE regress_owner;\n\
+         GRANT CONNECT ON DATABASE postgres TO regress_owner;\n\
+         CREATE TABLE owned (a int);\n\
+         ALTER TABLE owned OWNER TO regress_owner;\n\
+         CREATE DATABASE regress_made;\n\
+         SET allow_in_place_tablespaces = true;\n\
+         CREATE TABLESPACE regress_space LOCATION '';\n\
+         SELECT 'made' FROM pg_create_physical_replication_slot('regress_slot');\n\
+         CREATE SUBSCRIPTION regress_sub CONNECTION 'dbname=regress_nowhere' PUBLICATION p WITH (connect = false);\n\
+         BEGIN;\n\
+         CREATE TABLE held (a int);\n\
+         PREPARE TRANSACTION 'regress_gid';\n\
+         SELECT rolname FROM pg_roles WHERE rolname LIKE 'regress%' ORDER BY 1;\n",
+    );
+    workload(dir.path(), "4_after.sql", "SELECT datname FROM pg_database ORDER BY 1;\nSELECT count(*) FROM t;\n");
+    let (url_one, url_two) = (
+        format!("postgres://postgres@127.0.0.1:{}/postgres", one.port),
+        format!("postgres://postgres@127.0.0.1:{}/postgres", two.port),
+    );
+    let root = root.to_str().unwrap();
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let (code, results, _, _out) = with_results("run", &["--reference", &url_one, "--candidate", &url_two, root]);
+        assert_eq!(code, 0);
+        assert_eq!(with_status(&results, "works").len(), 4, "{results:#}");
+        assert_eq!((shared_objects(one.port), shared_objects(two.port)), before, "the servers end as they began");
+        runs.push(results["workloads"].clone());
+    }
+    assert_eq!(runs[0], runs[1], "a second run against the same servers gives the same results");
+
+    let (code, _, _, out) = with_results("record", &["--reference", &url_one, root]);
+    assert_eq!(code, 0);
+    let expected = |id: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(out.path().join("expected").join(format!("{id}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let catalog = expected("2_catalog");
+    assert_eq!(
+        catalog["steps"][0]["rows"],
+        serde_json::json!([["pgparity_2_catalog"], ["postgres"], ["template0"], ["template1"]]),
+        "only its own database of the harness's"
+    );
+    assert_eq!(expected("4_after")["steps"][0]["rows"].as_array().unwrap().len(), 4);
+    let cluster = expected("3_cluster");
+    for step in cluster["steps"].as_array().unwrap() {
+        assert!(step.get("error").is_none(), "{step:#}");
+    }
+    assert_eq!(cluster["steps"][13]["rows"], serde_json::json!([["regress_member"], ["regress_owner"]]));
+    assert_eq!((shared_objects(one.port), shared_objects(two.port)), before);
+}

@@ -8,7 +8,7 @@ use super::pg::wire::{Canceller, Response, Session};
 use super::pg::{PgEngine, PgRequest};
 use super::sqlite::{SqliteCancel, SqliteConn, SqliteEngine, SqliteRequest};
 use super::target::TargetSpec;
-use super::{Cancel, Connection, Engine};
+use super::{Beside, Cancel, Connection, Engine};
 use crate::model::error::{Error, Result};
 use crate::model::{Fault, Outcome, Protocol, Requirement, Step, TargetReport};
 
@@ -130,10 +130,16 @@ impl Engine for AnyEngine {
             AnyEngine::Sqlite(e) => e.unmet(requires).await,
         }
     }
-    async fn open(&mut self, name: &str, next: Option<&str>) -> std::result::Result<AnyConn, String> {
+    async fn open(&mut self, name: &str, beside: Beside<'_>) -> std::result::Result<AnyConn, String> {
         match self {
-            AnyEngine::Pg(e) => e.open(name, next).await.map(AnyConn::Pg),
-            AnyEngine::Sqlite(e) => e.open(name, next).await.map(AnyConn::Sqlite),
+            AnyEngine::Pg(e) => e.open(name, beside).await.map(AnyConn::Pg),
+            AnyEngine::Sqlite(e) => e.open(name, beside).await.map(AnyConn::Sqlite),
+        }
+    }
+    async fn flush(&mut self) {
+        match self {
+            AnyEngine::Pg(e) => e.flush().await,
+            AnyEngine::Sqlite(e) => e.flush().await,
         }
     }
     async fn open_extra(&mut self) -> std::result::Result<AnyConn, String> {

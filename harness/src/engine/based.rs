@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Connection, Engine, Request};
+use super::{Beside, Connection, Engine, Request};
 use crate::model::{Dialect, Outcome, Requirement, Step, TargetReport};
 
 /// What a slate starts from.
@@ -102,13 +102,14 @@ impl<E: Engine> Engine for Based<'_, E> {
     async fn unmet(&mut self, requires: &[Requirement]) -> Option<String> {
         self.inner.unmet(requires).await
     }
-    async fn open(&mut self, name: &str, _next: Option<&str>) -> Result<E::Conn, String> {
+    async fn open(&mut self, name: &str, beside: Beside<'_>) -> Result<E::Conn, String> {
         let slate = self.slate(name);
         match &self.base {
             Base::Copy(template) => self.inner.open_copy(&slate, template).await,
             Base::Replay(steps) => {
                 let steps = steps.clone();
-                let mut conn = self.inner.open(&slate, None).await?;
+                let beside = if beside == Beside::Alone { Beside::Alone } else { Beside::Next(None) };
+                let mut conn = self.inner.open(&slate, beside).await?;
                 for step in steps.iter() {
                     let request = self.inner.request(step).await;
                     let raw = conn.send(&request, REPLAY_TIMEOUT).await;
@@ -151,6 +152,9 @@ impl<E: Engine> Engine for Based<'_, E> {
             tag: self.tag.clone(),
             report: self.report.clone(),
         })
+    }
+    async fn flush(&mut self) {
+        self.inner.flush().await
     }
     async fn stop(self) {
         if let Inner::Owned(e) = self.inner {

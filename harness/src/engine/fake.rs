@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 
-use super::{Cancel, Connection, Engine};
+use super::{Beside, Cancel, Connection, Engine};
 use crate::model::{Connections, Fault, Outcome, Requirement, ServerMessage, Step, Strategy, TargetReport, TxStatus};
 
 /// What a statement does on the fake engine.
@@ -209,7 +209,7 @@ impl Engine for FakeEngine {
     async fn unmet(&mut self, _requires: &[Requirement]) -> Option<String> {
         None
     }
-    async fn open(&mut self, name: &str, _next: Option<&str>) -> Result<FakeConn, String> {
+    async fn open(&mut self, name: &str, _beside: Beside<'_>) -> Result<FakeConn, String> {
         self.shared.history.lock().expect("not poisoned").insert(name.to_string(), Vec::new());
         self.slate = Some(name.to_string());
         self.connection()

@@ -47,6 +47,18 @@ pub type Raw<E> = <<E as Engine>::Conn as Connection>::Raw;
 /// The request type of an engine's connections.
 pub type Request<E> = <<E as Engine>::Conn as Connection>::Request;
 
+/// What else of the harness may be on a server while a slate is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beside<'a> {
+    /// Other work may go on; `Some(name)`: the slate the following workload will use, which
+    /// the engine may prepare meanwhile.
+    Next(Option<&'a str>),
+    /// The workload reads or changes what all databases of the server share
+    /// (`workload::shared`): nothing else of the harness is there while it runs, and what it
+    /// made there is removed after it.
+    Alone,
+}
+
 /// A database in use by a run, one workload at a time.
 pub trait Engine: Send + Sized {
     type Conn: Connection;
@@ -62,9 +74,9 @@ pub trait Engine: Send + Sized {
 
     /// Why a workload cannot run here, if a requirement is unmet.
     fn unmet(&mut self, requires: &[Requirement]) -> impl Future<Output = Option<String>> + Send;
-    /// A clean slate named `name` and its first session; `next` names the slate the following
-    /// workload will use, which the engine may prepare meanwhile. Err: no slate or connection.
-    fn open(&mut self, name: &str, next: Option<&str>) -> impl Future<Output = Result<Self::Conn, String>> + Send;
+    /// A clean slate named `name` and its first session, with what may go on `beside` it.
+    /// Err: no slate or connection.
+    fn open(&mut self, name: &str, beside: Beside<'_>) -> impl Future<Output = Result<Self::Conn, String>> + Send;
     /// Another session on the open slate.
     fn open_extra(&mut self) -> impl Future<Output = Result<Self::Conn, String>> + Send;
     /// How `step` goes to this engine's connections.
@@ -86,6 +98,10 @@ pub trait Engine: Send + Sized {
     /// Another way into the same database, for trials beside the run's own work; `None`
     /// where that is not possible.
     fn extra_lane(&self) -> Option<Self>;
+    /// Finish queued work (slates being dropped), so that the report says what it left.
+    fn flush(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// Finish queued work and stop what the harness started.
     fn stop(self) -> impl Future<Output = ()> + Send;
 }

@@ -14,7 +14,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{ffi, Connection as Db, InterruptHandle, OpenFlags};
 
 use super::target::SqliteSpec;
-use super::{Cancel, Connection, Engine};
+use super::{Beside, Cancel, Connection, Engine};
 use crate::model::{
     Column, Connections, Fault, Outcome, Requirement, ServerMessage, Step, Strategy, TargetReport, TxStatus,
 };
@@ -429,7 +429,7 @@ impl Engine for SqliteEngine {
             Requirement::MinVersion(_) => format!("requires {req}: the reference is SQLite {}", version()),
         })
     }
-    async fn open(&mut self, name: &str, _next: Option<&str>) -> Result<SqliteConn, String> {
+    async fn open(&mut self, name: &str, _beside: Beside<'_>) -> Result<SqliteConn, String> {
         let path = self.slate_path(name);
         remove_database(&path);
         if let Some(source) = &self.spec.path {

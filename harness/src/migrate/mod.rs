@@ -73,7 +73,7 @@ impl<'e, E: Engine> Side<'e, E> {
 
     /// A fresh slate named `slate` on `engine`.
     pub(crate) async fn open(engine: &'e mut E, slate: &str) -> std::result::Result<Side<'e, E>, String> {
-        let conn = engine.open(slate, None).await?;
+        let conn = engine.open(slate, crate::engine::Beside::Next(None)).await?;
         let dialect = engine.dialect();
         Ok(Side { engine, conn, dialect })
     }

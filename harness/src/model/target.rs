@@ -86,6 +86,9 @@ pub enum TargetEvent {
     CancelIgnored { workload: String, location: String },
     /// A server the harness owns was restarted before the next workload (`Err`: it could not be).
     Restarted { cause: RestartCause, result: Result<(), String> },
+    /// What a workload made that all databases share (or a database of the harness) could not
+    /// be removed after it: `what`, with why.
+    Leftover { workload: String, what: String },
     /// An event read back from a results file: its text, as it was written.
     Logged(String),
 }
@@ -108,6 +111,8 @@ impl std::fmt::Display for TargetEvent {
         match self {
             TargetEvent::Fault { workload, fault, location } => write!(f, "{workload}: {fault} at {location}"),
             TargetEvent::CancelIgnored { workload, location } => write!(f, "{workload}: cancel ignored at {location}"),
+            TargetEvent::Leftover { workload, what } if workload.is_empty() => write!(f, "left behind: {what}"),
+            TargetEvent::Leftover { workload, what } => write!(f, "{workload}: left behind: {what}"),
             TargetEvent::Restarted { cause, result } => {
                 match cause {
                     RestartCause::Crashed => f.write_str("server crashed")?,

@@ -366,61 +366,6 @@ pub fn simplifications(sql: &str) -> Vec<String> {
     out
 }
 
-/// Does the statement create, change or read what all databases of a server share (roles,
-/// tablespaces, databases, server settings, sessions and locks)? Trials replayed beside the
-/// run would then be visible to the run's own workloads, or collide with them.
-pub fn touches_shared_state(sql: &str) -> bool {
-    const SHARED_STATEMENTS: &[&str] = &[
-        "CreateRoleStmt",
-        "AlterRoleStmt",
-        "AlterRoleSetStmt",
-        "DropRoleStmt",
-        "GrantRoleStmt",
-        "CreateTableSpaceStmt",
-        "DropTableSpaceStmt",
-        "AlterTableSpaceOptionsStmt",
-        "AlterSystemStmt",
-        "CreatedbStmt",
-        "DropdbStmt",
-        "AlterDatabaseStmt",
-        "AlterDatabaseSetStmt",
-        "AlterDatabaseRefreshCollStmt",
-        "ReassignOwnedStmt",
-        "LoadStmt",
-    ];
-    const SHARED_RELATIONS: &[&str] = &[
-        "pg_database",
-        "pg_roles",
-        "pg_authid",
-        "pg_user",
-        "pg_shadow",
-        "pg_group",
-        "pg_auth_members",
-        "pg_tablespace",
-        "pg_stat_activity",
-        "pg_stat_database",
-        "pg_locks",
-        "pg_prepared_xacts",
-        "pg_replication_slots",
-        "pg_shdepend",
-        "pg_shdescription",
-        "pg_db_role_setting",
-    ];
-    match pg_query::parse(sql, 0) {
-        Ok(parsed) => {
-            parsed.statement_types().iter().any(|t| SHARED_STATEMENTS.contains(t))
-                || parsed.tables().iter().any(|t| SHARED_RELATIONS.contains(&t.trim_start_matches("pg_catalog.")))
-                || parsed.functions().iter().any(|f| f.contains("pg_lock_status") || f.contains("pg_stat_get_activity"))
-        }
-        // Not parseable here: judge by the words.
-        Err(_) => {
-            let lower = sql.to_lowercase();
-            SHARED_RELATIONS.iter().any(|r| lower.contains(r))
-                || ["role", "tablespace", "database", "alter system"].iter().any(|w| lower.contains(w))
-        }
-    }
-}
-
 /// The statement as PostgreSQL's deparser prints it (`None` if it cannot).
 pub fn deparse(sql: &str) -> Option<String> {
     deparsed(&pg_query::parse(sql, 0).ok()?.protobuf)
@@ -507,26 +452,6 @@ mod tests {
             }
         }
         assert!(statements > 400, "{statements} statements");
-    }
-
-    #[test]
-    fn statements_that_touch_what_databases_share() {
-        for shared in [
-            "CREATE ROLE app LOGIN",
-            "GRANT app TO postgres",
-            "ALTER SYSTEM SET work_mem = '8MB'",
-            "SELECT datname FROM pg_database",
-            "SELECT count(*) FROM pg_catalog.pg_locks WHERE granted",
-            "SELECT * FROM pg_stat_activity a JOIN t ON true",
-            "ALTER DATABASE current SET search_path = x",
-            "CREATE TABLESPACE t LOCATION '/tmp'",
-            "SELEC * FROM pg_roles",
-        ] {
-            assert!(touches_shared_state(shared), "{shared}");
-        }
-        for local in ["SELECT 1", "CREATE TABLE t (a int)", "GRANT SELECT ON t TO PUBLIC", "SELECT * FROM pg_class"] {
-            assert!(!touches_shared_state(local), "{local}");
-        }
     }
 
     #[test]

@@ -198,6 +198,10 @@ async fn schedule<E: Engine + 'static>(
         let b = background.take();
         reduce::reduce_all(Pair::new(r, c), b, &plan.workloads, &mut results, options, limits, observer).await?;
     }
+    // Drops still queued: done, so that the report says what could not be removed.
+    for side in [reference.as_deref_mut(), candidate.as_deref_mut()].into_iter().flatten() {
+        side.flush().await;
+    }
     if let Some(c) = candidate.as_deref() {
         let reference_report = reference.as_deref().map(|r| r.report()).unwrap_or(&saved_reference);
         let rules = uses(&accepted);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::schedule::record_schedule;
-use crate::engine::{Connection, Engine};
+use crate::engine::{Beside, Connection, Engine};
 use crate::model::{Recording, Step};
 
 /// The default wait bound: short, but far above what an unblocked statement of a schedule
@@ -37,7 +37,10 @@ pub async fn record<E: Engine>(
     script: Script<'_>,
     limits: Limits,
 ) -> Result<Recording, String> {
-    let mut session = engine.open(name, next).await?;
+    // A script that touches what all databases share runs alone on the server.
+    let shared = crate::workload::shared::any_shared(script.setup.iter().chain(script.steps));
+    let beside = if shared { Beside::Alone } else { Beside::Next(next) };
+    let mut session = engine.open(name, beside).await?;
     let mut rec = Recording::default();
     // The steps run as a schedule when several sessions make one (a one-connection engine has
     // one session for all of them, as it really does).

@@ -576,11 +576,7 @@ impl Background {
         if options.jobs < 2 || options.only_step.is_some() {
             return None;
         }
-        let mut statements = workloads.iter().flat_map(|w| {
-            let rewrite = w.rewrite.iter().flat_map(|r| r.setup.iter().chain(&r.steps));
-            w.setup.iter().chain(&w.steps).chain(rewrite)
-        });
-        if statements.any(|s| tree::touches_shared_state(&s.sql)) {
+        if workloads.iter().any(crate::workload::shared::workload_shared) {
             return None;
         }
         let mut lanes = Vec::new();
@@ -669,7 +665,9 @@ pub async fn reduce_all<E: Engine>(
                     continue;
                 };
                 let clock = Instant::now();
-                let lanes = lanes(&mut *reference, &mut *candidate, &w.id, options.jobs, &cluster.signature);
+                // Trials of a workload that touches shared state would collide with each other.
+                let jobs = if crate::workload::shared::workload_shared(w) { 1 } else { options.jobs };
+                let lanes = lanes(&mut *reference, &mut *candidate, &w.id, jobs, &cluster.signature);
                 let mut trials = Trials::new(lanes, w, &cluster, limits);
                 let repro = reduce_cluster(&mut trials, w, &cluster, options, budget).await;
                 trials.stop().await;

@@ -1,6 +1,7 @@
 //! Workloads: finding, parsing and validating them, before any connection is opened (pure, sync).
 
 pub mod psql;
+pub mod shared;
 pub mod sql;
 mod yaml;
 

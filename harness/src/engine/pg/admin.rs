@@ -1,6 +1,7 @@
 //! A target's admin connection as a worker task. Jobs run in the order they were queued, so the
 //! next workload's database can be created, and the last one dropped, while a workload runs.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -35,11 +36,15 @@ enum Job {
     CopyDatabase(String, String),
     /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, without FORCE before PostgreSQL 13.
     DropDatabase(String),
+    /// Nothing: done when every job queued before it is.
+    Barrier,
 }
 
 pub struct Admin {
     tx: mpsc::UnboundedSender<(Job, Option<oneshot::Sender<AdminResult>>)>,
     worker: JoinHandle<()>,
+    /// Queued drops nobody waited for that failed: what and why.
+    failures: Arc<Mutex<Vec<String>>>,
 }
 
 impl Admin {
@@ -47,19 +52,41 @@ impl Admin {
     /// does not own, where an interrupted run must not leave them).
     pub fn spawn(params: ConnectParams, track: bool) -> Admin {
         let (tx, mut rx) = mpsc::unbounded_channel::<(Job, Option<oneshot::Sender<AdminResult>>)>();
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let failed = failures.clone();
         let worker = tokio::spawn(async move {
             let mut worker = Worker { params, session: None, track };
             while let Some((job, reply)) = rx.recv().await {
+                let dropping = match &job {
+                    Job::DropDatabase(name) => Some(name.clone()),
+                    _ => None,
+                };
                 let result = worker.run(job).await;
-                if let Some(reply) = reply {
-                    let _ = reply.send(result);
+                match (reply, dropping, result) {
+                    (Some(reply), _, result) => {
+                        let _ = reply.send(result);
+                    }
+                    (None, Some(name), Err((code, msg))) if !cleanup::stopping() => {
+                        failed.lock().expect("not poisoned").push(format!("database {name}: {code} {msg}"));
+                    }
+                    _ => {}
                 }
             }
             if let Some(s) = worker.session.take() {
                 s.close().await;
             }
         });
-        Admin { tx, worker }
+        Admin { tx, worker, failures }
+    }
+
+    /// Wait until every job queued so far is done.
+    pub async fn barrier(&self) {
+        let _ = Self::wait(self.submit(Job::Barrier)).await;
+    }
+
+    /// Queued drops that failed since the last call.
+    pub fn failures(&self) -> Vec<String> {
+        std::mem::take(&mut *self.failures.lock().expect("not poisoned"))
     }
 
     fn submit(&self, job: Job) -> oneshot::Receiver<AdminResult> {
@@ -175,6 +202,7 @@ impl Worker {
                 self.exec(&format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(&template))).await
             }
             Job::DropDatabase(name) => self.drop(&name).await,
+            Job::Barrier => Ok(Outcome::default()),
         }
     }
 

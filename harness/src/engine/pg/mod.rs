@@ -1,12 +1,14 @@
 //! PostgreSQL over the wire, as an engine: a server in use (`server/`: local clusters, URLs,
 //! `exec:` and `docker:` servers), how many connections it takes, its admin connection
-//! (`admin.rs`), the clean slate per workload (`slate.rs`), type names from its catalog
+//! (`admin.rs`), the clean slate per workload (`slate.rs`), what all its databases share around
+//! a workload that touches it (`shared.rs`), type names from its catalog
 //! (`types.rs`), steps as the wire sends them (`request.rs`), and recovery after a crash or a
 //! wedge. Sessions are `wire::Session`s on `postgres-protocol`'s codec.
 
 mod admin;
 mod request;
 pub mod server;
+mod shared;
 mod slate;
 mod types;
 pub mod wire;
@@ -23,7 +25,7 @@ use server::Target;
 use slate::Slate;
 use wire::{quote_literal, Canceller, Response, Session};
 
-use crate::engine::{Cancel, Connection, Engine};
+use crate::engine::{Beside, Cancel, Connection, Engine};
 use crate::model::{
     Connections, Fault, Outcome, Protocol, Requirement, RestartCause, Step, Strategy, TargetEvent, TargetReport,
 };
@@ -241,10 +243,16 @@ impl PgEngine {
     }
 
     /// A clean slate named `name` and its first session, after recovering a server that
-    /// crashed or wedged; the next workload's database is prepared meanwhile.
-    async fn open_workload(&mut self, name: &str, next: Option<&str>) -> Result<Session, String> {
+    /// crashed or wedged; the next workload's database is prepared meanwhile, unless this one
+    /// runs alone: then the harness's earlier work here is finished first, and what all
+    /// databases share is taken note of.
+    async fn open_workload(&mut self, name: &str, beside: Beside<'_>) -> Result<Session, String> {
         self.recover().await;
-        let (session, slate) = match self.open_slate(name).await {
+        let before = match beside {
+            Beside::Alone => Some(self.clear_the_way(name).await),
+            Beside::Next(_) => None,
+        };
+        let (session, mut slate) = match self.open_slate(name).await {
             // A server the harness owns that stopped answering (wedged after a lost
             // connection): restart it and try once more.
             Err(e) if self.target.owned() => {
@@ -257,7 +265,8 @@ impl PgEngine {
             }
             other => other.inspect_err(|_| self.failed = true)?,
         };
-        if let (Some(next), Strategy::FreshDatabase) = (next, slate.strategy) {
+        slate.shared = before;
+        if let (Beside::Next(Some(next)), Strategy::FreshDatabase) = (beside, slate.strategy) {
             match self.pending.take() {
                 // Already being prepared: dropping it after queueing it again would drop the
                 // new one.
@@ -272,6 +281,31 @@ impl PgEngine {
         }
         self.slate = Some(slate);
         Ok(session)
+    }
+
+    /// Before a workload that runs alone: no other database of the harness on the server (a
+    /// database prepared for another workload dropped, queued drops done); what all databases
+    /// share, as it is now.
+    async fn clear_the_way(&mut self, name: &str) -> shared::Shared {
+        if !self.is_single() {
+            match self.pending.take() {
+                Some(p) if p.name == name => self.pending = Some(p),
+                Some(p) => {
+                    let _ = self.admin.drop_database(&p.name).await;
+                }
+                None => {}
+            }
+            self.admin.barrier().await;
+        }
+        self.note_failures();
+        self.shared_snapshot().await
+    }
+
+    /// Drops queued earlier that failed: reported.
+    fn note_failures(&mut self) {
+        for what in self.admin.failures() {
+            self.report.events.push(TargetEvent::Leftover { workload: String::new(), what });
+        }
     }
 
     /// After building a template: its sessions closed, the database kept. Only a database per
@@ -307,7 +341,8 @@ impl PgEngine {
                 return Err(format!("cannot connect to a copied database: {e}"));
             }
         };
-        self.slate = Some(Slate { name: name.to_string(), strategy: Strategy::FreshDatabase, leftover: None });
+        self.slate =
+            Some(Slate { name: name.to_string(), strategy: Strategy::FreshDatabase, leftover: None, shared: None });
         Ok(session)
     }
 
@@ -319,7 +354,12 @@ impl PgEngine {
         self.recover().await;
         if let Some(slate) = self.slate.take() {
             self.close_slate(session, &slate).await;
+            if let Some(before) = &slate.shared {
+                let own = (slate.strategy == Strategy::FreshDatabase).then_some(slate.name.as_str());
+                self.remove_new_shared(&slate.name, own, before).await;
+            }
         }
+        self.note_failures();
     }
 }
 
@@ -391,8 +431,8 @@ impl Engine for PgEngine {
     async fn unmet(&mut self, requires: &[Requirement]) -> Option<String> {
         self.unmet_requirement(requires).await
     }
-    async fn open(&mut self, name: &str, next: Option<&str>) -> Result<Session, String> {
-        self.open_workload(name, next).await
+    async fn open(&mut self, name: &str, beside: Beside<'_>) -> Result<Session, String> {
+        self.open_workload(name, beside).await
     }
     async fn open_extra(&mut self) -> Result<Session, String> {
         let Some(slate) = self.slate.take() else { return Err("no workload is open".into()) };
@@ -421,6 +461,12 @@ impl Engine for PgEngine {
     }
     fn extra_lane(&self) -> Option<Self> {
         self.lane()
+    }
+    async fn flush(&mut self) {
+        if !self.is_single() {
+            self.admin.barrier().await;
+        }
+        self.note_failures();
     }
     async fn stop(self) {
         self.shutdown().await

@@ -14,6 +14,9 @@ pub struct Slate {
     /// A fresh schema in a database the harness does not own: the schemas there before it, so
     /// that what the workload creates is dropped with it (and what was there never is).
     pub leftover: Option<Leftover>,
+    /// The workload runs alone: what all databases shared before it (what it adds is removed
+    /// after it, its database with it).
+    pub shared: Option<super::shared::Shared>,
 }
 
 /// Schemas that are not the system's.
@@ -58,7 +61,12 @@ impl PgEngine {
             match self.open_database(name).await {
                 Ok(session) => {
                     self.report.strategy = Some(Strategy::FreshDatabase);
-                    let slate = Slate { name: name.to_string(), strategy: Strategy::FreshDatabase, leftover: None };
+                    let slate = Slate {
+                        name: name.to_string(),
+                        strategy: Strategy::FreshDatabase,
+                        leftover: None,
+                        shared: None,
+                    };
                     return Ok((session, slate));
                 }
                 Err(reason) if self.report.strategy.is_none() => {
@@ -71,7 +79,7 @@ impl PgEngine {
         let params = self.target.params.clone();
         let mut session = self.connect_pinned(&params).await?;
         let leftover = self.create_schema(&mut session, name).await?;
-        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema, leftover }))
+        Ok((session, Slate { name: name.to_string(), strategy: Strategy::FreshSchema, leftover, shared: None }))
     }
 
     async fn open_database(&mut self, name: &str) -> Result<Session, String> {
@@ -150,7 +158,7 @@ impl PgEngine {
         }
         let leftover =
             if strategy == Strategy::FreshSchema { self.create_schema(&mut session, name).await? } else { None };
-        Ok((session, Slate { name: name.to_string(), strategy, leftover }))
+        Ok((session, Slate { name: name.to_string(), strategy, leftover, shared: None }))
     }
 
     /// Another session of a multi-session workload, on the same slate.
@@ -215,6 +223,8 @@ impl PgEngine {
         if !self.is_single() {
             session.close().await;
             match slate.strategy {
+                // A workload that ran alone has its database dropped with what it shared.
+                Strategy::FreshDatabase if slate.shared.is_some() => {}
                 Strategy::FreshDatabase => self.admin.drop_database_later(&slate.name),
                 _ if slate.leftover.is_some() => {}
                 _ => {
