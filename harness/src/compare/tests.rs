@@ -168,6 +168,8 @@ fn workload(steps: &[&str], rewrite: Option<&[&str]>) -> Workload {
         rewrite: rewrite.map(|r| Rewrite { setup: Vec::new(), steps: r.iter().map(|s| step(s)).collect() }),
         alternatives: Vec::new(),
         isolation: None,
+        suite: None,
+        unsupported: None,
     }
 }
 

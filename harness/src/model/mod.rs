@@ -26,4 +26,4 @@ pub use result::{
     Verdict, WorkloadResult,
 };
 pub use target::{Connections, RestartCause, Strategy, TargetEvent, TargetReport};
-pub use workload::{slate_name, Bind, Order, Param, Protocol, Requirement, Rewrite, Step, Workload};
+pub use workload::{slate_name, Bind, Order, Param, Protocol, Requirement, Rewrite, Step, SuitePlace, Workload};

@@ -28,6 +28,21 @@ pub struct Workload {
     pub alternatives: Vec<expect::Alternative>,
     /// The isolation anomaly this schedule tests for (YAML only).
     pub isolation: Option<expect::Isolation>,
+    /// A test of a suite run as its schedule says (pg_regress): where it runs.
+    pub suite: Option<SuitePlace>,
+    /// Why this test of a suite cannot run yet (what its file uses that is not supported, at
+    /// its position): reported as not tested, and the suite goes on.
+    pub unsupported: Option<String>,
+}
+
+/// A suite's tests share one database per side; the tests of a group run at once, each on its
+/// own connection, and groups run in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuitePlace {
+    /// The suite's name (its folder's): its database is `slate_name(suite)`.
+    pub suite: String,
+    /// The group's number in the schedule (from 1), and the schedule line it is on.
+    pub group: usize,
 }
 
 /// The same intent, written differently: "Works with rewrite" when it matches.

@@ -4,6 +4,7 @@
 mod record;
 mod reduce;
 mod schedule;
+mod suite;
 
 use std::time::Duration;
 
@@ -126,73 +127,70 @@ async fn schedule<E: Engine + 'static>(
         events: Vec::new(),
     };
     let (mut background, mut background_tried) = (None, false);
-    for (i, w) in plan.workloads.iter().enumerate() {
-        let index = i + 1;
-        observer.on(Event::Started { index, total, workload: w })?;
-        let name = slate_name(&w.id);
-        let next_name = plan.workloads.get(i + 1).map(|n| slate_name(&n.id));
-        let next = next_name.as_deref();
-        let (reference_run, candidate_run) = match (plan.mode, reference.as_deref_mut(), candidate.as_deref_mut()) {
-            (Mode::Record, Some(r), _) => (reference_run(r, w, &name, next, limits).await, None),
-            (Mode::Run | Mode::Reduce, Some(r), Some(c)) => match r.unmet(&w.requires).await {
-                Some(reason) => (ReferenceRun { not_tested: Some(reason), ..Default::default() }, None),
-                None => {
-                    let (rr, cr) = tokio::join!(
-                        reference_run(r, w, &name, next, limits),
-                        record(c, &name, next, original(w), limits)
-                    );
-                    (rr, Some(cr))
-                }
-            },
-            (Mode::Check, _, Some(c)) => {
-                let saved = plan.expected[i].clone();
-                let cr = if saved.not_tested.is_none() {
-                    Some(record(c, &name, next, original(w), limits).await)
-                } else {
-                    None
-                };
-                (saved, cr)
-            }
-            _ => unreachable!("execute starts the targets each mode needs"),
+    // The suite whose database is open on each side (pg_regress schedules).
+    let mut suites: Pair<Option<suite::OpenSuite<E::Conn>>> = Pair::new(None, None);
+    let mut i = 0;
+    while i < plan.workloads.len() {
+        // A unit: one workload, or the tests of one group of a suite.
+        let first = &plan.workloads[i];
+        let unit = match &first.suite {
+            Some(place) => plan.workloads[i..].iter().take_while(|w| w.suite.as_ref() == Some(place)).count(),
+            None => 1,
         };
-        if let Some(r) = reference.as_deref() {
-            observer.on(Event::Recorded {
+        let group: Vec<&Workload> = plan.workloads[i..i + unit].iter().collect();
+        observer.on(Event::Started { index: i + 1, total, workload: first })?;
+        let runs = if first.suite.is_some() {
+            let sides = Pair::new(reference.as_deref_mut(), candidate.as_deref_mut());
+            record_suite_group(plan, i, &group, sides, &mut suites, limits).await
+        } else {
+            vec![record_workload(plan, i, first, reference.as_deref_mut(), candidate.as_deref_mut(), limits).await]
+        };
+        for (k, (w, (reference_run, candidate_run))) in group.iter().copied().zip(runs).enumerate() {
+            let index = i + k + 1;
+            if k > 0 {
+                observer.on(Event::Started { index, total, workload: w })?;
+            }
+            let name = slate_name(&w.id);
+            if let Some(r) = reference.as_deref() {
+                observer.on(Event::Recorded {
+                    index,
+                    total,
+                    workload: w,
+                    run: &reference_run,
+                    version: &r.report().version,
+                })?;
+            }
+            let Some(c) = candidate.as_deref_mut() else {
+                continue;
+            };
+            let mut result = evaluate(w, &name, &reference_run, candidate_run, c, limits).await;
+            if let Some(rules) = &plan.rules {
+                rules.apply(&mut result, &c.report().version, &mut accepted);
+            }
+            let reference_report = reference.as_deref().map(|r| r.report()).unwrap_or(&saved_reference);
+            observer.on(Event::Finished {
                 index,
                 total,
-                workload: w,
-                run: &reference_run,
-                version: &r.report().version,
+                result: &result,
+                reference: reference_report,
+                candidate: c.report(),
+                rules: &uses(&accepted),
             })?;
-        }
-        let Some(c) = candidate.as_deref_mut() else {
-            continue;
-        };
-        let mut result = evaluate(w, &name, &reference_run, candidate_run, c, limits).await;
-        if let Some(rules) = &plan.rules {
-            rules.apply(&mut result, &c.report().version, &mut accepted);
-        }
-        let reference_report = reference.as_deref().map(|r| r.report()).unwrap_or(&saved_reference);
-        observer.on(Event::Finished {
-            index,
-            total,
-            result: &result,
-            reference: reference_report,
-            candidate: c.report(),
-            rules: &uses(&accepted),
-        })?;
-        // Root causes go to reduction beside the run as soon as they show, where there is room.
-        if let (Some(options), Some(r), true) =
-            (&plan.reduce, reference.as_deref(), result.mismatches().next().is_some())
-        {
-            if !background_tried {
-                background_tried = true;
-                background = reduce::Background::start(r, c, &plan.workloads, options, limits);
+            // Root causes go to reduction beside the run as soon as they show, where there is room.
+            if let (Some(options), Some(r), true) =
+                (&plan.reduce, reference.as_deref(), result.mismatches().next().is_some())
+            {
+                if !background_tried {
+                    background_tried = true;
+                    background = reduce::Background::start(r, c, &plan.workloads, options, limits);
+                }
+                if let Some(b) = background.as_mut() {
+                    b.offer(w, &result);
+                }
             }
-            if let Some(b) = background.as_mut() {
-                b.offer(w, &result);
-            }
+            results.push(result);
         }
-        results.push(result);
+        i += unit;
     }
     if let (Some(options), Some(r), Some(c)) = (&plan.reduce, reference.as_deref_mut(), candidate.as_deref_mut()) {
         let b = background.take();
@@ -213,6 +211,92 @@ async fn schedule<E: Engine + 'static>(
         })?;
     }
     Ok((results, uses(&accepted)))
+}
+
+/// One workload on the sides this mode runs: the reference's run, and the candidate's recording
+/// (`None`: not run there).
+async fn record_workload<E: Engine>(
+    plan: &Plan,
+    i: usize,
+    w: &Workload,
+    reference: Option<&mut E>,
+    candidate: Option<&mut E>,
+    limits: Limits,
+) -> (ReferenceRun, Option<std::result::Result<Recording, String>>) {
+    let name = slate_name(&w.id);
+    let next_name = plan.workloads.get(i + 1).map(|n| slate_name(&n.id));
+    let next = next_name.as_deref();
+    match (plan.mode, reference, candidate) {
+        (Mode::Record, Some(r), _) => (reference_run(r, w, &name, next, limits).await, None),
+        (Mode::Run | Mode::Reduce, Some(r), Some(c)) => match r.unmet(&w.requires).await {
+            Some(reason) => (ReferenceRun { not_tested: Some(reason), ..Default::default() }, None),
+            None => {
+                let (rr, cr) =
+                    tokio::join!(reference_run(r, w, &name, next, limits), record(c, &name, next, original(w), limits));
+                (rr, Some(cr))
+            }
+        },
+        (Mode::Check, _, Some(c)) => {
+            let saved = plan.expected[i].clone();
+            let cr =
+                if saved.not_tested.is_none() { Some(record(c, &name, next, original(w), limits).await) } else { None };
+            (saved, cr)
+        }
+        _ => unreachable!("execute starts the targets each mode needs"),
+    }
+}
+
+/// The tests of one group of a suite (the workloads from `i`), on the sides this mode runs:
+/// the suite's database opened on each side before its first group and dropped after its last.
+async fn record_suite_group<E: Engine>(
+    plan: &Plan,
+    i: usize,
+    group: &[&Workload],
+    sides: Pair<Option<&mut E>>,
+    suites: &mut Pair<Option<suite::OpenSuite<E::Conn>>>,
+    limits: Limits,
+) -> Vec<(ReferenceRun, Option<std::result::Result<Recording, String>>)> {
+    let place = group[0].suite.clone().expect("a suite's group");
+    let tests_of_suite = || plan.workloads.iter().filter(|w| w.suite.as_ref().is_some_and(|p| p.suite == place.suite));
+    let alone = tests_of_suite().any(crate::workload::shared::workload_shared);
+    let last =
+        plan.workloads.get(i + group.len()).is_none_or(|w| w.suite.as_ref().is_none_or(|p| p.suite != place.suite));
+    let Pair { reference, candidate } = sides;
+    let mut reference = reference;
+    // Why each test does not run (on the reference: unsupported, unmet, or not tested when saved).
+    let mut skip: Vec<Option<String>> = Vec::with_capacity(group.len());
+    for (k, w) in group.iter().enumerate() {
+        let why = match (plan.mode, reference.as_deref_mut()) {
+            _ if w.unsupported.is_some() => w.unsupported.clone(),
+            (Mode::Check, _) => plan.expected[i + k].not_tested.clone(),
+            (_, Some(r)) => r.unmet(&w.requires).await,
+            (_, None) => None,
+        };
+        skip.push(why);
+    }
+    let runnable: Vec<&Workload> = group.iter().zip(&skip).filter(|(_, s)| s.is_none()).map(|(w, _)| *w).collect();
+    let Pair { reference: open_r, candidate: open_c } = suites;
+    let group_on = |engine, open| suite::group_on(engine, open, &place.suite, alone, last, &runnable, limits);
+    let (r, c) = tokio::join!(group_on(reference, open_r), group_on(candidate, open_c));
+    let (mut r, mut c) = (r.map(Vec::into_iter), c.map(Vec::into_iter));
+    let mut runs = Vec::with_capacity(group.len());
+    for (k, why) in skip.into_iter().enumerate() {
+        if let Some(why) = why {
+            let saved = (plan.mode == Mode::Check).then(|| plan.expected[i + k].clone());
+            runs.push((saved.unwrap_or(ReferenceRun { not_tested: Some(why), ..Default::default() }), None));
+            continue;
+        }
+        let reference_run = match (plan.mode, r.as_mut().and_then(Iterator::next)) {
+            (Mode::Check, _) => plan.expected[i + k].clone(),
+            (_, Some(Ok(original))) => ReferenceRun { not_tested: None, original, rewrite: None },
+            (_, Some(Err(e))) => {
+                ReferenceRun { not_tested: Some(format!("reference unreachable: {e}")), ..Default::default() }
+            }
+            (_, None) => ReferenceRun::default(),
+        };
+        runs.push((reference_run, c.as_mut().and_then(Iterator::next)));
+    }
+    runs
 }
 
 /// Start (or reach) a target and take it into use, when this mode needs it.

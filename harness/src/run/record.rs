@@ -60,7 +60,7 @@ pub async fn record<E: Engine>(
 }
 
 /// One statement on `session`, settled.
-async fn run_one<E: Engine>(
+pub(super) async fn run_one<E: Engine>(
     engine: &mut E,
     session: &mut E::Conn,
     step: &Step,

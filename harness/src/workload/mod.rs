@@ -3,6 +3,7 @@
 pub mod psql;
 pub mod shared;
 pub mod sql;
+pub mod suite;
 mod yaml;
 
 pub use yaml::step_yaml;
@@ -39,8 +40,18 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
         errors.push(Error::Usage(format!("no workloads (.yaml, .yml, .sql) found in {}", shown.join(", "))));
     }
     let mut workloads: Vec<Workload> = Vec::new();
-    for (root, file) in files {
-        match load_file(&root, &file) {
+    let loaded = files.into_iter().flat_map(|(root, file)| -> Vec<Result<Workload, Error>> {
+        if suite::is_schedule(&file) {
+            match suite::load(&file) {
+                Ok(tests) => tests.into_iter().map(Ok).collect(),
+                Err(errors) => errors.into_iter().map(Err).collect(),
+            }
+        } else {
+            vec![load_file(&root, &file)]
+        }
+    });
+    for loaded in loaded {
+        match loaded {
             Ok(w) => {
                 let location = Location { file: w.path.clone(), line: 1, column: 1 };
                 if let Some(other) = workloads.iter().find(|o| o.id == w.id) {
@@ -125,6 +136,11 @@ fn walk(path: &Path, found: &mut Vec<PathBuf>, seen: &mut std::collections::Hash
     }
     if !meta.is_dir() {
         found.push(path.to_path_buf());
+        return Ok(());
+    }
+    // A pg_regress suite: its schedule says which files run, and how.
+    if let Some(schedule) = suite::schedule_in(path) {
+        found.push(schedule);
         return Ok(());
     }
     let mut entries: Vec<PathBuf> =
@@ -238,7 +254,12 @@ pub(crate) fn steps_from_script(
 /// leading comment block says otherwise (`-- feature: …`, `-- area: …`, `-- description: …`,
 /// `-- requires: extension:x, version:16`).
 fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
-    let steps = steps_from_script(file, text, &|name| std::env::var(name).ok())?;
+    load_sql_with(file, id, text, &|name| std::env::var(name).ok())
+}
+
+/// A `.sql` file, its `\getenv` reading `env`.
+fn load_sql_with(file: &Path, id: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Workload, Error> {
+    let steps = steps_from_script(file, text, env)?;
     if steps.is_empty() {
         return Err(Error::Workload {
             location: Location { file: file.to_path_buf(), line: 1, column: 1 },
@@ -289,6 +310,8 @@ fn load_sql(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
         rewrite: None,
         alternatives: Vec::new(),
         isolation: None,
+        suite: None,
+        unsupported: None,
     })
 }
 

@@ -31,6 +31,9 @@ pub struct State<'a> {
 /// it grow until memory runs out; a loader must not).
 pub const MAX_VALUE: usize = 1 << 20;
 
+/// What a refusal of a command psql runs but the loader does not (yet) says.
+pub const NOT_SUPPORTED: &str = "is not supported yet";
+
 /// Commands that change what is sent depending on the server's answers, another connection or
 /// files: not supported (yet).
 const REFUSED: &[&str] = &[
@@ -121,7 +124,7 @@ impl<'a> State<'a> {
         }
         if REFUSED.contains(&name) {
             return Err(format!(
-                "psql meta-command `\\{name}` is not supported yet (it needs the server's answers, another \
+                "psql meta-command `\\{name}` {NOT_SUPPORTED} (it needs the server's answers, another \
                  connection or files)"
             ));
         }

@@ -212,6 +212,8 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
         rewrite,
         alternatives,
         isolation,
+        suite: None,
+        unsupported: None,
     })
 }
 
