@@ -10,8 +10,41 @@ use pgparity::model::error::exit;
 use pgparity::model::{Mode, Status};
 use pgparity::run::{execute, Plan};
 
+/// A Ctrl-C (2) or SIGTERM (15) that came before the runtime watched for them.
+static EARLY_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn note_early_signal(signal: i32) {
+    EARLY_SIGNAL.store(signal, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// From the first instruction, a Ctrl-C or SIGTERM is noted rather than fatal: nothing has
+/// started yet, and the exit code must still say what happened (130, 143). Once the runtime
+/// watches signals its handler comes first (and this one only notes them again).
+fn note_early_signals() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let action = SigAction::new(SigHandler::Handler(note_early_signal), SaFlags::SA_RESTART, SigSet::empty());
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        let _ = unsafe { sigaction(signal, &action) };
+    }
+}
+
+/// The exit code for a signal noted before the runtime watched for them, if one came.
+fn early_exit() -> Option<i32> {
+    match EARLY_SIGNAL.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        15 => Some(143),
+        _ => Some(130),
+    }
+}
+
 fn main() {
-    let job = match prepare(Cli::parse().command) {
+    note_early_signals();
+    let parsed = Cli::parse().command;
+    if let Some(code) = early_exit() {
+        std::process::exit(code);
+    }
+    let job = match prepare(parsed) {
         Ok(job) => job,
         Err(errors) => {
             for e in &errors {
@@ -20,6 +53,9 @@ fn main() {
             std::process::exit(errors.first().map(|e| e.exit_code()).unwrap_or(exit::USAGE));
         }
     };
+    if let Some(code) = early_exit() {
+        std::process::exit(code);
+    }
     // Jobs that read files and run nothing.
     let job = match job {
         Job::Scorecard { saved, rules, files } => std::process::exit(scorecard(*saved, rules, files)),
@@ -67,17 +103,23 @@ async fn stop_all() {
 /// Run `work` until it is done, Ctrl-C or SIGTERM; on a signal, stop every server the harness
 /// started and exit 130 or 143. `note` is said after the signal's name.
 async fn until_signal(work: impl std::future::Future<Output = i32>, note: &str) -> i32 {
-    let mut sigterm = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot watch SIGTERM: {e}");
+    use tokio::signal::unix::{signal, SignalKind};
+    let (mut sigint, mut sigterm) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(i), Ok(t)) => (i, t),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: cannot watch Ctrl-C and SIGTERM: {e}");
             return exit::TARGET;
         }
     };
-    let (name, code) = tokio::select! {
-        code = work => return code,
-        _ = tokio::signal::ctrl_c() => ("interrupted", 130),
-        _ = sigterm.recv() => ("terminated", 143),
+    // Watched from here on; one that came before is acted on now.
+    let (name, code) = match early_exit() {
+        Some(143) => ("terminated", 143),
+        Some(code) => ("interrupted", code),
+        None => tokio::select! {
+            code = work => return code,
+            _ = sigint.recv() => ("interrupted", 130),
+            _ = sigterm.recv() => ("terminated", 143),
+        },
     };
     eprintln!("\n{name}: stopping the servers the harness started{note}");
     stop_all().await;

@@ -288,8 +288,9 @@ fn large_results_are_compared_by_digest_and_a_flood_is_a_timeout() {
 
 /// A `.sql` file with psql's meta-commands runs as psql runs it: variables from the script and
 /// the environment interpolated, the `\if` branch that does not run left out, display and
-/// describe commands recorded as steps that send nothing; run-time ones are refused with their
-/// place.
+/// describe commands recorded as steps that send nothing; `\gset` values, `\if` on them with a
+/// `\quit`, `\copy` through psql's input and output, `\c -` and `\gexec` as the script runs on
+/// each side; what is not supported yet (`\gdesc`) is refused with its place.
 #[test]
 fn a_psql_script_runs_as_psql_runs_it() {
     let dir = scratch();
@@ -323,10 +324,47 @@ fn a_psql_script_runs_as_psql_runs_it() {
     );
     assert_eq!(saved["steps"][4]["rows"], serde_json::json!([["/data/it's here"]]));
     assert!(saved["steps"][2].get("tag").is_none(), "sends nothing: {}", saved["steps"][2]);
-    workload(dir.path(), "psql/gset.sql", "SELECT 1 AS one\n\\gset\nSELECT :one;\n");
-    let refused = pgparity(&["run", "--out", out.to_str().unwrap(), root.to_str().unwrap()]);
-    assert_eq!(code(&refused), 2);
-    assert!(stderr(&refused).contains("psql/gset.sql:2:1: psql meta-command `\\gset` is not supported yet"));
+
+    // `\gset` takes each side's own values (a backend's pid differs between the servers); an
+    // `\if` on one with a `\quit` inside guards the rest.
+    let gset = workload(
+        &dir.path().join("g"),
+        "psql/gset.sql",
+        "SELECT pg_backend_pid() AS pid, false AS skip_test \\gset\nSELECT :pid = pg_backend_pid();\n\
+         \\if :skip_test\n\\quit\n\\endif\nSELECT 'after';\n\
+         CREATE TEMP TABLE tt (a int);\n\\copy tt from stdin\n1\n2\n\\.\n\\copy (SELECT sum(a) FROM tt) to stdout\n\\c -\n\
+         SELECT :pid = pg_backend_pid();\nSELECT * FROM tt;\n\
+         SELECT format('CREATE TABLE g%s (a int)', i) FROM generate_series(1, 2) i \\gexec\n\
+         SELECT 'SELECT relname FROM pg_class WHERE relname IN (''g1'', ''g2'')' \\gexec\n\
+         SELECT true AS skip_test \\gset\n\\if :skip_test\n\\quit\n\\endif\nSELECT 'not sent';\n",
+    );
+    let (code, results, _, out) = with_results("record", &[gset.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("expected/psql/gset.json")).unwrap()).unwrap();
+    let rows: Vec<&serde_json::Value> = saved["steps"].as_array().unwrap().iter().map(|s| &s["rows"]).collect();
+    assert_eq!(saved["steps"][1]["sql"], "SELECT :pid = pg_backend_pid()");
+    assert_eq!(*rows[1], serde_json::json!([["t"]]), "the hole took this side's value");
+    assert_eq!(*rows[2], serde_json::json!([["after"]]));
+    assert_eq!(saved["steps"][4]["sql"], "COPY tt from stdin", "\\copy from psql's input");
+    assert_eq!(saved["steps"][4]["tag"], "COPY 2");
+    assert_eq!(*rows[5], serde_json::json!([["3"]]), "\\copy to psql's output");
+    assert_eq!(*rows[7], serde_json::json!([["f"]]), "\\c - is a new session: another backend…");
+    assert_eq!(saved["steps"][8]["error"]["code"], "42P01", "… without the temp table");
+    let generated = |k: usize| -> Vec<String> {
+        saved["steps"][k]["rows"].as_array().unwrap().iter().map(|r| r[1].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(generated(9), ["tag: CREATE TABLE\nstatus: idle\n"; 2], "\\gexec sent each value");
+    assert!(generated(10)[0].contains("row: \"g1\"\nrow: \"g2\""), "{:?}", generated(10));
+    assert!(saved["steps"][12].get("tag").is_none(), "not sent after the \\quit: {}", saved["steps"][12]);
+    drop(results);
+    let (code, results, _, _out) = with_results("run", &[gset.to_str().unwrap()]);
+    assert_eq!((code, with_status(&results, "works")), (0, vec!["psql/gset".to_string()]));
+
+    workload(dir.path(), "psql/gdesc.sql", "SELECT 'SELECT 1'\n\\gdesc\n");
+    let refused = pgparity(&["run", "--out", out.path().to_str().unwrap(), root.to_str().unwrap()]);
+    assert_eq!(common::code(&refused), 2);
+    assert!(stderr(&refused).contains("psql/gdesc.sql:2:1: psql meta-command `\\gdesc` is not supported yet"));
 }
 
 /// A pg_regress suite of our own, in its layout: the schedule's groups in order, a group's
@@ -350,10 +388,14 @@ fn a_pg_regress_suite_runs_as_its_schedule_says() {
             "CREATE TABLE items (id int, name text);\n\\getenv abs_srcdir PG_ABS_SRCDIR\n\
              \\set filename :abs_srcdir '/data/items.data'\nCOPY items FROM :'filename';\nSELECT count(*) FROM items;\n",
         ),
-        ("sql/reader_a.sql", "SELECT name FROM items WHERE id = 1;\nSELECT current_database();\n"),
+        (
+            "sql/reader_a.sql",
+            "SELECT name FROM items WHERE id = 1;\nSELECT current_database();\n\
+             SELECT pg_backend_pid() AS pid \\gset\nSELECT :pid = pg_backend_pid();\n",
+        ),
         ("sql/reader_b.sql", "SELECT sum(id) FROM items;\nCREATE TABLE b_own (x int);\nINSERT INTO b_own VALUES (1);\n"),
         ("sql/newer.sql", "SELECT 0x1F;\nSELECT 1;\n"),
-        ("sql/later.sql", "SELECT count(*) FROM b_own;\n\\set x 1\nSELECT 2 \\gset\n"),
+        ("sql/later.sql", "SELECT count(*) FROM b_own;\n\\set x 1\nSELECT 2 \\gdesc\n"),
         ("sql/final.sql", "SELECT count(*) FROM b_own;\n\\d items\n"),
         ("sql/unscheduled.sql", "SELECT 'not in the schedule';\n"),
     ];
@@ -376,7 +418,7 @@ fn a_pg_regress_suite_runs_as_its_schedule_says() {
     let later = workload_result(&results, "mysuite/later");
     assert_eq!(later["status"], "not_tested");
     let reason = later["reason"].as_str().unwrap();
-    assert!(reason.contains("later.sql:3:10") && reason.contains("\\gset"), "{reason}");
+    assert!(reason.contains("later.sql:3:10") && reason.contains("\\gdesc"), "{reason}");
     assert!(results["workloads"].as_array().unwrap().iter().all(|w| w["id"] != "mysuite/unscheduled"));
 
     let candidate = format!("local:{}", pg18_bindir());

@@ -269,3 +269,19 @@ fn user_object_oids_are_recorded_masked_and_system_ones_as_they_are() {
     assert_eq!(o.rows[0], vec![Some("(object oid)".to_string()), Some("customers".into()), Some("16555".into())]);
     assert_eq!(o.rows[1], vec![Some("1259".to_string()), Some("pg_class".into()), None], "system OIDs stay");
 }
+
+#[test]
+fn in_a_suite_only_the_count_of_the_same_tag_is_soft() {
+    let tag = |t: &str| Outcome { tag: Some(t.into()), ..Outcome::default() };
+    let statements = ["CREATE TABLE a AS SELECT * FROM pg_class", "INSERT INTO t SELECT 1", "SELECT 1"];
+    let r = recording(vec![tag("SELECT 149"), tag("INSERT 0 2"), tag("SELECT 1")]);
+    let c = recording(vec![tag("SELECT 148"), tag("UPDATE 2"), tag("SELECT 1")]);
+    let mut w = workload(&statements, None);
+    let plain = judge(&w, Pair::new(&r, &c), None);
+    assert_eq!((plain.status, plain.matched), (Status::Blocked, 1), "outside a suite a count is a mismatch");
+    w.suite = Some(crate::model::SuitePlace { suite: "regress".into(), group: 2 });
+    let suite = judge(&w, Pair::new(&r, &c), None);
+    assert_eq!(suite.statements[0].verdict, Verdict::MatchAfter { normalisers: vec![Normaliser::TagCount] });
+    assert_eq!(kinds(suite.statements[1].verdict.clone()), [MismatchKind::CommandTag], "another command is not");
+    assert_eq!(suite.matched, 2);
+}

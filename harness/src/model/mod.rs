@@ -26,4 +26,7 @@ pub use result::{
     Verdict, WorkloadResult,
 };
 pub use target::{Connections, RestartCause, Strategy, TargetEvent, TargetReport};
-pub use workload::{slate_name, Bind, Order, Param, Protocol, Requirement, Rewrite, Step, SuitePlace, Workload};
+pub use workload::{
+    slate_name, Bind, Guard, Hole, HoleStyle, Order, Param, Protocol, Requirement, Rewrite, Runtime, Step, SuitePlace,
+    Workload,
+};

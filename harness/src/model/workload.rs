@@ -41,7 +41,7 @@ pub struct Workload {
 pub struct SuitePlace {
     /// The suite's name (its folder's): its database is `slate_name(suite)`.
     pub suite: String,
-    /// The group's number in the schedule (from 1), and the schedule line it is on.
+    /// The group's number in the schedule (from 1).
     pub group: usize,
 }
 
@@ -69,7 +69,62 @@ pub struct Step {
     /// A psql command that sends nothing (`\pset`, `\d t`, `\echo`): `sql` is its line, and it
     /// is recorded in its place with an empty outcome on both sides.
     pub psql_only: bool,
+    /// What psql decides only as the script runs, from values `\gset` takes from the server.
+    pub runtime: Option<Box<Runtime>>,
     pub location: Location,
+}
+
+/// A step of a psql script that depends on the server's answers to earlier ones: variables a
+/// `\gset` set, interpolated; the `\gset` that sets them; the `\if` blocks on them (and a `\q`
+/// inside one). Each side runs it with its own values, as psql would.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Runtime {
+    /// Interpolations, by byte range of `sql` (which holds the reference as written).
+    pub holes: Vec<Hole>,
+    /// `\gset [prefix]`: the one row of this step's result sets variables `prefix` + column name
+    /// (a NULL unsets one).
+    pub gset: Option<String>,
+    /// Sent only when every guard holds.
+    pub guards: Vec<Guard>,
+    /// psql's `\\c` (same database, same user): the session is replaced by a new connection.
+    pub reconnect: bool,
+    /// `\\gexec`: each value of this step's result is then sent as a statement of its own.
+    pub gexec: bool,
+}
+
+/// A variable interpolated when the step runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hole {
+    pub start: usize,
+    pub end: usize,
+    pub var: String,
+    pub style: HoleStyle,
+    /// Its value when the script was read (before any `\gset` changed it), if it had one.
+    pub fallback: Option<String>,
+}
+
+/// How psql writes a variable into SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoleStyle {
+    /// `:name`: the value as it is.
+    Plain,
+    /// `:'name'`: a literal.
+    Literal,
+    /// `:"name"`: an identifier.
+    Identifier,
+    /// `:{?name}`: TRUE or FALSE, whether it is set.
+    Defined,
+}
+
+/// A condition decided as the script runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// `\if :name` (`want` false in its `\else`): the variable read as psql reads a boolean.
+    Var { name: String, want: bool, fallback: Option<String> },
+    /// `\\if :{?name}`: whether the variable is set.
+    Defined { name: String, want: bool, fallback: bool },
+    /// After a `\q` inside such blocks: not all of them held (else psql had stopped).
+    NotAll(Vec<Guard>),
 }
 
 impl Step {
@@ -84,6 +139,7 @@ impl Step {
             protocol: None,
             bind: None,
             psql_only: false,
+            runtime: None,
             location,
         }
     }

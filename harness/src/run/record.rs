@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use super::schedule::record_schedule;
 use crate::engine::{Beside, Connection, Engine};
-use crate::model::{Recording, Step};
+use std::borrow::Cow;
+
+use crate::model::{Outcome, Recording, Step};
+use crate::workload::psql::{self, Vars};
 
 /// The default wait bound: short, but far above what an unblocked statement of a schedule
 /// takes on a loaded 2-core machine.
@@ -45,32 +48,121 @@ pub async fn record<E: Engine>(
     // The steps run as a schedule when several sessions make one (a one-connection engine has
     // one session for all of them, as it really does).
     let schedule = script.sessions.len() > 1 && !engine.single();
+    let mut vars = Vars::new();
     for step in script.setup {
-        rec.setup.push(run_one(engine, &mut session, step, limits.timeout).await);
+        rec.setup.push(run_one(engine, &mut session, step, limits.timeout, &mut vars).await);
     }
     if schedule {
         session = record_schedule(engine, session, script, limits, &mut rec.steps).await;
     } else {
         for step in script.steps {
-            rec.steps.push(run_one(engine, &mut session, step, limits.timeout).await);
+            rec.steps.push(run_one(engine, &mut session, step, limits.timeout, &mut vars).await);
         }
     }
     engine.close(session).await;
     Ok(rec)
 }
 
-/// One statement on `session`, settled.
+/// One statement on `session`, settled; `vars`: what `\gset` set so far in this script on this
+/// side.
 pub(super) async fn run_one<E: Engine>(
     engine: &mut E,
     session: &mut E::Conn,
     step: &Step,
     timeout: Duration,
-) -> crate::model::Outcome {
-    if step.psql_only {
-        // Sends nothing: the same empty outcome on every side.
-        return crate::model::Outcome::default();
+    vars: &mut Vars,
+) -> Outcome {
+    if reconnects(step, vars) {
+        return match engine.open_extra().await {
+            Ok(new) => {
+                std::mem::replace(session, new).close().await;
+                Outcome::default()
+            }
+            Err(e) => Outcome::faulted(crate::model::Fault::Refused(e)),
+        };
     }
-    let request = engine.request(step).await;
+    let Some(step) = as_run(step, vars) else {
+        // Sends nothing: the same empty outcome on every side.
+        return Outcome::default();
+    };
+    let request = engine.request(&step).await;
     let raw = session.send(&request, timeout).await;
-    engine.settle(step, raw, session).await
+    let mut outcome = engine.settle(&step, raw, session).await;
+    if step.runtime.as_ref().is_some_and(|r| r.gexec) {
+        outcome = gexec(engine, session, &step, outcome, timeout).await;
+    }
+    after_run(&step, &mut outcome, vars);
+    outcome
+}
+
+/// psql's `\\gexec` after `step` gave `outcome`: each non-null value of the result, row by row
+/// and left to right, sent as a statement of its own. The step's outcome lists each with its
+/// own outcome, as psql prints them (the rows of one without ORDER BY sorted: a multiset).
+pub(super) async fn gexec<E: Engine>(
+    engine: &mut E,
+    session: &mut E::Conn,
+    step: &Step,
+    mut outcome: Outcome,
+    timeout: Duration,
+) -> Outcome {
+    if outcome.error.is_some() || outcome.fault.is_some() {
+        return outcome;
+    }
+    let statements: Vec<String> = outcome.rows.iter().flatten().flatten().cloned().collect();
+    let mut rows = Vec::with_capacity(statements.len());
+    for sql in statements {
+        let mut sub = crate::workload::edited(step, sql.clone());
+        sub.runtime = None;
+        let request = engine.request(&sub).await;
+        let raw = session.send(&request, timeout).await;
+        let mut done = engine.settle(&sub, raw, session).await;
+        if !sub.ordered() {
+            done.rows.sort();
+        }
+        outcome.status = done.status;
+        rows.push(vec![Some(sql), Some(crate::render::outcome(&done))]);
+    }
+    let text = |name: &str| crate::model::Column { name: name.into(), type_name: "text".into(), typmod: -1 };
+    outcome.columns = Some(vec![text("statement"), text("outcome")]);
+    outcome.rows = rows;
+    outcome
+}
+
+/// Is this psql's `\\c` (and does it run here)? The session is then replaced by a new
+/// connection to the same slate.
+pub(super) fn reconnects(step: &Step, vars: &Vars) -> bool {
+    step.runtime.as_ref().is_some_and(|r| r.reconnect && psql::holds(&r.guards, vars))
+}
+
+/// The step as it is sent now: its holes filled from `vars`; `None` when nothing is sent (a
+/// psql command, or a statement whose `\if` does not hold on this side).
+pub(super) fn as_run<'s>(step: &'s Step, vars: &Vars) -> Option<Cow<'s, Step>> {
+    if step.psql_only {
+        return None;
+    }
+    let Some(runtime) = &step.runtime else { return Some(Cow::Borrowed(step)) };
+    if !psql::holds(&runtime.guards, vars) {
+        return None;
+    }
+    if runtime.holes.is_empty() {
+        return Some(Cow::Borrowed(step));
+    }
+    Some(Cow::Owned(crate::workload::edited(step, psql::instantiate(&step.sql, &runtime.holes, vars))))
+}
+
+/// After a step ran: the variables its `\gset` sets. psql prints none of its values (they go
+/// into the variables, and show in the statements that use them): each becomes the name of the
+/// variable it set (`:prefixcolumn`; a NULL, which unsets it, stays NULL).
+pub(super) fn after_run(step: &Step, outcome: &mut Outcome, vars: &mut Vars) {
+    if let Some(prefix) = step.runtime.as_ref().and_then(|r| r.gset.as_ref()) {
+        let columns: Vec<String> = outcome.columns.iter().flatten().map(|c| c.name.clone()).collect();
+        psql::gset(prefix, &columns, &outcome.rows, vars);
+        for row in &mut outcome.rows {
+            for (value, name) in row.iter_mut().zip(&columns) {
+                if value.is_some() {
+                    *value = Some(format!(":{prefix}{name}"));
+                }
+            }
+        }
+    }
 }

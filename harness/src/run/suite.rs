@@ -5,9 +5,10 @@
 
 use tokio::task::JoinSet;
 
-use super::record::{run_one, Limits};
+use super::record::{after_run, as_run, gexec, reconnects, run_one, Limits};
 use crate::engine::{Beside, Connection, Engine};
 use crate::model::{slate_name, Outcome, Recording, Step, Workload};
+use crate::workload::psql::Vars;
 
 /// A suite's database on one engine, and the connection that holds it open between groups.
 pub(super) struct OpenSuite<C> {
@@ -36,9 +37,9 @@ pub(super) async fn record_group<E: Engine>(
     let mut results: Vec<Result<Recording, String>> = Vec::with_capacity(tests.len());
     if engine.single() {
         for (t, list) in steps.iter().enumerate() {
-            let mut rec = Recording::default();
+            let (mut rec, mut vars) = (Recording::default(), Vars::new());
             for (k, step) in list.iter().enumerate() {
-                let outcome = run_one(engine, &mut open.anchor, step, limits.timeout).await;
+                let outcome = run_one(engine, &mut open.anchor, step, limits.timeout, &mut vars).await;
                 push(&mut rec, k < setup[t], outcome);
             }
             results.push(Ok(rec));
@@ -59,6 +60,7 @@ pub(super) async fn record_group<E: Engine>(
         }
     }
     let mut next = vec![0usize; tests.len()];
+    let mut vars = vec![Vars::new(); tests.len()];
     let mut running = JoinSet::new();
     loop {
         for t in 0..tests.len() {
@@ -67,15 +69,34 @@ pub(super) async fn record_group<E: Engine>(
                     idle[t] = Some(conn);
                     break;
                 };
-                if step.psql_only {
+                if reconnects(step, &vars[t]) {
+                    let outcome = match engine.open_extra().await {
+                        Ok(new) => {
+                            conn.close().await;
+                            idle[t] = Some(new);
+                            Outcome::default()
+                        }
+                        Err(e) => {
+                            idle[t] = Some(conn);
+                            Outcome::faulted(crate::model::Fault::Refused(e))
+                        }
+                    };
+                    if let Ok(rec) = &mut results[t] {
+                        push(rec, next[t] < setup[t], outcome);
+                    }
+                    next[t] += 1;
+                    continue;
+                }
+                let Some(step) = as_run(step, &vars[t]) else {
+                    // Sends nothing: the same empty outcome on every side.
                     if let Ok(rec) = &mut results[t] {
                         push(rec, next[t] < setup[t], Outcome::default());
                     }
                     next[t] += 1;
                     idle[t] = Some(conn);
                     continue;
-                }
-                let request = engine.request(step).await;
+                };
+                let request = engine.request(&step).await;
                 let timeout = limits.timeout;
                 let mut conn = conn;
                 running.spawn(async move {
@@ -86,7 +107,12 @@ pub(super) async fn record_group<E: Engine>(
         }
         let Some(joined) = running.join_next().await else { break };
         let (t, mut conn, raw) = joined.expect("a statement task does not panic");
-        let outcome = engine.settle(steps[t][next[t]], raw, &mut conn).await;
+        let step = as_run(steps[t][next[t]], &vars[t]).expect("it was sent");
+        let mut outcome = engine.settle(&step, raw, &mut conn).await;
+        if step.runtime.as_ref().is_some_and(|r| r.gexec) {
+            outcome = gexec(engine, &mut conn, &step, outcome, limits.timeout).await;
+        }
+        after_run(&step, &mut outcome, &mut vars[t]);
         if let Ok(rec) = &mut results[t] {
             push(rec, next[t] < setup[t], outcome);
         }

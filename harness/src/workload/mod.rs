@@ -233,8 +233,12 @@ fn steps_of(
     Ok(items
         .into_iter()
         .map(|item| match item {
-            sql::Item::Statement(p) => Step { copy_data: p.copy_data, ..step(p.text, Order::Auto, locate(p.offset)) },
-            sql::Item::Meta(m) => Step { psql_only: true, ..step(m.text, Order::Auto, locate(m.offset)) },
+            sql::Item::Statement(p) => {
+                Step { copy_data: p.copy_data, runtime: p.runtime, ..step(p.text, Order::Auto, locate(p.offset)) }
+            }
+            sql::Item::Meta(m) => {
+                Step { psql_only: true, runtime: m.runtime, ..step(m.text, Order::Auto, locate(m.offset)) }
+            }
         })
         .collect())
 }

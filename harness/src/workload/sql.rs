@@ -11,6 +11,8 @@ pub struct Piece {
     pub offset: usize,
     /// For `COPY … FROM STDIN;` in psql's style: the data lines that follow it, up to `\.`.
     pub copy_data: Option<String>,
+    /// What psql decides as the script runs (`\gset` and what depends on it).
+    pub runtime: Option<Box<crate::model::Runtime>>,
 }
 
 /// A psql meta-command (`\set x 1`): its line from the backslash, and its byte offset.
@@ -18,6 +20,8 @@ pub struct Piece {
 pub struct Meta {
     pub text: String,
     pub offset: usize,
+    /// `\\c`: the session is replaced (and any guards it is under).
+    pub runtime: Option<Box<crate::model::Runtime>>,
 }
 
 impl Meta {
@@ -110,7 +114,7 @@ struct Lexer<'a> {
     /// Interpreting meta-commands (`script`), or taking them as written (`items`).
     psql: Option<super::psql::State<'a>>,
     /// Interpolations in the statement being gathered: (start, end, text).
-    subs: Vec<(usize, usize, String)>,
+    subs: Vec<(usize, usize, super::psql::Interp)>,
     /// Bytes interpolated so far in the whole script (bounded: `MAX_INTERPOLATED`).
     interpolated: usize,
     /// psql's `\q`: nothing after it is read.
@@ -135,6 +139,9 @@ struct Lexer<'a> {
     from_stdin: bool,
     /// Was the last statement a COPY … FROM STDIN?
     last_copy_in: bool,
+    /// The last statement sent, and its holes: psql's `\\g`, `\\gset` and `\\gexec` with nothing
+    /// gathered send it again.
+    last_sent: Option<(String, Vec<crate::model::Hole>)>,
 }
 
 fn ident_start(c: u8) -> bool {
@@ -166,6 +173,7 @@ impl<'a> Lexer<'a> {
             after_from: false,
             from_stdin: false,
             last_copy_in: false,
+            last_sent: None,
         }
     }
 
@@ -214,9 +222,11 @@ impl<'a> Lexer<'a> {
             },
             b':' if next == b':' => i + 2,
             b':' if self.psql.as_ref().is_some_and(|p| p.active()) => {
-                match self.psql.as_ref().and_then(|p| p.interpolate(&self.s[i + 1..])) {
+                match self.psql.as_ref().and_then(|p| p.interpolation(&self.s[i + 1..])) {
                     Some((text, taken)) => {
-                        self.interpolated += text.len();
+                        if let super::psql::Interp::Text(text) = &text {
+                            self.interpolated += text.len();
+                        }
                         if self.interpolated > MAX_INTERPOLATED {
                             let message = format!(
                                 "variables interpolated into this script add more than {MAX_INTERPOLATED} bytes"
@@ -374,13 +384,30 @@ impl<'a> Lexer<'a> {
         let sent = self.psql.as_ref().is_none_or(|p| p.active());
         if let Some(start) = self.start.take() {
             let mut text = String::with_capacity(self.end - start);
+            let mut runtime = crate::model::Runtime::default();
             let mut at = start;
-            for (from, to, value) in subs.iter().filter(|(from, _, _)| *from >= start) {
-                text.push_str(&self.s[at..*from]);
-                text.push_str(value);
-                at = *to;
+            for (from, to, value) in subs.into_iter().filter(|(from, _, _)| *from >= start) {
+                text.push_str(&self.s[at..from]);
+                match value {
+                    super::psql::Interp::Text(value) => text.push_str(&value),
+                    // Kept as written; filled on each side as the script runs.
+                    super::psql::Interp::Hole { var, style, fallback } => {
+                        let hole_start = text.len();
+                        text.push_str(&self.s[from..to]);
+                        runtime.holes.push(crate::model::Hole {
+                            start: hole_start,
+                            end: text.len(),
+                            var,
+                            style,
+                            fallback,
+                        });
+                    }
+                }
+                at = to;
             }
             text.push_str(&self.s[at..self.end]);
+            runtime.guards = self.psql.as_ref().map(super::psql::State::guards).unwrap_or_default();
+            let runtime = (runtime != crate::model::Runtime::default()).then(|| Box::new(runtime));
             self.track_settings(&text);
             self.last_copy_in = copy_in;
             let copy_data = if copy_in { self.copy_block(i) } else { None };
@@ -388,7 +415,14 @@ impl<'a> Lexer<'a> {
                 next = *after;
             }
             if sent {
-                self.items.push(Item::Statement(Piece { text, offset: start, copy_data: copy_data.map(|d| d.0) }));
+                let holes = runtime.as_ref().map(|r| r.holes.clone()).unwrap_or_default();
+                self.last_sent = Some((text.clone(), holes));
+                self.items.push(Item::Statement(Piece {
+                    text,
+                    offset: start,
+                    copy_data: copy_data.map(|d| d.0),
+                    runtime,
+                }));
             }
         }
         self.paren = 0;
@@ -398,6 +432,20 @@ impl<'a> Lexer<'a> {
         self.after_from = false;
         self.from_stdin = false;
         next
+    }
+
+    /// psql's `\\g` (and kin) at `i` with nothing gathered (`finish` pushed nothing): the last
+    /// statement sent is sent again. Whether one was.
+    fn again(&mut self, i: usize, active: bool) -> bool {
+        if !active {
+            return false;
+        }
+        let Some((text, holes)) = self.last_sent.clone() else { return false };
+        let guards = self.psql.as_ref().map(super::psql::State::guards).unwrap_or_default();
+        let runtime = crate::model::Runtime { holes, guards, ..Default::default() };
+        let runtime = (runtime != crate::model::Runtime::default()).then(|| Box::new(runtime));
+        self.items.push(Item::Statement(Piece { text, offset: i, copy_data: None, runtime }));
+        true
     }
 
     /// The data of a COPY … FROM STDIN whose statement ends at `i`: the lines after it up to a
@@ -458,7 +506,7 @@ impl<'a> Lexer<'a> {
     /// line. `\g` and its kin send the statement gathered so far; the others run before it.
     fn meta(&mut self, i: usize) -> Result<usize, SplitError> {
         let end = self.line_end(i);
-        let meta = Meta { text: self.s[i..end].trim_end_matches('\r').to_string(), offset: i };
+        let meta = Meta { text: self.s[i..end].trim_end_matches('\r').to_string(), offset: i, runtime: None };
         let Some(psql) = self.psql.as_mut() else {
             let next = if meta.name().starts_with('g') { self.finish(i) } else { i };
             self.items.push(Item::Meta(meta));
@@ -468,7 +516,14 @@ impl<'a> Lexer<'a> {
         let action = psql.run(&meta.text).map_err(|message| SplitError { offset: i, message })?;
         Ok(match action {
             super::psql::Action::None => end,
-            super::psql::Action::Send => end.max(self.finish(i)),
+            super::psql::Action::Send => {
+                let before = self.items.len();
+                let next = end.max(self.finish(i));
+                if self.items.len() == before {
+                    self.again(i, active);
+                }
+                next
+            }
             super::psql::Action::Record => {
                 if active {
                     self.items.push(Item::Meta(meta));
@@ -479,6 +534,63 @@ impl<'a> Lexer<'a> {
                 self.finish(i);
                 self.quit = true;
                 end
+            }
+            super::psql::Action::Reconnect => {
+                if active {
+                    let guards = self.psql.as_ref().map(super::psql::State::guards).unwrap_or_default();
+                    let runtime = crate::model::Runtime { reconnect: true, guards, ..Default::default() };
+                    self.items.push(Item::Meta(Meta { runtime: Some(Box::new(runtime)), ..meta }));
+                }
+                end
+            }
+            super::psql::Action::Copy(text) => {
+                let guards = self.psql.as_ref().map(super::psql::State::guards).unwrap_or_default();
+                let runtime =
+                    (!guards.is_empty()).then(|| Box::new(crate::model::Runtime { guards, ..Default::default() }));
+                let from_stdin = is_copy_from_stdin(&text);
+                let block = if from_stdin { self.copy_block(i) } else { None };
+                let next = block.as_ref().map_or(end, |(_, after)| *after);
+                if active {
+                    let copy_data = block.map(|(data, _)| data);
+                    self.items.push(Item::Statement(Piece { text, offset: i, copy_data, runtime }));
+                }
+                next
+            }
+            super::psql::Action::Gexec => {
+                let before = self.items.len();
+                let next = end.max(self.finish(i));
+                let pushed = self.items.len() > before || self.again(i, active);
+                match self.items.last_mut() {
+                    Some(Item::Statement(piece)) if pushed => {
+                        piece.runtime.get_or_insert_with(Default::default).gexec = true;
+                    }
+                    _ if !active => {}
+                    _ => {
+                        let message = format!("`\\gexec` with no statement before it {}", super::psql::NOT_SUPPORTED);
+                        return Err(SplitError { offset: i, message });
+                    }
+                }
+                next
+            }
+            super::psql::Action::Gset(prefix) => {
+                let before = self.items.len();
+                let next = end.max(self.finish(i));
+                if self.items.len() == before && !self.again(i, active) {
+                    if !active {
+                        return Ok(next);
+                    }
+                    let message = format!("`\\gset` with no statement before it {}", super::psql::NOT_SUPPORTED);
+                    return Err(SplitError { offset: i, message });
+                }
+                let Some(Item::Statement(piece)) = self.items.last_mut() else {
+                    unreachable!("a statement was pushed")
+                };
+                let columns = gset_columns(&piece.text);
+                piece.runtime.get_or_insert_with(Default::default).gset = Some(prefix.clone());
+                if let Some(psql) = self.psql.as_mut() {
+                    psql.defer(&prefix, columns);
+                }
+                next
             }
         })
     }
@@ -508,6 +620,58 @@ pub fn has_top_level_order_by(sql: &str) -> bool {
     };
     let node = parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref());
     matches!(node, Some(NodeEnum::SelectStmt(s)) if !s.sort_clause.is_empty())
+}
+
+/// The names of the columns a statement returns, as the server names them (its FigureColname:
+/// an alias, a column's name, a function's, `?column?`…), for the variables a `\gset` after it
+/// sets; `None` when they cannot be told without the server (`*`, a subquery, not a query).
+pub fn gset_columns(sql: &str) -> Option<Vec<String>> {
+    use pg_query::NodeEnum;
+    let parsed = pg_query::parse(sql, 0).ok()?;
+    let node = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
+    let targets = match node {
+        NodeEnum::SelectStmt(s) => {
+            let mut s = s.as_ref();
+            while let Some(left) = s.larg.as_deref() {
+                s = left;
+            }
+            &s.target_list
+        }
+        _ => return None,
+    };
+    targets
+        .iter()
+        .map(|t| match t.node.as_ref()? {
+            NodeEnum::ResTarget(r) if !r.name.is_empty() => Some(r.name.clone()),
+            NodeEnum::ResTarget(r) => figure_colname(r.val.as_deref()?.node.as_ref()?),
+            _ => None,
+        })
+        .collect()
+}
+
+/// PostgreSQL's FigureColname for the common expressions; `None` where only the server knows.
+fn figure_colname(node: &pg_query::NodeEnum) -> Option<String> {
+    use pg_query::NodeEnum;
+    let last_name = |names: &[pg_query::protobuf::Node]| match names.last()?.node.as_ref()? {
+        NodeEnum::String(s) => Some(s.sval.clone()),
+        _ => None,
+    };
+    Some(match node {
+        NodeEnum::ColumnRef(c) => last_name(&c.fields)?,
+        NodeEnum::FuncCall(f) => last_name(&f.funcname)?,
+        NodeEnum::TypeCast(t) => match t.arg.as_deref().and_then(|a| a.node.as_ref()).map(figure_colname) {
+            Some(Some(name)) if name != "?column?" => name,
+            // The type's name, as the grammar spells built-in ones (`int` is `int4`).
+            _ => last_name(&t.type_name.as_ref()?.names)?,
+        },
+        NodeEnum::CollateClause(c) => figure_colname(c.arg.as_deref()?.node.as_ref()?)?,
+        NodeEnum::CaseExpr(_) => "case".into(),
+        NodeEnum::CoalesceExpr(_) => "coalesce".into(),
+        NodeEnum::AArrayExpr(_) => "array".into(),
+        NodeEnum::RowExpr(_) => "row".into(),
+        NodeEnum::AConst(_) | NodeEnum::AExpr(_) | NodeEnum::BoolExpr(_) | NodeEnum::ParamRef(_) => "?column?".into(),
+        _ => return None,
+    })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -689,8 +853,8 @@ mod tests {
                 "SELECT 'sent'",
             ]
         );
-        let err = script("SELECT 1 \\gset\n", &env).unwrap_err();
-        assert_eq!((err.offset, err.message.contains("`\\gset` is not supported")), (9, true));
+        let err = script("SELECT 1 \\gdesc\n", &env).unwrap_err();
+        assert_eq!((err.offset, err.message.contains("`\\gdesc` is not supported")), (9, true));
         assert!(script("\\if true\nSELECT 1;\n", &env).unwrap_err().message.contains("without `\\endif`"));
     }
 
@@ -712,5 +876,141 @@ mod tests {
         assert!(!has_top_level_order_by("SELECT 'ORDER BY'"));
         assert!(!has_top_level_order_by("INSERT INTO t SELECT 1 RETURNING *"));
         assert!(!has_top_level_order_by("SELEC 1 ORDER BY 1"));
+    }
+
+    fn runtime_of(script_text: &str) -> Vec<(String, Option<Box<crate::model::Runtime>>)> {
+        script(script_text, &|_| None)
+            .unwrap()
+            .into_iter()
+            .filter_map(|item| match item {
+                Item::Statement(p) => Some((p.text, p.runtime)),
+                Item::Meta(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gset_values_fill_holes_as_the_script_runs() {
+        use crate::workload::psql::{gset, holds, instantiate, Vars};
+        let items = runtime_of(
+            "\\set known 7\nSELECT 1 AS one, 'it''s' AS two \\gset p_\nSELECT :p_one, :'p_two', :{?p_one}, :known, :p_none;\n",
+        );
+        assert_eq!(items[0].0, "SELECT 1 AS one, 'it''s' AS two");
+        assert_eq!(items[0].1.as_ref().unwrap().gset.as_deref(), Some("p_"));
+        let (sql, runtime) = (&items[1].0, items[1].1.as_ref().unwrap());
+        assert_eq!(sql, "SELECT :p_one, :'p_two', :{?p_one}, 7, :p_none", "known ones are filled when read");
+        let mut vars = Vars::new();
+        assert_eq!(instantiate(sql, &runtime.holes, &vars), "SELECT :p_one, :'p_two', FALSE, 7, :p_none");
+        gset("p_", &["one".into(), "two".into()], &[vec![Some("1".into()), Some("it's".into())]], &mut vars);
+        assert_eq!(instantiate(sql, &runtime.holes, &vars), "SELECT 1, 'it''s', TRUE, 7, :p_none");
+        assert!(holds(&runtime.guards, &vars));
+        // Not one row: psql sets nothing.
+        let mut other = Vars::new();
+        gset("p_", &["one".into()], &[vec![Some("1".into())], vec![Some("2".into())]], &mut other);
+        assert!(other.is_empty());
+    }
+
+    #[test]
+    fn an_if_on_a_gset_value_with_a_quit_guards_the_rest() {
+        use crate::workload::psql::{gset, holds, Vars};
+        let items = runtime_of(
+            "SELECT getdatabaseencoding() <> 'UTF8' AS skip_test \\gset\n\\if :skip_test\n\\quit\n\\endif\nSELECT 1;\n\\if :skip_test\nSELECT 'skipped';\n\\else\nSELECT 'run';\n\\endif\n",
+        );
+        let texts: Vec<&str> = items.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts[1..], ["SELECT 1", "SELECT 'skipped'", "SELECT 'run'"]);
+        let guards = |k: usize| items[k].1.as_ref().map(|r| r.guards.clone()).unwrap_or_default();
+        for (skip, sent) in [("t", [false, false, false]), ("f", [true, false, true])] {
+            let mut vars = Vars::new();
+            gset("", &["skip_test".into()], &[vec![Some(skip.into())]], &mut vars);
+            let got: Vec<bool> = (1..4).map(|k| holds(&guards(k), &vars)).collect();
+            assert_eq!(got, sent, "skip_test = {skip}");
+        }
+        let err = script("SELECT 1 AS x \\gset\n\\set y :x\n", &|_| None).unwrap_err();
+        assert!(err.message.contains(crate::workload::psql::NOT_SUPPORTED), "{}", err.message);
+        let err = script("SELECT 1 AS x \\gset\n\\if :x\n\\elif true\n\\endif\n", &|_| None).unwrap_err();
+        assert!(err.message.contains("elif"), "{}", err.message);
+    }
+
+    #[test]
+    fn gset_columns_as_the_server_names_them() {
+        assert_eq!(
+            gset_columns("SELECT a, t.b, count(*), x AS y, 1, 'a'::text, c::int, CASE WHEN true THEN 1 END"),
+            Some(vec![
+                "a".into(),
+                "b".into(),
+                "count".into(),
+                "y".into(),
+                "?column?".into(),
+                "text".into(),
+                "c".into(),
+                "case".into()
+            ])
+        );
+        assert_eq!(gset_columns("SELECT * FROM t"), None);
+        assert_eq!(gset_columns("SELECT (SELECT 1)"), None);
+        assert_eq!(gset_columns("INSERT INTO t VALUES (1) RETURNING id"), None);
+    }
+
+    #[test]
+    fn reconnect_and_copy_through_psql() {
+        let items = script(
+            "\\c -\n\\copy t (a, b) from stdin\n1\tx\n\\.\n\\copy (SELECT 1) TO pstdout\nSELECT 2;\n\\connect\n",
+            &|_| None,
+        )
+        .unwrap();
+        let shown: Vec<String> = items
+            .iter()
+            .map(|item| match item {
+                Item::Statement(p) => format!("{} | {:?}", p.text, p.copy_data),
+                Item::Meta(m) => format!("{} reconnect={}", m.text, m.runtime.as_ref().is_some_and(|r| r.reconnect)),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "\\c - reconnect=true",
+                "COPY t (a, b) from stdin | Some(\"1\\tx\\n\")",
+                "COPY (SELECT 1) TO stdout | None",
+                "SELECT 2 | None",
+                "\\connect reconnect=true",
+            ]
+        );
+        for refused in
+            ["\\c otherdb\n", "\\c - someone\n", "\\copy t from '/tmp/data'\n", "\\copy t to program 'cat'\n"]
+        {
+            let err = script(refused, &|_| None).unwrap_err();
+            assert!(err.message.contains(crate::workload::psql::NOT_SUPPORTED), "{refused}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn an_if_on_whether_a_gset_variable_is_set() {
+        use crate::workload::psql::{gset, holds, Vars};
+        let items = runtime_of("SELECT 1 AS d \\gset\n\\if :{?d}\nSELECT 'set';\n\\else\nSELECT 'unset';\n\\endif\n");
+        let guards = |k: usize| items[k].1.as_ref().unwrap().guards.clone();
+        let mut vars = Vars::new();
+        gset("", &["d".into()], &[vec![None]], &mut vars);
+        assert_eq!((holds(&guards(1), &vars), holds(&guards(2), &vars)), (false, true), "a NULL unsets it");
+        gset("", &["d".into()], &[vec![Some("x".into())]], &mut vars);
+        assert_eq!((holds(&guards(1), &vars), holds(&guards(2), &vars)), (true, false));
+    }
+
+    #[test]
+    fn g_gset_and_gexec_with_nothing_gathered_send_the_last_statement_again() {
+        let items = runtime_of("SELECT 'SELECT 1';\n\\gexec\nSELECT 2 AS two;\n\\gset\n\\g\n");
+        let shown: Vec<(String, bool, Option<String>)> = items
+            .iter()
+            .map(|(t, r)| (t.clone(), r.as_ref().is_some_and(|r| r.gexec), r.as_ref().and_then(|r| r.gset.clone())))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("SELECT 'SELECT 1'".to_string(), false, None),
+                ("SELECT 'SELECT 1'".to_string(), true, None),
+                ("SELECT 2 AS two".to_string(), false, None),
+                ("SELECT 2 AS two".to_string(), false, Some(String::new())),
+                ("SELECT 2 AS two".to_string(), false, None),
+            ]
+        );
     }
 }

@@ -179,7 +179,7 @@ mod tests {
         std::fs::write(suite.join("sql/setup.sql"), "\\getenv abs_srcdir PG_ABS_SRCDIR\nSELECT :'abs_srcdir';\n")
             .unwrap();
         std::fs::write(suite.join("sql/a.sql"), "SELECT 1;\n").unwrap();
-        std::fs::write(suite.join("sql/b.sql"), "SELECT 2 \\gset\nSELECT 3;\n").unwrap();
+        std::fs::write(suite.join("sql/b.sql"), "SELECT 2 \\gdesc\nSELECT 3;\n").unwrap();
         std::fs::write(suite.join("sql/unscheduled.sql"), "SELECT 4;\n").unwrap();
         let schedule = schedule_in(&suite).unwrap();
         let tests = load(&schedule).unwrap();
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(tests[0].suite, Some(SuitePlace { suite: "mysuite".into(), group: 1 }));
         assert_eq!(tests[2].suite.as_ref().map(|p| p.group), Some(2));
         let why = tests[1].unsupported.as_deref().unwrap();
-        assert!(why.contains("b.sql:1:10") && why.contains("\\gset"), "{why}");
+        assert!(why.contains("b.sql:1:10") && why.contains("\\gdesc"), "{why}");
         assert!(tests[1].steps.is_empty());
 
         std::fs::write(suite.join("parallel_schedule"), "test: setup missing\n").unwrap();
