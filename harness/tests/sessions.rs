@@ -183,3 +183,39 @@ fn a_step_still_waiting_at_the_end_is_cancelled_and_the_run_goes_on() {
     assert!(expected.contains(r#""wait": {"until": "cancelled"}"#) && expected.contains("57014"), "{expected}");
     assert_eq!(results(&out_dir)["summary"]["works"], 2, "the next workload ran");
 }
+
+/// An isolation spec (isolationtester's format) is read as it is: a workload per permutation,
+/// every interleaving when none is listed, the main setup on a control session, each session's
+/// setup first; blocking is the harness's own detection (a marker changes nothing). 15 against
+/// 15 is clean, and the UPDATE that waits for the other session's lock is released by its
+/// COMMIT.
+#[test]
+fn an_isolation_spec_runs_one_workload_per_permutation() {
+    let dir = scratch();
+    let root = workload(
+        dir.path(),
+        "specs/row-lock.spec",
+        "# two sessions update one row\nsetup\n{\n  CREATE TABLE t (id int PRIMARY KEY, v int);\n  INSERT INTO t VALUES (1, 0);\n}\n\
+         teardown { DROP TABLE t; }\n\nsession a\nsetup { BEGIN; }\nstep a_upd { UPDATE t SET v = 1 WHERE id = 1; }\n\
+         step a_commit { COMMIT; }\n\nsession b\nstep b_upd { UPDATE t SET v = 2 WHERE id = 1; }\nstep b_read { SELECT v FROM t; }\n\n\
+         permutation a_upd b_upd a_commit b_read\npermutation a_upd(*) a_commit b_upd b_read\n",
+    );
+    workload(
+        dir.path(),
+        "specs/all.spec",
+        "setup { CREATE TABLE c (n int); }\nsession x\nstep x1 { INSERT INTO c VALUES (1); }\nstep x2 { SELECT count(*) FROM c; }\n\
+         session y\nstep y1 { INSERT INTO c VALUES (2); }\n",
+    );
+    let (code, _, _, out) = with_results("record", &[root.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let saved = |id: &str| std::fs::read_to_string(out.path().join("expected").join(format!("{id}.json"))).unwrap();
+    let all: Vec<String> = (1..=3).map(|k| saved(&format!("specs/all/{k}"))).collect();
+    assert!(all[0].contains("INSERT INTO c VALUES (2)") && !out.path().join("expected/specs/all/4.json").exists());
+    // Steps: a's BEGIN (1), a_upd (2), b_upd (3), a_commit (4), b_read (5), DROP (6).
+    let first = saved("specs/row-lock/1");
+    assert!(first.contains(r#""wait": {"until": "released", "by": 4}"#), "{first}");
+    assert!(!saved("specs/row-lock/2").contains(r#""wait""#), "nothing waits in the second permutation");
+    let (code, results, _, _out) = with_results("run", &[root.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(with_status(&results, "works").len(), 5, "{results:#}");
+}

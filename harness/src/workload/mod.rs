@@ -2,6 +2,7 @@
 
 pub mod psql;
 pub mod shared;
+pub mod spec;
 pub mod sql;
 pub mod suite;
 mod yaml;
@@ -46,6 +47,12 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
                 Ok(tests) => tests.into_iter().map(Ok).collect(),
                 Err(errors) => errors.into_iter().map(Err).collect(),
             }
+        } else if file.extension().and_then(|e| e.to_str()) == Some("spec") {
+            let loaded = read_text(&file).and_then(|text| spec::load(&file, &workload_id(&root, &file), &text));
+            match loaded {
+                Ok(permutations) => permutations.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            }
         } else {
             vec![load_file(&root, &file)]
         }
@@ -82,7 +89,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
 }
 
 fn is_workload_file(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql"))
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql" | "spec"))
 }
 
 /// The largest workload file read (a bigger one is refused, not read into memory).
