@@ -38,7 +38,10 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
     }
     if files.is_empty() && errors.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        errors.push(Error::Usage(format!("no workloads (.yaml, .yml, .sql) found in {}", shown.join(", "))));
+        errors.push(Error::Usage(format!(
+            "no workloads (.yaml, .yml, .sql, .spec, or a pg_regress schedule) found in {}",
+            shown.join(", ")
+        )));
     }
     let mut workloads: Vec<Workload> = Vec::new();
     let loaded = files.into_iter().flat_map(|(root, file)| -> Vec<Result<Workload, Error>> {
