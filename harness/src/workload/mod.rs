@@ -235,8 +235,9 @@ fn steps_of(
     base: (usize, usize),
     items: Result<Vec<sql::Item>, sql::SplitError>,
 ) -> Result<Vec<Step>, Error> {
-    let locate = |offset: usize| {
-        let (line, column) = sql::line_col(text, offset);
+    let mut lines = sql::Locator::new(text);
+    let mut locate = |offset: usize| {
+        let (line, column) = lines.at(offset);
         Location { file: file.to_path_buf(), line: base.0 + line - 1, column: column + base.1 - 1 }
     };
     let items = items.map_err(|e| Error::Workload { location: locate(e.offset), message: e.message })?;

@@ -142,6 +142,9 @@ struct Lexer<'a> {
     /// The last statement sent, and its holes: psql's `\\g`, `\\gset` and `\\gexec` with nothing
     /// gathered send it again.
     last_sent: Option<(String, Vec<crate::model::Hole>)>,
+    /// Lines that end COPY data (`\\.`: true) or start a COPY … FROM STDIN (false), by
+    /// (start, end) offset: found once, when the first COPY needs them.
+    stops: Option<Vec<(usize, usize, bool)>>,
 }
 
 fn ident_start(c: u8) -> bool {
@@ -174,6 +177,7 @@ impl<'a> Lexer<'a> {
             from_stdin: false,
             last_copy_in: false,
             last_sent: None,
+            stops: None,
         }
     }
 
@@ -451,21 +455,31 @@ impl<'a> Lexer<'a> {
     /// The data of a COPY … FROM STDIN whose statement ends at `i`: the lines after it up to a
     /// line `\.` (and where scanning goes on), unless another COPY … FROM STDIN comes first or
     /// no such line follows: then the COPY has no data of its own (it is expected to fail).
-    fn copy_block(&self, i: usize) -> Option<(String, usize)> {
+    fn copy_block(&mut self, i: usize) -> Option<(String, usize)> {
         let data_start = (self.line_end(i) + 1).min(self.b.len());
-        let mut at = data_start;
-        while at < self.b.len() {
-            let end = self.line_end(at);
-            let line = self.s[at..end].trim_end_matches('\r');
-            if line == "\\." {
-                return Some((self.s[data_start..at].to_string(), (end + 1).min(self.b.len())));
+        // The lines that end a data block or start another COPY … FROM STDIN, found in one pass
+        // over the script the first time (scanning ahead from every COPY would be quadratic).
+        if self.stops.is_none() {
+            let mut stops = Vec::new();
+            let mut at = 0;
+            while at < self.b.len() {
+                let end = self.line_end(at);
+                let line = self.s[at..end].trim_end_matches('\r');
+                if line == "\\." {
+                    stops.push((at, end, true));
+                } else if starts_copy_from_stdin(line) {
+                    stops.push((at, end, false));
+                }
+                at = end + 1;
             }
-            if starts_copy_from_stdin(line) {
-                return None;
-            }
-            at = end + 1;
+            self.stops = Some(stops);
         }
-        None
+        let stops = self.stops.as_ref().expect("found");
+        let next = stops.partition_point(|(start, _, _)| *start < data_start);
+        match stops.get(next) {
+            Some(&(start, end, true)) => Some((self.s[data_start..start].to_string(), (end + 1).min(self.b.len()))),
+            _ => None,
+        }
     }
 
     /// psql follows the server's standard_conforming_strings; a script's `SET` and `RESET` of
@@ -672,6 +686,41 @@ fn figure_colname(node: &pg_query::NodeEnum) -> Option<String> {
         NodeEnum::AConst(_) | NodeEnum::AExpr(_) | NodeEnum::BoolExpr(_) | NodeEnum::ParamRef(_) => "?column?".into(),
         _ => return None,
     })
+}
+
+/// Line and column of many offsets of one text, each in logarithmic time (and in linear time
+/// in all for increasing offsets on one long line): `line_col` for every statement of a script
+/// would be quadratic.
+pub struct Locator<'a> {
+    text: &'a str,
+    /// Byte offset where each line starts.
+    starts: Vec<usize>,
+    /// The last offset asked for, and its column: the next one on the same line counts on.
+    last: Option<(usize, usize)>,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Locator { text, starts, last: None }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn at(&mut self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let (from, column) = match self.last {
+            Some((at, column)) if at >= start && at <= offset => (at, column),
+            _ => (start, 1),
+        };
+        let column = column + self.text[from..offset].chars().count();
+        self.last = Some((offset, column));
+        (line, column)
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -1012,5 +1061,25 @@ mod tests {
                 ("SELECT 2 AS two".to_string(), false, None),
             ]
         );
+    }
+
+    #[test]
+    fn the_locator_agrees_with_line_col_in_any_order() {
+        let text = "SELECT 'é';\n\nSELECT 2; SELECT 'ü', 3;\nlast";
+        let offsets: Vec<usize> = (0..=text.len()).filter(|&o| text.is_char_boundary(o)).collect();
+        let mut locator = Locator::new(text);
+        for &o in offsets.iter().chain(offsets.iter().rev()).chain([30, 2, 31, 12].iter()) {
+            assert_eq!(locator.at(o), line_col(text, o), "offset {o}");
+        }
+    }
+
+    #[test]
+    fn many_copies_without_data_are_split_in_one_pass() {
+        // Found by fuzzing: each COPY … FROM STDIN looked ahead to the end of the script for its
+        // `\.`, so thousands of them took quadratic time.
+        let script: String = (0..5_000).map(|i| format!("COPY t FROM STDIN; -- stdin {i}\nSELECT {i};\n")).collect();
+        let pieces = split(&script).unwrap();
+        assert_eq!(pieces.len(), 10_000);
+        assert!(pieces.iter().all(|p| p.copy_data.is_none()));
     }
 }
