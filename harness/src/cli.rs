@@ -485,8 +485,17 @@ pub struct Common {
     /// and a schedule, or a schedule file, runs as a pg_regress suite.
     #[arg(default_value = "workloads")]
     pub workloads: Vec<PathBuf>,
+    /// Workloads run at once on each side, each on its own connections and database (default:
+    /// the cores, at least 2). The reports are those of `--jobs 1`: what runs beside others is
+    /// never timing-sensitive, and what went wrong there runs again alone.
+    #[arg(long, default_value_t = default_run_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     #[command(flatten)]
     pub options: RunOptions,
+}
+
+fn default_run_jobs() -> u16 {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 16) as u16)
 }
 
 /// How a run runs: the same for every command that runs workloads, `reduce` included.
@@ -782,7 +791,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
             };
             let mut reduce = args.options(&options).expect("reduction is on");
             reduce.only_step = step;
-            let common = Common { workloads: vec![workload], options };
+            let common = Common { workloads: vec![workload], jobs: 1, options };
             (Mode::Reduce, reference, candidate, common, None, Some(reduce), export.junit, no_rules)
         }
     };
@@ -847,6 +856,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
         protocol: common.options.protocol,
         reduce,
         rules,
+        jobs: common.jobs.into(),
     };
     let files = Files::new(common.options.out, matches!(mode, Mode::Run | Mode::Record), junit);
     Ok(Job::Compare { plan: Box::new(plan), files, strict_rules })

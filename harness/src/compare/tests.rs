@@ -156,20 +156,9 @@ fn step(sql: &str) -> Step {
 
 fn workload(steps: &[&str], rewrite: Option<&[&str]>) -> Workload {
     Workload {
-        path: "w.yaml".into(),
-        id: "w".into(),
-        feature: "f".into(),
-        area: "a".into(),
-        description: None,
-        requires: Vec::new(),
-        sessions: Vec::new(),
-        setup: Vec::new(),
         steps: steps.iter().map(|s| step(s)).collect(),
         rewrite: rewrite.map(|r| Rewrite { setup: Vec::new(), steps: r.iter().map(|s| step(s)).collect() }),
-        alternatives: Vec::new(),
-        isolation: None,
-        suite: None,
-        unsupported: None,
+        ..Workload::new(std::path::Path::new("w.yaml"), "w", "f".into(), "a".into())
     }
 }
 

@@ -8,7 +8,7 @@ use super::pg::wire::{Canceller, Response, Session};
 use super::pg::{PgEngine, PgRequest};
 use super::sqlite::{SqliteCancel, SqliteConn, SqliteEngine, SqliteRequest};
 use super::target::TargetSpec;
-use super::{Beside, Cancel, Connection, Engine};
+use super::{Beside, Cancel, Connection, Engine, News};
 use crate::model::error::{Error, Result};
 use crate::model::{Fault, Outcome, Protocol, Requirement, Step, TargetReport};
 
@@ -195,6 +195,18 @@ impl Engine for AnyEngine {
         match self {
             AnyEngine::Pg(e) => e.extra_lane().map(|l| AnyEngine::Pg(Box::new(l))),
             AnyEngine::Sqlite(e) => e.extra_lane().map(AnyEngine::Sqlite),
+        }
+    }
+    fn take_news(&mut self) -> News {
+        match self {
+            AnyEngine::Pg(e) => e.take_news(),
+            AnyEngine::Sqlite(e) => e.take_news(),
+        }
+    }
+    fn absorb(&mut self, news: News) {
+        match self {
+            AnyEngine::Pg(e) => e.absorb(news),
+            AnyEngine::Sqlite(e) => e.absorb(news),
         }
     }
     async fn stop(self) {

@@ -19,7 +19,7 @@ pub mod target;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::model::{Dialect, Outcome, Requirement, Step, TargetReport};
+use crate::model::{Dialect, Outcome, Requirement, Step, TargetEvent, TargetReport};
 
 /// Stops a session's running statement from elsewhere (a protocol cancel request, say).
 pub trait Cancel: Send + Sync + 'static {
@@ -46,6 +46,14 @@ pub trait Connection: Send + 'static {
 pub type Raw<E> = <<E as Engine>::Conn as Connection>::Raw;
 /// The request type of an engine's connections.
 pub type Request<E> = <<E as Engine>::Conn as Connection>::Request;
+
+/// What an engine learned for its report while it ran some workloads (`Engine::take_news`).
+#[derive(Debug, Default)]
+pub struct News {
+    pub events: Vec<TargetEvent>,
+    /// The target itself failed (crash, dropped connection, unreachable).
+    pub failed: bool,
+}
 
 /// What else of the harness may be on a server while a slate is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +106,16 @@ pub trait Engine: Send + Sized {
     /// Another way into the same database, for trials beside the run's own work; `None`
     /// where that is not possible.
     fn extra_lane(&self) -> Option<Self>;
+    /// What a lane (`extra_lane`) learned since it was made or last asked: the events for the
+    /// report, and whether the target failed. The run hands a kept workload's news to the
+    /// engine it reports (`absorb`), in input order, and drops the news of a discarded attempt.
+    fn take_news(&mut self) -> News {
+        News::default()
+    }
+    /// A lane's news, as if it had happened here.
+    fn absorb(&mut self, news: News) {
+        let _ = news;
+    }
     /// Finish queued work (slates being dropped), so that the report says what it left.
     fn flush(&mut self) -> impl Future<Output = ()> + Send {
         async {}

@@ -35,6 +35,29 @@ pub struct Workload {
     pub unsupported: Option<String>,
 }
 
+impl Workload {
+    /// A workload with its identity and nothing else yet: no steps, sessions, requirements or
+    /// options.
+    pub fn new(path: &std::path::Path, id: &str, feature: String, area: String) -> Workload {
+        Workload {
+            path: path.to_path_buf(),
+            id: id.to_string(),
+            feature,
+            area,
+            description: None,
+            requires: Vec::new(),
+            sessions: Vec::new(),
+            setup: Vec::new(),
+            steps: Vec::new(),
+            rewrite: None,
+            alternatives: Vec::new(),
+            isolation: None,
+            suite: None,
+            unsupported: None,
+        }
+    }
+}
+
 /// A suite's tests share one database per side; the tests of a group run at once, each on its
 /// own connection, and groups run in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The scheduler: each workload on the reference and the candidate concurrently, in a fresh
 //! database per side, then judged. It emits events and never prints; reporters render them.
 
+mod jobs;
 mod record;
 mod reduce;
 mod schedule;
@@ -19,6 +20,7 @@ use crate::model::{
     WorkloadResult,
 };
 
+use jobs::Ran;
 pub use record::{record, Limits, Script, WAIT_BOUND};
 pub use reduce::{reduce_all, ReduceOptions};
 
@@ -41,6 +43,8 @@ pub struct Plan {
     pub reduce: Option<ReduceOptions>,
     /// Known differences, accepted under their rules.
     pub rules: Option<crate::rules::Rules>,
+    /// Workloads run at once on each side (`jobs.rs`); the reports are those of one at a time.
+    pub jobs: usize,
 }
 
 /// The result of a run, for the exit code.
@@ -129,6 +133,7 @@ async fn schedule<E: Engine + 'static>(
     let (mut background, mut background_tried) = (None, false);
     // The suite whose database is open on each side (pg_regress schedules).
     let mut suites: Pair<Option<suite::OpenSuite<E::Conn>>> = Pair::new(None, None);
+    let mut pool = jobs::Pool::new(plan, plan.jobs, reference.as_deref(), candidate.as_deref(), limits);
     let mut i = 0;
     while i < plan.workloads.len() {
         // A unit: one workload, or the tests of one group of a suite.
@@ -139,31 +144,54 @@ async fn schedule<E: Engine + 'static>(
         };
         let group: Vec<&Workload> = plan.workloads[i..i + unit].iter().collect();
         observer.on(Event::Started { index: i + 1, total, workload: first })?;
-        let runs = if first.suite.is_some() {
+        let runs: Vec<Ran> = if first.suite.is_some() {
             let sides = Pair::new(reference.as_deref_mut(), candidate.as_deref_mut());
-            record_suite_group(plan, i, &group, sides, &mut suites, limits).await
+            let recorded = record_suite_group(plan, i, &group, sides, &mut suites, limits).await;
+            let mut runs = Vec::with_capacity(recorded.len());
+            for (w, (reference_run, candidate_run)) in group.iter().zip(recorded) {
+                let result = match candidate.as_deref_mut() {
+                    Some(c) => Some(evaluate(w, &slate_name(&w.id), &reference_run, candidate_run, c, limits).await),
+                    None => None,
+                };
+                runs.push(Ran { reference: reference_run, result });
+            }
+            runs
         } else {
-            vec![record_workload(plan, i, first, reference.as_deref_mut(), candidate.as_deref_mut(), limits).await]
+            match pool.take(i, reference.as_deref_mut(), candidate.as_deref_mut()).await {
+                Some(ran) => vec![ran],
+                None => {
+                    // On the run's own engines; with lanes in use, no database is prepared
+                    // ahead (a lane may be making it).
+                    let prepare = !pool.active();
+                    let (r, c) = (reference.as_deref_mut(), candidate.as_deref_mut());
+                    let (reference_run, candidate_run) = record_workload(plan, i, first, prepare, r, c, limits).await;
+                    let result = match candidate.as_deref_mut() {
+                        Some(c) => Some(
+                            evaluate(first, &slate_name(&first.id), &reference_run, candidate_run, c, limits).await,
+                        ),
+                        None => None,
+                    };
+                    vec![Ran { reference: reference_run, result }]
+                }
+            }
         };
-        for (k, (w, (reference_run, candidate_run))) in group.iter().copied().zip(runs).enumerate() {
+        for (k, (w, ran)) in group.iter().copied().zip(runs).enumerate() {
             let index = i + k + 1;
             if k > 0 {
                 observer.on(Event::Started { index, total, workload: w })?;
             }
-            let name = slate_name(&w.id);
             if let Some(r) = reference.as_deref() {
                 observer.on(Event::Recorded {
                     index,
                     total,
                     workload: w,
-                    run: &reference_run,
+                    run: &ran.reference,
                     version: &r.report().version,
                 })?;
             }
-            let Some(c) = candidate.as_deref_mut() else {
+            let (Some(c), Some(mut result)) = (candidate.as_deref_mut(), ran.result) else {
                 continue;
             };
-            let mut result = evaluate(w, &name, &reference_run, candidate_run, c, limits).await;
             if let Some(rules) = &plan.rules {
                 rules.apply(&mut result, &c.report().version, &mut accepted);
             }
@@ -192,6 +220,7 @@ async fn schedule<E: Engine + 'static>(
         }
         i += unit;
     }
+    pool.finish(reference.as_deref_mut(), candidate.as_deref_mut()).await;
     if let (Some(options), Some(r), Some(c)) = (&plan.reduce, reference.as_deref_mut(), candidate.as_deref_mut()) {
         let b = background.take();
         reduce::reduce_all(Pair::new(r, c), b, &plan.workloads, &mut results, options, limits, observer).await?;
@@ -214,17 +243,22 @@ async fn schedule<E: Engine + 'static>(
 }
 
 /// One workload on the sides this mode runs: the reference's run, and the candidate's recording
-/// (`None`: not run there).
+/// (`None`: not run there). With `prepare`, each side may prepare the next workload's database
+/// meanwhile.
 async fn record_workload<E: Engine>(
     plan: &Plan,
     i: usize,
     w: &Workload,
+    prepare: bool,
     reference: Option<&mut E>,
     candidate: Option<&mut E>,
     limits: Limits,
 ) -> (ReferenceRun, Option<std::result::Result<Recording, String>>) {
+    if let Some(why) = &w.unsupported {
+        return (ReferenceRun { not_tested: Some(why.clone()), ..Default::default() }, None);
+    }
     let name = slate_name(&w.id);
-    let next_name = plan.workloads.get(i + 1).map(|n| slate_name(&n.id));
+    let next_name = plan.workloads.get(i + 1).filter(|_| prepare).map(|n| slate_name(&n.id));
     let next = next_name.as_deref();
     match (plan.mode, reference, candidate) {
         (Mode::Record, Some(r), _) => (reference_run(r, w, &name, next, limits).await, None),

@@ -188,22 +188,8 @@ mod tests {
             })
             .collect();
         let place = Some(SuitePlace { suite: "s".into(), group: 1 });
-        Workload {
-            path: format!("{id}.sql").into(),
-            id: id.into(),
-            feature: id.into(),
-            area: "s".into(),
-            description: None,
-            requires: Vec::new(),
-            sessions: Vec::new(),
-            setup: Vec::new(),
-            steps,
-            rewrite: None,
-            alternatives: Vec::new(),
-            isolation: None,
-            suite: place,
-            unsupported: None,
-        }
+        let path = std::path::PathBuf::from(format!("{id}.sql"));
+        Workload { steps, suite: place, ..Workload::new(&path, id, id.into(), "s".into()) }
     }
 
     #[tokio::test(start_paused = true)]

@@ -66,6 +66,7 @@ fn plan(workloads: Vec<Workload>, reduce_dir: Option<PathBuf>) -> Plan {
         protocol: crate::model::Protocol::Simple,
         reduce,
         rules: None,
+        jobs: 1,
     }
 }
 
@@ -293,4 +294,65 @@ async fn a_whole_run_on_the_console() {
     schedule(&plan, Some(&mut reference), Some(&mut candidate), &mut console).await.expect("the run");
     let text = String::from_utf8(console.into_inner()).unwrap();
     insta::assert_snapshot!(redact_durations(&text));
+}
+
+/// Workloads that take a while (`SLOW n` takes n seconds), one that hangs past the timeout, one
+/// that differs, and one of two sessions.
+fn jobs_workloads(dir: &Path) -> Vec<Workload> {
+    let mut files: Vec<(String, String)> =
+        (1..=12).map(|k| (format!("a/slow{k:02}.sql"), format!("SLOW {};\nSELECT {k};\n", 13 - k))).collect();
+    files.push(("b/hang.sql".into(), "SELECT 1;\nHANG;\nSELECT 2;\n".into()));
+    files.push(("b/differs.sql".into(), "SLOW 2;\nSELECT 0x1F;\n".into()));
+    let two = "feature: two\narea: b\nsessions: [s1, s2]\nsteps:\n  - {session: s1, sql: SELECT 1}\n  - {session: s2, sql: SELECT 2}\n";
+    files.push(("b/two.yaml".into(), two.into()));
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    workloads(dir, &refs)
+}
+
+fn jobs_engine(version: &str, hex: crate::model::Outcome) -> FakeEngine {
+    FakeEngine::new(version, move |sql, before| match sql {
+        s if s.starts_with("SLOW ") => {
+            let seconds = s[5..].parse().unwrap();
+            Act::Slow { after: Duration::from_secs(seconds), then: ok("SELECT 1") }
+        }
+        "HANG" => Act::Hang,
+        "SELECT 0x1F" => Act::Reply(hex.clone()),
+        s => respond(s, before),
+    })
+}
+
+/// A run with `jobs`: its results, the statements each side was sent, and how long it took.
+async fn run_with_jobs(dir: &Path, jobs: usize) -> (Vec<WorkloadResult>, Vec<String>, Duration) {
+    let mut plan = plan(jobs_workloads(dir), None);
+    plan.jobs = jobs;
+    plan.timeout = Duration::from_secs(15);
+    let mut reference = jobs_engine("15.0 (fake)", rows(&["31"]));
+    let mut candidate = jobs_engine("18.0 (fake)", error("42601", "trailing junk after numeric literal"));
+    let start = tokio::time::Instant::now();
+    let events = run(&mut reference, &mut candidate, &plan).await;
+    let mut sent = candidate.sent();
+    sent.sort();
+    (events.results, sent, start.elapsed())
+}
+
+#[tokio::test(start_paused = true)]
+async fn workloads_run_at_once_report_what_one_at_a_time_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, sent_one, took_one) = run_with_jobs(dir.path(), 1).await;
+    let (four, sent_four, took_four) = run_with_jobs(dir.path(), 4).await;
+    let ids: Vec<&str> = four.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids[..3], ["a/slow01", "a/slow02", "a/slow03"], "input order kept");
+    assert_eq!(format!("{one:?}"), format!("{four:?}"), "the same results, in the same order");
+    let status = |id: &str| four.iter().find(|r| r.id == id).unwrap().status;
+    assert_eq!(status("b/differs"), Status::Blocked);
+    assert_eq!(status("a/slow01"), Status::Works);
+    // The hanging workload timed out beside others, so it ran again alone: its statements were
+    // sent twice with jobs, once without.
+    let hangs = |sent: &[String]| sent.iter().filter(|s| s.ends_with(": HANG")).count();
+    assert_eq!((hangs(&sent_one), hangs(&sent_four)), (1, 2));
+    assert_eq!(sent_four.iter().filter(|s| s.ends_with(": SLOW 12")).count(), 1, "what went well ran once");
+    // One after the other: 78 s of SLOW, 2 s, and the 15 s timeout. Four lanes overlap the
+    // SLOWs (about 21 s) but the hang runs twice (about 49 s in all).
+    assert!(took_one >= Duration::from_secs(95), "{took_one:?}");
+    assert!(took_four < took_one * 2 / 3, "{took_four:?} vs {took_one:?}");
 }

@@ -348,22 +348,10 @@ pub fn load(file: &Path, id: &str, text: &str) -> Result<Vec<Workload>, Error> {
         if let Some(block) = &spec.teardown {
             steps.extend(statements(block, CONTROL)?);
         }
-        workloads.push(Workload {
-            path: file.to_path_buf(),
-            id: format!("{id}/{}", k + 1),
-            feature: format!("{stem}: {}", permutation.join(" ")),
-            area: id.rsplit_once('/').map_or("isolation", |(dir, _)| dir).to_string(),
-            description: None,
-            requires: Vec::new(),
-            sessions: sessions.clone(),
-            setup: setup.clone(),
-            steps,
-            rewrite: None,
-            alternatives: Vec::new(),
-            isolation: None,
-            suite: None,
-            unsupported: None,
-        });
+        let feature = format!("{stem}: {}", permutation.join(" "));
+        let area = id.rsplit_once('/').map_or("isolation", |(dir, _)| dir).to_string();
+        let named = Workload::new(file, &format!("{id}/{}", k + 1), feature, area);
+        workloads.push(Workload { sessions: sessions.clone(), setup: setup.clone(), steps, ..named });
     }
     Ok(workloads)
 }

@@ -125,22 +125,9 @@ pub fn load(schedule: &Path) -> Result<Vec<Workload>, Vec<Error>> {
 
 /// A test that cannot run yet: no steps, and why.
 fn unsupported_test(file: &Path, id: &str, place: SuitePlace, unsupported: Option<String>) -> Workload {
-    Workload {
-        path: file.to_path_buf(),
-        id: id.to_string(),
-        feature: id.rsplit('/').next().unwrap_or(id).to_string(),
-        area: place.suite.clone(),
-        description: None,
-        requires: Vec::new(),
-        sessions: Vec::new(),
-        setup: Vec::new(),
-        steps: Vec::new(),
-        rewrite: None,
-        alternatives: Vec::new(),
-        isolation: None,
-        suite: Some(place),
-        unsupported,
-    }
+    let feature = id.rsplit('/').next().unwrap_or(id).to_string();
+    let area = place.suite.clone();
+    Workload { suite: Some(place), unsupported, ..Workload::new(file, id, feature, area) }
 }
 
 #[cfg(test)]

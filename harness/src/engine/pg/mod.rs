@@ -25,7 +25,7 @@ use server::Target;
 use slate::Slate;
 use wire::{quote_literal, Canceller, Response, Session};
 
-use crate::engine::{Beside, Cancel, Connection, Engine};
+use crate::engine::{Beside, Cancel, Connection, Engine, News};
 use crate::model::{
     Connections, Fault, Outcome, Protocol, Requirement, RestartCause, Step, Strategy, TargetEvent, TargetReport,
 };
@@ -118,7 +118,8 @@ impl PgEngine {
             pending: None,
             types_loading: None,
             types: self.types.clone(),
-            report: self.report.clone(),
+            // Its events are its own, handed back by `take_news`.
+            report: TargetReport { events: Vec::new(), ..self.report.clone() },
             failed: false,
             wedged: false,
             protocol: self.protocol,
@@ -461,6 +462,14 @@ impl Engine for PgEngine {
     }
     fn extra_lane(&self) -> Option<Self> {
         self.lane()
+    }
+    fn take_news(&mut self) -> News {
+        self.note_failures();
+        News { events: std::mem::take(&mut self.report.events), failed: std::mem::take(&mut self.failed) }
+    }
+    fn absorb(&mut self, news: News) {
+        self.report.events.extend(news.events);
+        self.failed |= news.failed;
     }
     async fn flush(&mut self) {
         if !self.is_single() {

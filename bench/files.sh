@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# A folder of independent .sql files (prints figures; asserts nothing): `pgparity run` between
+# two running PostgreSQL 15 servers with `--jobs` at its default and with `--jobs 1` (whether
+# the two give identical results), next to `psql -f` of each file in a fresh database on one
+# server, one after the other. Goal: pgparity (default jobs) ≤ 0.5× psql.
+#
+#   bench/files.sh [DIR]
+#
+# DIR defaults to the .sql files of src/test/regress/sql in Debian's source package of the
+# installed PostgreSQL 15 (downloaded once into /var/cache/pgparity), as a plain folder: each
+# file on its own, not the suite's schedule.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh" files
+files="${1:-}"
+if [ -z "$files" ]; then
+  regress=$(pg_source src/test/regress)
+  files=$work/files
+  mkdir -p "$files"
+  cp "$regress"/sql/*.sql "$files/"
+  # What the files' `\getenv` reads, as pg_regress sets it.
+  export PG_ABS_SRCDIR=$regress PG_ABS_BUILDDIR=$regress PG_LIBDIR=$regress PG_DLSUFFIX=.so
+fi
+chmod -R a+rX "$work"
+count=$(find "$files" -name '*.sql' | wc -l)
+p1=$(port); start_server c1 "$p1" -c max_prepared_transactions=5
+p2=$(port); start_server c2 "$p2" -c max_prepared_transactions=5
+p3=$(port); start_server c3 "$p3" -c max_prepared_transactions=5
+
+now() { date +%s.%N; }
+s=$(now)
+find "$files" -name '*.sql' | sort | while read -r f; do
+  "$pgbin/createdb" -h 127.0.0.1 -p "$p3" -U postgres bench
+  "$pgbin/psql" -X -q -h 127.0.0.1 -p "$p3" -U postgres -d bench -f "$f" >/dev/null 2>&1 || true
+  "$pgbin/dropdb" -h 127.0.0.1 -p "$p3" -U postgres --force bench
+done
+t_psql=$(echo "$(now) - $s" | bc)
+
+run() { # OUT [ARGS…]
+  local out=$1; shift
+  s=$(now)
+  "$bin" run --reference "$(url "$p1")" --candidate "$(url "$p2")" --no-reduce --out "$work/$out" "$@" "$files" \
+    >"$work/$out.log" 2>&1 || true
+  echo "$(now) - $s" | bc
+}
+t_jobs=$(run jobs)
+t_one=$(run one --jobs 1)
+tail -1 "$work/jobs.log"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+a, b = (json.load(open(f"{work}/{n}/results.json")) for n in ("jobs", "one"))
+print("results identical with --jobs default and --jobs 1:", a["workloads"] == b["workloads"])
+PY
+printf 'files: %s; cores: %s (--jobs defaults to them, at least 2)\n' "$count" "$(nproc)"
+printf 'psql -f each in a fresh database (1 server): %.2f s\n' "$t_psql"
+printf 'pgparity run, default jobs (2 servers):       %.2f s  (%.2f×)\n' "$t_jobs" "$(echo "$t_jobs / $t_psql" | bc -l)"
+printf 'pgparity run --jobs 1 (2 servers):            %.2f s  (%.2f×)\n' "$t_one" "$(echo "$t_one / $t_psql" | bc -l)"
