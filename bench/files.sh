@@ -49,7 +49,22 @@ python3 - "$work" <<'PY'
 import json, sys
 work = sys.argv[1]
 a, b = (json.load(open(f"{work}/{n}/results.json")) for n in ("jobs", "one"))
-print("results identical with --jobs default and --jobs 1:", a["workloads"] == b["workloads"])
+# Verdicts: each workload's status and each statement's match or mismatch (with its kinds).
+# Soft differences (`match_after`: rows in another order) depend on timing by nature and never
+# change a verdict: counted apart.
+def verdicts(r):
+    return [(w["id"], w["status"], [(s.get("index"), s["verdict"] == "mismatch", s.get("kinds")) for s in w.get("statements", [])])
+            for w in r["workloads"]]
+print("verdicts identical with --jobs default and --jobs 1:", verdicts(a) == verdicts(b))
+print("results.json workloads identical:", a["workloads"] == b["workloads"])
+for name, r in (("default jobs", a), ("--jobs 1", b)):
+    for w in r["workloads"]:
+        if w["status"] == "blocked":
+            print(f"  {name}: blocked {w['id']}: {w.get('reason')}")
+for x, y in zip(a["workloads"], b["workloads"]):
+    for s, t in zip(x.get("statements", []), y.get("statements", [])):
+        if s != t:
+            print(f"  differs between the runs: {x['id']} step {s.get('index')}: {s['verdict']} {s.get('normalisers') or s.get('kinds')} / {t['verdict']} {t.get('normalisers') or t.get('kinds')}")
 PY
 printf 'files: %s; cores: %s (--jobs defaults to them, at least 2)\n' "$count" "$(nproc)"
 printf 'psql -f each in a fresh database (1 server): %.2f s\n' "$t_psql"

@@ -443,3 +443,54 @@ fn a_pg_regress_suite_runs_as_its_schedule_says() {
     let check = pgparity(&["check", "--out", out.path().to_str().unwrap(), path]);
     assert_eq!(common::code(&check), 0);
 }
+
+/// `--jobs 3` gives the reports of `--jobs 1`: results, expected/, the scorecard and the exit
+/// code — with plain workloads beside each other, a timeout and a lost connection (run again
+/// alone), and a workload of two sessions and one that creates a role (never beside others).
+#[test]
+fn workloads_at_once_report_what_one_at_a_time_reports() {
+    let dir = scratch();
+    let mut root = dir.path().to_path_buf();
+    for k in 1..=6 {
+        let text = format!(
+            "CREATE TABLE t (a int);\nINSERT INTO t SELECT g FROM generate_series(1, {k}) g;\nSELECT sum(a), pg_sleep(0.2) FROM t;\n"
+        );
+        root = workload(dir.path(), &format!("plain/w{k}.sql"), &text);
+    }
+    workload(dir.path(), "faults/timeout.sql", "SELECT 1;\nSELECT pg_sleep(5);\nSELECT 2;\n");
+    workload(dir.path(), "faults/lost.sql", "SELECT 1;\nSELECT pg_terminate_backend(pg_backend_pid());\nSELECT 2;\n");
+    let role = "CREATE ROLE pgparity_jobs_role;\nSELECT rolname FROM pg_roles WHERE rolname LIKE 'pgparity_jobs%';\n";
+    workload(dir.path(), "alone/role.sql", role);
+    let two = "feature: two\narea: alone\nsessions: [a, b]\nsetup: CREATE TABLE t (id int PRIMARY KEY)\nsteps:\n  - {session: a, sql: BEGIN}\n  - {session: a, sql: INSERT INTO t VALUES (1)}\n  - {session: b, sql: INSERT INTO t VALUES (1)}\n  - {session: a, sql: COMMIT}\n";
+    workload(dir.path(), "alone/two.yaml", two);
+    let root = root.to_str().unwrap();
+    let run = |jobs: &str| with_results("run", &["--jobs", jobs, "--timeout", "1", "--no-reduce", root]);
+    let (code_one, one, _, out_one) = run("1");
+    let (code_three, three, _, out_three) = run("3");
+    assert_eq!((code_one, code_three), (3, 3), "a lost connection is a target failure");
+    assert_eq!(one["workloads"], three["workloads"]);
+    assert_eq!(with_status(&three, "works").len(), 10, "{three}");
+    let lost = workload_result(&three, "faults/lost");
+    assert_eq!(lost["statements"][2]["verdict"], "match", "{lost}");
+    let scorecard = |d: &std::path::Path| {
+        let text = std::fs::read_to_string(d.join("scorecard.md")).unwrap();
+        text.lines().filter(|l| !l.contains("Date")).map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(scorecard(out_one.path()), scorecard(out_three.path()));
+    let expected = |d: &std::path::Path| {
+        let mut files: Vec<(String, String)> = Vec::new();
+        for area in ["plain", "faults", "alone"] {
+            for e in std::fs::read_dir(d.join("expected").join(area)).unwrap() {
+                let p = e.unwrap().path();
+                files.push((
+                    p.display().to_string().replace(&d.display().to_string(), ""),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+        files.sort();
+        files
+    };
+    assert_eq!(expected(out_one.path()).len(), 10);
+    assert_eq!(expected(out_one.path()), expected(out_three.path()));
+}

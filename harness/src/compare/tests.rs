@@ -260,6 +260,17 @@ fn user_object_oids_are_recorded_masked_and_system_ones_as_they_are() {
 }
 
 #[test]
+fn a_temporary_schema_is_named_whichever_slot_the_session_got() {
+    let cols = vec![col("a", "pg_temp_6.users"), col("b", "pg_temp_x.y"), col("c", "pg_temp_12")];
+    let mut o = select(cols, &[]);
+    o.param_types = Some(vec!["pg_temp_7.users".into()]);
+    o.mask_volatile();
+    let names: Vec<&str> = o.columns.iter().flatten().map(|c| c.type_name.as_str()).collect();
+    assert_eq!(names, ["pg_temp.users", "pg_temp_x.y", "pg_temp_12"]);
+    assert_eq!(o.param_types.unwrap(), ["pg_temp.users"]);
+}
+
+#[test]
 fn in_a_suite_only_the_count_of_the_same_tag_is_soft() {
     let tag = |t: &str| Outcome { tag: Some(t.into()), ..Outcome::default() };
     let statements = ["CREATE TABLE a AS SELECT * FROM pg_class", "INSERT INTO t SELECT 1", "SELECT 1"];

@@ -132,8 +132,21 @@ impl Outcome {
     /// byte-stable: a deadlock's DETAIL names backend PIDs and transaction ids
     /// (`Process N waits for ShareLock on transaction N`), and `oid` columns name user objects
     /// by numbers each server (and each run) assigns its own way (`(object oid)`, for 16384 —
-    /// FirstNormalObjectId — and up; the system's own OIDs stay).
+    /// FirstNormalObjectId — and up; the system's own OIDs stay); a type in a temporary schema
+    /// is named `pg_temp.x`, whichever `pg_temp_N` the session got.
     pub fn mask_volatile(&mut self) {
+        // A temporary schema is named after the session's server slot (`pg_temp_3`), which
+        // depends on how many other sessions the server has.
+        for name in
+            self.columns.iter_mut().flatten().map(|c| &mut c.type_name).chain(self.param_types.iter_mut().flatten())
+        {
+            if let Some(rest) = name.strip_prefix("pg_temp_") {
+                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                if digits > 0 && rest[digits..].starts_with('.') {
+                    *name = format!("pg_temp{}", &rest[digits..]);
+                }
+            }
+        }
         let oid_cols: Vec<bool> = self.columns.iter().flatten().map(|c| c.type_name == "oid").collect();
         if oid_cols.contains(&true) {
             for row in &mut self.rows {

@@ -38,9 +38,29 @@ type Running<'p, E> = Pin<Box<dyn Future<Output = (usize, Lane<E>, Done)> + Send
 
 /// Can this workload run beside others? Not a suite's test (the suite runs as its schedule
 /// says), nor one that touches what all databases share, nor one of several sessions (its
-/// verdict rests on how long steps take).
+/// verdict rests on how long steps take), nor one that reads what the server counts for all
+/// its databases at once (`counts_across_databases`).
 pub(super) fn may_share(w: &Workload) -> bool {
-    w.suite.is_none() && w.sessions.len() <= 1 && !crate::workload::shared::workload_shared(w)
+    w.suite.is_none()
+        && w.sessions.len() <= 1
+        && !crate::workload::shared::workload_shared(w)
+        && !w.setup.iter().chain(&w.steps).any(|s| counts_across_databases(&s.sql))
+}
+
+/// Does this SQL read a value the server hands out to all its databases from one counter —
+/// object OIDs, transaction ids, WAL positions? Two identical servers doing the same work one
+/// workload at a time hand out the same values; beside other workloads, each side's would
+/// depend on what ran beside it there. Read by word, generously: such a workload runs alone.
+fn counts_across_databases(sql: &str) -> bool {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|word| {
+        let w = word.to_ascii_lowercase();
+        matches!(w.as_str(), "oid" | "oids" | "xmin" | "xmax" | "xid" | "xid8" | "relfilenode" | "age" | "mxid_age")
+            || w.starts_with("txid_")
+            || w.starts_with("pg_current_")
+            || w.contains("xact_id")
+            || w.contains("lsn")
+            || w.contains("filenode")
+    })
 }
 
 /// The lanes, the workloads running on them, and the results that came back ahead of their
@@ -48,6 +68,8 @@ pub(super) fn may_share(w: &Workload) -> bool {
 pub(super) struct Pool<'p, E: Engine> {
     plan: &'p Plan,
     limits: Limits,
+    /// Lanes made, or none to be made: one job, or fewer than two workloads that may share.
+    made: bool,
     idle: Vec<Lane<E>>,
     running: FuturesUnordered<Running<'p, E>>,
     ahead: BTreeMap<usize, Done>,
@@ -56,30 +78,44 @@ pub(super) struct Pool<'p, E: Engine> {
 }
 
 impl<'p, E: Engine + 'static> Pool<'p, E> {
-    /// `jobs` lanes to the run's engines (none when a side cannot make one: then everything
-    /// runs on the run's own engines).
-    pub fn new(plan: &'p Plan, jobs: usize, reference: Option<&E>, candidate: Option<&E>, limits: Limits) -> Self {
-        let mut idle = Vec::new();
-        if jobs > 1 && plan.workloads.iter().filter(|w| may_share(w)).nth(1).is_some() {
-            for _ in 0..jobs {
-                let side = |e: Option<&E>| e.map(|e| e.extra_lane().ok_or(())).transpose();
-                match (side(reference), side(candidate)) {
-                    (Ok(r), Ok(c)) => idle.push(Pair::new(r, c)),
-                    // A side takes one connection at a time, or has no database per workload.
-                    _ => break,
-                }
-            }
-            if idle.len() < 2 {
-                idle.clear();
-            }
-        }
-        Pool { plan, limits, idle, running: FuturesUnordered::new(), ahead: BTreeMap::new(), next: 0 }
+    /// A pool of `plan.jobs` lanes, made once the run's engines can make them.
+    pub fn new(plan: &'p Plan, limits: Limits) -> Self {
+        let made = plan.jobs < 2 || plan.workloads.iter().filter(|w| may_share(w)).nth(1).is_none();
+        Pool { plan, limits, made, idle: Vec::new(), running: FuturesUnordered::new(), ahead: BTreeMap::new(), next: 0 }
     }
 
-    /// Lanes are in use: the run's own engines must not prepare a next workload's database
-    /// (a lane may be making it).
-    pub fn active(&self) -> bool {
-        !self.idle.is_empty() || !self.running.is_empty()
+    /// May the run's own engines prepare the next workload's database while one runs? Not
+    /// when lanes are or may be in use: a lane may be making it.
+    pub fn prepare_ahead(&self) -> bool {
+        self.plan.jobs < 2
+    }
+
+    /// Make the lanes, if both sides can now: an engine may only know how it gives each
+    /// workload a slate once it gave one (a PostgreSQL target that allows no database per
+    /// workload, or takes one connection at a time, makes none: everything then runs on the
+    /// run's own engines).
+    async fn make(&mut self, reference: Option<&E>, candidate: Option<&E>) {
+        for _ in 0..self.plan.jobs {
+            let side = |e: Option<&E>| e.map(|e| e.extra_lane().ok_or(())).transpose();
+            match (side(reference), side(candidate)) {
+                (Ok(r), Ok(c)) => self.idle.push(Pair::new(r, c)),
+                (r, c) => {
+                    for lane in [r, c].into_iter().flatten().flatten() {
+                        lane.stop().await;
+                    }
+                    break;
+                }
+            }
+        }
+        if self.idle.len() >= 2 {
+            self.made = true;
+        } else {
+            for lane in std::mem::take(&mut self.idle) {
+                for side in [lane.reference, lane.candidate].into_iter().flatten() {
+                    side.stop().await;
+                }
+            }
+        }
     }
 
     /// Start what may start from workload `from` on: workloads that may share, in order, up to
@@ -100,6 +136,9 @@ impl<'p, E: Engine + 'static> Pool<'p, E> {
     /// then goes to the run's engines); `None`: run it on the run's own engines, alone — every
     /// lane is idle by then.
     pub async fn take(&mut self, i: usize, reference: Option<&mut E>, candidate: Option<&mut E>) -> Option<Ran> {
+        if !self.made && may_share(&self.plan.workloads[i]) {
+            self.make(reference.as_deref(), candidate.as_deref()).await;
+        }
         if self.idle.is_empty() && self.running.is_empty() {
             return None;
         }
@@ -174,4 +213,28 @@ async fn run_on_lane<E: Engine>(plan: &Plan, i: usize, mut lane: Lane<E>, limits
     let news = Pair::new(take(lane.reference.as_mut()), take(lane.candidate.as_mut()));
     suspect |= news.reference.failed || news.candidate.failed;
     (i, lane, Done { ran: Ran { reference, result }, news, suspect })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counts_across_databases;
+
+    #[test]
+    fn values_counted_for_all_databases_are_found_by_word() {
+        for sql in [
+            "SELECT oid FROM pg_class WHERE relname = 't'",
+            "SELECT 't'::regclass::oid::int",
+            "SELECT xmin, * FROM t",
+            "SELECT txid_current()",
+            "SELECT pg_current_xact_id()",
+            "SELECT pg_current_wal_lsn()",
+            "SELECT pg_relation_filenode('t')",
+            "select AGE(datfrozenxid) from x",
+        ] {
+            assert!(counts_across_databases(sql), "{sql}");
+        }
+        for sql in ["SELECT void_fn()", "CREATE TABLE avoid (a int)", "SELECT page FROM t", "SELECT 1"] {
+            assert!(!counts_across_databases(sql), "{sql}");
+        }
+    }
 }

@@ -133,7 +133,7 @@ async fn schedule<E: Engine + 'static>(
     let (mut background, mut background_tried) = (None, false);
     // The suite whose database is open on each side (pg_regress schedules).
     let mut suites: Pair<Option<suite::OpenSuite<E::Conn>>> = Pair::new(None, None);
-    let mut pool = jobs::Pool::new(plan, plan.jobs, reference.as_deref(), candidate.as_deref(), limits);
+    let mut pool = jobs::Pool::new(plan, limits);
     let mut i = 0;
     while i < plan.workloads.len() {
         // A unit: one workload, or the tests of one group of a suite.
@@ -160,9 +160,8 @@ async fn schedule<E: Engine + 'static>(
             match pool.take(i, reference.as_deref_mut(), candidate.as_deref_mut()).await {
                 Some(ran) => vec![ran],
                 None => {
-                    // On the run's own engines; with lanes in use, no database is prepared
-                    // ahead (a lane may be making it).
-                    let prepare = !pool.active();
+                    // On the run's own engines.
+                    let prepare = pool.prepare_ahead();
                     let (r, c) = (reference.as_deref_mut(), candidate.as_deref_mut());
                     let (reference_run, candidate_run) = record_workload(plan, i, first, prepare, r, c, limits).await;
                     let result = match candidate.as_deref_mut() {
