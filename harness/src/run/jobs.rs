@@ -15,7 +15,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use super::record::Limits;
 use super::{evaluate, record_workload, Plan};
 use crate::engine::{Engine, News};
-use crate::model::{slate_name, Pair, Recording, ReferenceRun, Workload, WorkloadResult};
+use crate::model::{slate_name, Mode, Pair, Recording, ReferenceRun, Workload, WorkloadResult};
 
 /// A workload's runs on the sides the mode runs, and its judgement (before rules) when there
 /// is a candidate.
@@ -201,9 +201,10 @@ async fn run_on_lane<E: Engine>(plan: &Plan, i: usize, mut lane: Lane<E>, limits
     let (reference, candidate) =
         record_workload(plan, i, w, false, lane.reference.as_mut(), lane.candidate.as_mut(), limits).await;
     let faulted = |r: &Recording| r.setup.iter().chain(&r.steps).any(|o| o.fault.is_some());
+    // (`check`'s reference is the saved one, not run here.)
+    let live = plan.mode != Mode::Check;
     let mut suspect = reference.not_tested.as_deref().is_some_and(|why| why.starts_with("reference unreachable"))
-        || faulted(&reference.original)
-        || reference.rewrite.as_ref().is_some_and(faulted)
+        || (live && (faulted(&reference.original) || reference.rewrite.as_ref().is_some_and(faulted)))
         || candidate.as_ref().is_some_and(|c| c.as_ref().map_or(true, faulted));
     let result = match lane.candidate.as_mut() {
         Some(c) => Some(evaluate(w, &slate_name(&w.id), &reference, candidate, c, limits).await),
