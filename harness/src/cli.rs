@@ -481,7 +481,7 @@ impl ReduceArgs {
 
 #[derive(Args, Debug)]
 pub struct Common {
-    /// Workload files or folders (.yaml, .yml, .sql, .spec), searched recursively; a folder with `sql/`
+    /// Workload files or folders (.yaml, .yml, .sql, .spec, .slt), searched recursively; a folder with `sql/`
     /// and a schedule, or a schedule file, runs as a pg_regress suite.
     #[arg(default_value = "workloads")]
     pub workloads: Vec<PathBuf>,

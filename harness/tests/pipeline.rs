@@ -494,3 +494,50 @@ fn workloads_at_once_report_what_one_at_a_time_reports() {
     assert_eq!(expected(out_one.path()).len(), 10);
     assert_eq!(expected(out_one.path()), expected(out_three.path()));
 }
+
+/// sqllogictest files of our own, through the crate's parser: statements and queries with their
+/// sort modes, `skipif`/`onlyif`, `connection`, `include` and `halt`; PostgreSQL 15 against 15
+/// all works, 18 is blocked on exactly the differing query, and record then check agree.
+#[test]
+fn sqllogictest_files_run_on_both_sides() {
+    let dir = scratch();
+    workload(dir.path(), "slt/common/items.inc", "statement ok\nCREATE TABLE items (id int, name text)\n\nstatement ok\nINSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three')\n");
+    let main = "include common/items.inc\n\n\
+                query IT rowsort\nSELECT id, name FROM items\n----\n1 one\n2 two\n3 three\n\n\
+                onlyif mysql\nstatement ok\nSET sql_mode = ''\n\n\
+                skipif postgres\nstatement ok\nTHIS IS NOT SQL\n\n\
+                statement error\nSELECT * FROM missing\n\n\
+                connection writer\nstatement ok\nBEGIN\n\n\
+                connection writer\nstatement ok\nUPDATE items SET name = 'uno' WHERE id = 1\n\n\
+                query T\nSELECT name FROM items WHERE id = 1\n----\none\n\n\
+                connection writer\nstatement ok\nCOMMIT\n\n\
+                query T\nSELECT name FROM items WHERE id = 1\n----\nuno\n\n\
+                halt\n\nstatement ok\nDROP TABLE items\n";
+    let root = workload(dir.path(), "slt/main.slt", main);
+    workload(dir.path(), "slt/newer.slt", "query I\nSELECT 0x1F\n----\n31\n\nquery I\nSELECT 1\n----\n1\n");
+    workload(dir.path(), "slt/system.slt", "statement ok\nSELECT 1\n\nsystem ok\necho hi\n");
+    let path = root.to_str().unwrap();
+
+    let (code, results, _, _out) = with_results("run", &["--no-reduce", path]);
+    assert_eq!(code, 0, "{results}");
+    assert_eq!(with_status(&results, "works"), ["slt/main", "slt/newer"]);
+    let main = workload_result(&results, "slt/main");
+    let sqls: Vec<&str> = main["statements"].as_array().unwrap().iter().map(|s| s["sql"].as_str().unwrap()).collect();
+    assert_eq!(sqls.len(), 9, "skipped and halted records are not sent: {sqls:?}");
+    assert!(sqls[0].starts_with("CREATE TABLE items") && sqls[8] == "SELECT name FROM items WHERE id = 1", "{sqls:?}");
+    assert!(main["statements"][0]["location"].as_str().unwrap().ends_with("items.inc:1:1"), "{main}");
+    let why = workload_result(&results, "slt/system")["reason"].as_str().unwrap().to_string();
+    assert!(why.contains("system.slt:4:1") && why.contains("`system`"), "{why}");
+
+    let candidate = format!("local:{}", pg18_bindir());
+    let (code, results, _, _out) = with_results("run", &["--candidate", &candidate, "--no-reduce", path]);
+    assert_eq!(code, 1);
+    assert_eq!(with_status(&results, "blocked"), ["slt/newer"]);
+    let newer = workload_result(&results, "slt/newer");
+    assert_eq!((newer["matched"].as_u64(), newer["total"].as_u64()), (Some(1), Some(2)));
+
+    let (code, _, _, out) = with_results("record", &[path]);
+    assert_eq!(code, 0);
+    let check = pgparity(&["check", "--out", out.path().to_str().unwrap(), path]);
+    assert_eq!(common::code(&check), 0, "{}", String::from_utf8_lossy(&check.stdout));
+}

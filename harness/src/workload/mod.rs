@@ -2,6 +2,7 @@
 
 pub mod psql;
 pub mod shared;
+pub mod slt;
 pub mod spec;
 pub mod sql;
 pub mod suite;
@@ -39,7 +40,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
     if files.is_empty() && errors.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         errors.push(Error::Usage(format!(
-            "no workloads (.yaml, .yml, .sql, .spec, or a pg_regress schedule) found in {}",
+            "no workloads (.yaml, .yml, .sql, .spec, .slt, or a pg_regress schedule) found in {}",
             shown.join(", ")
         )));
     }
@@ -56,6 +57,8 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
                 Ok(permutations) => permutations.into_iter().map(Ok).collect(),
                 Err(e) => vec![Err(e)],
             }
+        } else if file.extension().and_then(|e| e.to_str()) == Some("slt") {
+            vec![read_text(&file).and_then(|text| slt::load(&file, &workload_id(&root, &file), &text))]
         } else {
             vec![load_file(&root, &file)]
         }
@@ -92,7 +95,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Workload>, Vec<Error>> {
 }
 
 fn is_workload_file(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql" | "spec"))
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "sql" | "spec" | "slt"))
 }
 
 /// The largest workload file read (a bigger one is refused, not read into memory).
