@@ -5,6 +5,7 @@
 # Goal: pgparity ≤ 1.1× psql, since the two sides run concurrently.
 #
 #   bench/run.sh [ROUNDS]        (default 3; uses target/release/pgparity, building it if needed)
+#   JOBS=N bench/run.sh …        (pgparity with --jobs N instead of its default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -70,7 +71,7 @@ best() { sort -n | head -1; }
 t_pgparity=(); t_psql=()
 for i in $(seq "$rounds"); do
   s=$(date +%s.%N)
-  "$bin" run --reference "postgres://postgres@127.0.0.1:$p1/postgres" --candidate "postgres://postgres@127.0.0.1:$p2/postgres" --out "$work/out" $(cat "$work/workloads.txt") >/dev/null || true
+  "$bin" run ${JOBS:+--jobs $JOBS} --reference "postgres://postgres@127.0.0.1:$p1/postgres" --candidate "postgres://postgres@127.0.0.1:$p2/postgres" --out "$work/out" $(cat "$work/workloads.txt") >/dev/null || true
   t_pgparity+=("$(echo "$(date +%s.%N) - $s" | bc)")
   s=$(date +%s.%N)
   psql -X -q -h 127.0.0.1 -p "$p1" -U postgres -d postgres -f "$work/suite.sql" >/dev/null 2>&1 || true

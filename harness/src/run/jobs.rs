@@ -84,10 +84,10 @@ impl<'p, E: Engine + 'static> Pool<'p, E> {
         Pool { plan, limits, made, idle: Vec::new(), running: FuturesUnordered::new(), ahead: BTreeMap::new(), next: 0 }
     }
 
-    /// May the run's own engines prepare the next workload's database while one runs? Not
-    /// when lanes are or may be in use: a lane may be making it.
-    pub fn prepare_ahead(&self) -> bool {
-        self.plan.jobs < 2
+    /// May the run's own engines prepare the next workload's database while workload `i` runs
+    /// there? Only when the next one will run there too: a lane may be making its database.
+    pub fn prepare_ahead(&self, i: usize) -> bool {
+        self.plan.jobs < 2 || self.plan.workloads.get(i + 1).is_none_or(|next| !may_share(next))
     }
 
     /// Make the lanes, if both sides can now: an engine may only know how it gives each

@@ -161,7 +161,7 @@ async fn schedule<E: Engine + 'static>(
                 Some(ran) => vec![ran],
                 None => {
                     // On the run's own engines.
-                    let prepare = pool.prepare_ahead();
+                    let prepare = pool.prepare_ahead(i);
                     let (r, c) = (reference.as_deref_mut(), candidate.as_deref_mut());
                     let (reference_run, candidate_run) = record_workload(plan, i, first, prepare, r, c, limits).await;
                     let result = match candidate.as_deref_mut() {
