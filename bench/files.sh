@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A folder of independent .sql files (prints figures; asserts nothing): `pgparity run` between
-# two running PostgreSQL 15 servers with `--jobs` at its default and with `--jobs 1` (whether
+# two running PostgreSQL 15 servers with `--jobs $JOBS` (default 2) and with `--jobs 1` (whether
 # the two give identical results), next to `psql -f` of each file in a fresh database on one
-# server, one after the other. Goal: pgparity (default jobs) ≤ 0.5× psql.
+# server, one after the other. Goal: pgparity ≤ 0.5× psql.
 #
 #   bench/files.sh [DIR]
 #
@@ -42,7 +42,8 @@ run() { # OUT [ARGS…]
     >"$work/$out.log" 2>&1 || true
   echo "$(now) - $s" | bc
 }
-t_jobs=$(run jobs)
+jobs=${JOBS:-2}
+t_jobs=$(run jobs --jobs "$jobs")
 t_one=$(run one --jobs 1)
 tail -1 "$work/jobs.log"
 python3 - "$work" <<'PY'
@@ -55,9 +56,9 @@ a, b = (json.load(open(f"{work}/{n}/results.json")) for n in ("jobs", "one"))
 def verdicts(r):
     return [(w["id"], w["status"], [(s.get("index"), s["verdict"] == "mismatch", s.get("kinds")) for s in w.get("statements", [])])
             for w in r["workloads"]]
-print("verdicts identical with --jobs default and --jobs 1:", verdicts(a) == verdicts(b))
+print("verdicts identical with --jobs N and --jobs 1:", verdicts(a) == verdicts(b))
 print("results.json workloads identical:", a["workloads"] == b["workloads"])
-for name, r in (("default jobs", a), ("--jobs 1", b)):
+for name, r in (("--jobs N", a), ("--jobs 1", b)):
     for w in r["workloads"]:
         if w["status"] == "blocked":
             print(f"  {name}: blocked {w['id']}: {w.get('reason')}")
@@ -66,7 +67,7 @@ for x, y in zip(a["workloads"], b["workloads"]):
         if s != t:
             print(f"  differs between the runs: {x['id']} step {s.get('index')}: {s['verdict']} {s.get('normalisers') or s.get('kinds')} / {t['verdict']} {t.get('normalisers') or t.get('kinds')}")
 PY
-printf 'files: %s; cores: %s (--jobs defaults to them, at least 2)\n' "$count" "$(nproc)"
+printf 'files: %s; cores: %s (--jobs defaults to half of them, at least 1)\n' "$count" "$(nproc)"
 printf 'psql -f each in a fresh database (1 server): %.2f s\n' "$t_psql"
-printf 'pgparity run, default jobs (2 servers):       %.2f s  (%.2f×)\n' "$t_jobs" "$(echo "$t_jobs / $t_psql" | bc -l)"
+printf 'pgparity run --jobs %s (2 servers):            %.2f s  (%.2f×)\n' "$jobs" "$t_jobs" "$(echo "$t_jobs / $t_psql" | bc -l)"
 printf 'pgparity run --jobs 1 (2 servers):            %.2f s  (%.2f×)\n' "$t_one" "$(echo "$t_one / $t_psql" | bc -l)"

@@ -486,8 +486,9 @@ pub struct Common {
     #[arg(default_value = "workloads")]
     pub workloads: Vec<PathBuf>,
     /// Workloads run at once on each side, each on its own connections and database (default:
-    /// the cores, at least 2). The reports are those of `--jobs 1`: what runs beside others is
-    /// never timing-sensitive, and what went wrong there runs again alone.
+    /// half the cores, since each keeps a server on each side busy). The reports are those of
+    /// `--jobs 1`: what runs beside others is never timing-sensitive, and what went wrong there
+    /// runs again alone.
     #[arg(long, default_value_t = default_run_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
     #[command(flatten)]
@@ -495,7 +496,7 @@ pub struct Common {
 }
 
 fn default_run_jobs() -> u16 {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 16) as u16)
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).clamp(1, 16) as u16)
 }
 
 /// How a run runs: the same for every command that runs workloads, `reduce` included.
