@@ -13,9 +13,9 @@ use std::pin::Pin;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::record::Limits;
-use super::{evaluate, record_workload, Plan};
+use super::{judged, record_workload, Plan};
 use crate::engine::{Engine, News};
-use crate::model::{slate_name, Mode, Pair, Recording, ReferenceRun, Workload, WorkloadResult};
+use crate::model::{Mode, Pair, Recording, ReferenceRun, Workload, WorkloadResult};
 
 /// A workload's runs on the sides the mode runs, and its judgement (before rules) when there
 /// is a candidate.
@@ -68,8 +68,11 @@ fn counts_across_databases(sql: &str) -> bool {
 pub(super) struct Pool<'p, E: Engine> {
     plan: &'p Plan,
     limits: Limits,
-    /// Lanes made, or none to be made: one job, or fewer than two workloads that may share.
-    made: bool,
+    /// Lanes made, or none to be made: one job, fewer than two workloads that may share, or
+    /// an engine that knows how it gives a slate and can give no lane.
+    settled: bool,
+    /// Which workloads may share (`may_share`), read once.
+    shares: Vec<bool>,
     idle: Vec<Lane<E>>,
     running: FuturesUnordered<Running<'p, E>>,
     ahead: BTreeMap<usize, Done>,
@@ -80,20 +83,30 @@ pub(super) struct Pool<'p, E: Engine> {
 impl<'p, E: Engine + 'static> Pool<'p, E> {
     /// A pool of `plan.jobs` lanes, made once the run's engines can make them.
     pub fn new(plan: &'p Plan, limits: Limits) -> Self {
-        let made = plan.jobs < 2 || plan.workloads.iter().filter(|w| may_share(w)).nth(1).is_none();
-        Pool { plan, limits, made, idle: Vec::new(), running: FuturesUnordered::new(), ahead: BTreeMap::new(), next: 0 }
+        let shares: Vec<bool> = plan.workloads.iter().map(may_share).collect();
+        let settled = plan.jobs < 2 || shares.iter().filter(|s| **s).nth(1).is_none();
+        Pool {
+            plan,
+            limits,
+            settled,
+            shares,
+            idle: Vec::new(),
+            running: FuturesUnordered::new(),
+            ahead: BTreeMap::new(),
+            next: 0,
+        }
     }
 
     /// May the run's own engines prepare the next workload's database while workload `i` runs
     /// there? Only when the next one will run there too: a lane may be making its database.
     pub fn prepare_ahead(&self, i: usize) -> bool {
-        self.plan.jobs < 2 || self.plan.workloads.get(i + 1).is_none_or(|next| !may_share(next))
+        self.plan.jobs < 2 || self.shares.get(i + 1).is_none_or(|next| !next)
     }
 
     /// Make the lanes, if both sides can now: an engine may only know how it gives each
     /// workload a slate once it gave one (a PostgreSQL target that allows no database per
     /// workload, or takes one connection at a time, makes none: everything then runs on the
-    /// run's own engines).
+    /// run's own engines). Once both know it, a failure is final.
     async fn make(&mut self, reference: Option<&E>, candidate: Option<&E>) {
         for _ in 0..self.plan.jobs {
             let side = |e: Option<&E>| e.map(|e| e.extra_lane().ok_or(())).transpose();
@@ -107,9 +120,11 @@ impl<'p, E: Engine + 'static> Pool<'p, E> {
                 }
             }
         }
+        let known = |e: Option<&E>| e.is_none_or(|e| e.report().strategy.is_some());
         if self.idle.len() >= 2 {
-            self.made = true;
+            self.settled = true;
         } else {
+            self.settled = known(reference) && known(candidate);
             for lane in std::mem::take(&mut self.idle) {
                 for side in [lane.reference, lane.candidate].into_iter().flatten() {
                     side.stop().await;
@@ -123,8 +138,7 @@ impl<'p, E: Engine + 'static> Pool<'p, E> {
     fn fill(&mut self, from: usize) {
         self.next = self.next.max(from);
         let window = from + 4 * (self.idle.len() + self.running.len()).max(1);
-        while self.next < self.plan.workloads.len() && self.next < window && may_share(&self.plan.workloads[self.next])
-        {
+        while self.next < self.plan.workloads.len() && self.next < window && self.shares[self.next] {
             let Some(lane) = self.idle.pop() else { break };
             let (plan, limits, i) = (self.plan, self.limits, self.next);
             self.running.push(Box::pin(run_on_lane(plan, i, lane, limits)));
@@ -136,7 +150,7 @@ impl<'p, E: Engine + 'static> Pool<'p, E> {
     /// then goes to the run's engines); `None`: run it on the run's own engines, alone — every
     /// lane is idle by then.
     pub async fn take(&mut self, i: usize, reference: Option<&mut E>, candidate: Option<&mut E>) -> Option<Ran> {
-        if !self.made && may_share(&self.plan.workloads[i]) {
+        if !self.settled && self.shares[i] {
             self.make(reference.as_deref(), candidate.as_deref()).await;
         }
         if self.idle.is_empty() && self.running.is_empty() {
@@ -206,14 +220,11 @@ async fn run_on_lane<E: Engine>(plan: &Plan, i: usize, mut lane: Lane<E>, limits
     let mut suspect = reference.not_tested.as_deref().is_some_and(|why| why.starts_with("reference unreachable"))
         || (live && (faulted(&reference.original) || reference.rewrite.as_ref().is_some_and(faulted)))
         || candidate.as_ref().is_some_and(|c| c.as_ref().map_or(true, faulted));
-    let result = match lane.candidate.as_mut() {
-        Some(c) => Some(evaluate(w, &slate_name(&w.id), &reference, candidate, c, limits).await),
-        None => None,
-    };
+    let ran = judged(w, reference, candidate, lane.candidate.as_mut(), limits).await;
     let take = |side: Option<&mut E>| side.map(|e| e.take_news()).unwrap_or_default();
     let news = Pair::new(take(lane.reference.as_mut()), take(lane.candidate.as_mut()));
     suspect |= news.reference.failed || news.candidate.failed;
-    (i, lane, Done { ran: Ran { reference, result }, news, suspect })
+    (i, lane, Done { ran, news, suspect })
 }
 
 #[cfg(test)]

@@ -149,11 +149,7 @@ async fn schedule<E: Engine + 'static>(
             let recorded = record_suite_group(plan, i, &group, sides, &mut suites, limits).await;
             let mut runs = Vec::with_capacity(recorded.len());
             for (w, (reference_run, candidate_run)) in group.iter().zip(recorded) {
-                let result = match candidate.as_deref_mut() {
-                    Some(c) => Some(evaluate(w, &slate_name(&w.id), &reference_run, candidate_run, c, limits).await),
-                    None => None,
-                };
-                runs.push(Ran { reference: reference_run, result });
+                runs.push(judged(w, reference_run, candidate_run, candidate.as_deref_mut(), limits).await);
             }
             runs
         } else {
@@ -164,13 +160,7 @@ async fn schedule<E: Engine + 'static>(
                     let prepare = pool.prepare_ahead(i);
                     let (r, c) = (reference.as_deref_mut(), candidate.as_deref_mut());
                     let (reference_run, candidate_run) = record_workload(plan, i, first, prepare, r, c, limits).await;
-                    let result = match candidate.as_deref_mut() {
-                        Some(c) => Some(
-                            evaluate(first, &slate_name(&first.id), &reference_run, candidate_run, c, limits).await,
-                        ),
-                        None => None,
-                    };
-                    vec![Ran { reference: reference_run, result }]
+                    vec![judged(first, reference_run, candidate_run, candidate.as_deref_mut(), limits).await]
                 }
             }
         };
@@ -362,6 +352,21 @@ async fn reference_run<E: Engine>(
         None => None,
     };
     ReferenceRun { not_tested: None, original, rewrite }
+}
+
+/// A workload's runs, judged when there is a candidate.
+async fn judged<E: Engine>(
+    w: &Workload,
+    reference: ReferenceRun,
+    candidate_run: Option<std::result::Result<Recording, String>>,
+    candidate: Option<&mut E>,
+    limits: Limits,
+) -> Ran {
+    let result = match candidate {
+        Some(c) => Some(evaluate(w, &slate_name(&w.id), &reference, candidate_run, c, limits).await),
+        None => None,
+    };
+    Ran { reference, result }
 }
 
 /// Judge a workload; try the rewrite on the candidate when the original is blocked.

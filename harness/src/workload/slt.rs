@@ -117,10 +117,7 @@ impl Reader {
                 Record::Control(Control::Substitution(true)) => {
                     return Err(unsupported(file, None, "`control substitution on`"));
                 }
-                Record::Halt { loc } => {
-                    let _ = loc;
-                    self.halted = true;
-                }
+                Record::Halt { .. } => self.halted = true,
                 Record::Include { loc, filename } => self.include(file, loc.line(), &filename, stack)?,
                 Record::System { loc, conditions, .. } if runs_here(&conditions) => {
                     return Err(unsupported(file, Some(loc.line()), "`system`"));

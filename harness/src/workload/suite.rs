@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{load_sql_with, psql, read_text};
+use super::{load_sql_with, not_supported_yet, read_text};
 use crate::model::error::{Error, Location};
 use crate::model::{SuitePlace, Workload};
 
@@ -106,12 +106,8 @@ pub fn load(schedule: &Path) -> Result<Vec<Workload>, Vec<Error>> {
             let id = format!("{suite}/{test}");
             let place = SuitePlace { suite: suite.clone(), group: g + 1 };
             let loaded = read_text(&file).and_then(|text| load_sql_with(&file, &id, &text, &env));
-            match loaded {
+            match not_supported_yet(loaded, &file, &id, || (test.clone(), suite.clone())) {
                 Ok(w) => workloads.push(Workload { suite: Some(place), ..w }),
-                Err(Error::Workload { location, message }) if message.contains(psql::NOT_SUPPORTED) => {
-                    let unsupported = Some(format!("{location}: {message}"));
-                    workloads.push(unsupported_test(&file, &id, place, unsupported));
-                }
                 Err(e) => errors.push(e),
             }
         }
@@ -121,13 +117,6 @@ pub fn load(schedule: &Path) -> Result<Vec<Workload>, Vec<Error>> {
     } else {
         Err(errors)
     }
-}
-
-/// A test that cannot run yet: no steps, and why.
-fn unsupported_test(file: &Path, id: &str, place: SuitePlace, unsupported: Option<String>) -> Workload {
-    let feature = id.rsplit('/').next().unwrap_or(id).to_string();
-    let area = place.suite.clone();
-    Workload { suite: Some(place), unsupported, ..Workload::new(file, id, feature, area) }
 }
 
 #[cfg(test)]
