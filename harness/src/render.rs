@@ -75,6 +75,12 @@ pub fn outcome(o: &Outcome) -> String {
     for n in &o.notices {
         out.push_str(&format!("notice: {} {} {}\n", n.severity, n.code, n.message));
     }
+    for p in &o.parameters {
+        out.push_str(&format!("parameter status: {} = {}\n", p.name, value(Some(&p.value))));
+    }
+    for n in &o.notifications {
+        out.push_str(&format!("notification: {} {}\n", n.channel, value(Some(&n.payload))));
+    }
     out.push_str(&format!("status: {}\n", o.status));
     out
 }
@@ -134,7 +140,7 @@ pub fn table_summary(t: &crate::model::TableDiff) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Column, ServerMessage, TxStatus};
+    use crate::model::{Column, Notification, Parameter, ServerMessage, TxStatus};
 
     #[test]
     fn outcome_diff_quotes_values_and_shows_null_bare() {
@@ -177,9 +183,17 @@ mod tests {
         };
         let params = Outcome { param_types: Some(vec!["bigint".into()]), ..base.clone() };
         let batches = Outcome { fetches: Some(3), ..base.clone() };
-        for other in [typmod, params, batches] {
+        let setting = Parameter { name: "search_path".into(), value: "s, public".into() };
+        let reported = Outcome { parameters: vec![setting], ..base.clone() };
+        let notified = Outcome {
+            notifications: vec![Notification { channel: "jobs".into(), payload: "7".into() }],
+            ..base.clone()
+        };
+        for other in [typmod, params, batches, reported, notified] {
             let d = diff(&base, &other);
-            assert!(d.lines().any(|l| l.starts_with('-') && !l.starts_with("---")), "empty diff for {other:?}");
+            let changed =
+                |l: &&str| (l.starts_with('-') || l.starts_with('+')) && !l.starts_with("---") && !l.starts_with("+++");
+            assert!(d.lines().any(|l| changed(&l)), "empty diff for {other:?}");
         }
     }
 }

@@ -86,6 +86,7 @@ fn postgres_18_differences_are_found_and_classified() {
         "workloads/syntax",
         "workloads/constraints",
         "workloads/dml",
+        "workloads/catalog/settings.sql",
     ]);
     assert_eq!(code(&out), 1, "mismatches exit with 1");
     let (tests, failures, _) = junit_matches_results(&dir.path().join("junit.xml"), dir.path());
@@ -102,6 +103,20 @@ fn postgres_18_differences_are_found_and_classified() {
     assert_eq!(first["outcomes"]["candidate"]["rows"], serde_json::json!([["31"]]));
     // The plain decimal literals are the same on both.
     assert_eq!(syntax["statements"][3]["verdict"], "match");
+    // PostgreSQL 18 reports search_path to drivers (ParameterStatus) when it changes; 15 does
+    // not. application_name, reported by both, matches.
+    let settings = workload_result(&results, "catalog/settings");
+    let statement = |sql: &str| {
+        settings["statements"].as_array().unwrap().iter().find(|s| s["sql"] == sql).unwrap_or_else(|| panic!("{sql}"))
+    };
+    let set = statement("SET search_path TO public");
+    assert_eq!(set["kinds"], serde_json::json!(["parameter_status"]), "{set}");
+    assert_eq!(
+        set["outcomes"]["candidate"]["parameters"],
+        serde_json::json!([{"name": "search_path", "value": "public"}])
+    );
+    assert!(set["outcomes"]["reference"].get("parameters").is_none(), "{set}");
+    assert_eq!(statement("SELECT set_config('application_name', 'probe', false)")["verdict"], "match");
     // PostgreSQL 18 records NOT NULL constraints in pg_constraint; the workload's rewrite
     // filters them out and gives the original's answer on both sides.
     let checks = workload_result(&results, "constraints/check_violation");

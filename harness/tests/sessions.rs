@@ -22,7 +22,7 @@ fn multi_session_workloads_match_five_runs_in_a_row() {
         assert_eq!(code(&out), 0, "run {run}: {}", String::from_utf8_lossy(&out.stdout));
         let results = results(&out_dir);
         assert_eq!(results["summary"]["blocked"], 0, "run {run}");
-        assert!(results["summary"]["works"].as_u64().unwrap() >= 33, "run {run}");
+        assert!(results["summary"]["works"].as_u64().unwrap() >= 34, "run {run}");
         recorded.push(tree(&out_dir.join("expected")));
         last = Some(out_dir);
     }
@@ -38,6 +38,26 @@ fn multi_session_workloads_match_five_runs_in_a_row() {
     assert!(deadlock.contains(r#""wait": {"until": "finished"}"#), "{deadlock}");
     assert!(deadlock.contains(r#""wait": {"until": "released", "by": 7}"#), "{deadlock}");
     assert!(deadlock.contains("Process N waits for ShareLock on transaction N"), "PIDs masked: {deadlock}");
+    // Each notification is recorded on the session that receives it, with the statement it
+    // arrives with: a's own at once, b's with a's next statement, one sent during a's
+    // transaction at a's COMMIT, a payload sent twice in one transaction once, none after
+    // UNLISTEN.
+    let notify: serde_json::Value = serde_json::from_str(&expected("sessions/listen_notify")).unwrap();
+    let received: Vec<(usize, String)> = notify["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, step)| {
+            let notes = step["notifications"].as_array().cloned().unwrap_or_default();
+            notes.into_iter().map(move |n| {
+                assert_eq!(n["channel"], "jobs");
+                (i + 1, n["payload"].as_str().unwrap().to_string())
+            })
+        })
+        .collect();
+    let want = [(2, "to myself"), (4, "from b"), (8, "while a is in a transaction"), (14, "twice")];
+    assert_eq!(received, want.map(|(i, p)| (i, p.to_string())));
 }
 
 /// The anomaly × level table of PostgreSQL 15 is Hermitage's row for PostgreSQL: READ COMMITTED

@@ -57,6 +57,12 @@ pub fn compare(reference: &Outcome, candidate: &Outcome, ordered: bool) -> Verdi
     if reference.status != candidate.status {
         kinds.push(MismatchKind::TransactionStatus);
     }
+    if reference.parameters != candidate.parameters {
+        kinds.push(MismatchKind::ParameterStatus);
+    }
+    if reference.notifications != candidate.notifications {
+        kinds.push(MismatchKind::Notifications);
+    }
     compare_notices(&reference.notices, &candidate.notices, &mut soft);
     verdict(kinds, soft)
 }

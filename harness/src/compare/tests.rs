@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::model::error::Location;
-use crate::model::{Column, Fault, TxStatus};
+use crate::model::{Column, Fault, Notification, Parameter, TxStatus};
 use crate::model::{Order, Rewrite};
 
 fn col(name: &str, ty: &str) -> Column {
@@ -284,4 +284,24 @@ fn in_a_suite_only_the_count_of_the_same_tag_is_soft() {
     assert_eq!(suite.statements[0].verdict, Verdict::MatchAfter { normalisers: vec![Normaliser::TagCount] });
     assert_eq!(kinds(suite.statements[1].verdict.clone()), [MismatchKind::CommandTag], "another command is not");
     assert_eq!(suite.matched, 2);
+}
+
+/// What a driver acts on besides the result: the settings the server reports changed, and
+/// the notifications that reach the session, each a kind of its own, in the order sent.
+#[test]
+fn reported_settings_and_notifications_are_compared() {
+    let set = Outcome { tag: Some("SET".into()), status: TxStatus::Idle, ..Outcome::default() };
+    let param = |name: &str, value: &str| Parameter { name: name.into(), value: value.into() };
+    let reported = Outcome { parameters: vec![param("search_path", "s, public")], ..set.clone() };
+    assert_eq!(kinds(compare(&set, &reported, false)), vec![MismatchKind::ParameterStatus]);
+    assert_eq!(compare(&reported, &reported.clone(), false), Verdict::Match);
+    let other_value = Outcome { parameters: vec![param("search_path", "public")], ..set.clone() };
+    assert_eq!(kinds(compare(&reported, &other_value, false)), vec![MismatchKind::ParameterStatus]);
+
+    let note = |channel: &str, payload: &str| Notification { channel: channel.into(), payload: payload.into() };
+    let notified = Outcome { notifications: vec![note("jobs", "1"), note("jobs", "2")], ..set.clone() };
+    assert_eq!(kinds(compare(&set, &notified, false)), vec![MismatchKind::Notifications]);
+    let reordered = Outcome { notifications: vec![note("jobs", "2"), note("jobs", "1")], ..set.clone() };
+    assert_eq!(kinds(compare(&notified, &reordered, false)), vec![MismatchKind::Notifications]);
+    assert_eq!(compare(&notified, &notified.clone(), false), Verdict::Match);
 }

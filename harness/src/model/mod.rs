@@ -20,7 +20,7 @@ pub use event::{Event, Mode, Observer, ReproSummary};
 pub use migration::{
     Dialect, Drift, DriftKind, Invariant, MigrationReport, MigrationResult, MigrationStatus, TreeInfo,
 };
-pub use outcome::{Column, Fault, LargeResult, Outcome, Pair, ServerMessage, TxStatus, Wait};
+pub use outcome::{Column, Fault, LargeResult, Notification, Outcome, Pair, Parameter, ServerMessage, TxStatus, Wait};
 pub use result::{
     Cell, IsolationResult, MismatchKind, Normaliser, Phase, Recording, ReferenceRun, RuleUse, Status, StepResult,
     Verdict, WorkloadResult,

@@ -46,6 +46,14 @@ pub struct Outcome {
     /// the PortalSuspended messages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetches: Option<usize>,
+    /// Settings a driver tracks that the server reported changed while the statement ran
+    /// (ParameterStatus: `search_path`, `TimeZone`, `DateStyle`…), in the order sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Parameter>,
+    /// Notifications (LISTEN/NOTIFY) that reached this session while the statement ran, in the
+    /// order sent: its own after a commit, another session's that came while it was idle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<Notification>,
     /// Transaction status from ReadyForQuery after the statement.
     pub status: TxStatus,
     /// Set when the statement did not complete normally on the wire.
@@ -235,6 +243,22 @@ pub struct ServerMessage {
     pub datatype: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraint: Option<String>,
+}
+
+/// A ParameterStatus message: a setting the server reports to drivers, and its new value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parameter {
+    pub name: String,
+    pub value: String,
+}
+
+/// A NotificationResponse. The notifying backend's process id is not kept: it differs on every
+/// server and every run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub channel: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub payload: String,
 }
 
 /// ReadyForQuery's transaction status.

@@ -75,6 +75,10 @@ pub enum MismatchKind {
     RowBatches,
     /// It waited (was blocked) on one side and not the other, or stopped waiting differently.
     Blocking,
+    /// The settings the server reported changed (ParameterStatus) differ.
+    ParameterStatus,
+    /// The notifications (LISTEN/NOTIFY) that reached the session differ.
+    Notifications,
 }
 
 impl std::fmt::Display for MismatchKind {
@@ -99,6 +103,8 @@ impl std::fmt::Display for MismatchKind {
             MismatchKind::ParameterTypes => "parameter types",
             MismatchKind::RowBatches => "row batches",
             MismatchKind::Blocking => "blocking",
+            MismatchKind::ParameterStatus => "parameter status",
+            MismatchKind::Notifications => "notifications",
         })
     }
 }

@@ -8,7 +8,7 @@ use postgres_protocol::message::frontend;
 use tokio::time::Instant;
 
 use super::{server_message, Session};
-use crate::model::{Column, Fault, Outcome, TxStatus};
+use crate::model::{Column, Fault, Notification, Outcome, Parameter, TxStatus};
 
 /// How long to wait for the server to answer a CancelRequest before giving the session up.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
@@ -186,8 +186,13 @@ impl Session {
             }
             Message::NoticeResponse(body) => out.notices.push(server_message(body.fields())?),
             Message::ParameterStatus(body) => {
-                self.server_params.insert(body.name()?.to_string(), body.value()?.to_string());
+                let (name, value) = (body.name()?.to_string(), body.value()?.to_string());
+                out.parameters.push(Parameter { name: name.clone(), value: value.clone() });
+                self.server_params.insert(name, value);
             }
+            Message::NotificationResponse(body) => out
+                .notifications
+                .push(Notification { channel: body.channel()?.to_string(), payload: body.message()?.to_string() }),
             Message::CopyInResponse(_) => match self.copy_data.take() {
                 // The step's data, then CopyDone. (The caller flushes `wbuf`.)
                 Some(data) => {
