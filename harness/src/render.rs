@@ -95,6 +95,12 @@ pub fn short(o: &Outcome) -> String {
     if let Some(w) = &o.wait {
         s.push_str(&format!(" [{w}]"));
     }
+    for p in &o.parameters {
+        s.push_str(&format!(" [reports {} = {}]", p.name, value(Some(&p.value))));
+    }
+    for n in &o.notifications {
+        s.push_str(&format!(" [notified on {}: {}]", n.channel, value(Some(&n.payload))));
+    }
     s.replace('\n', " ")
 }
 

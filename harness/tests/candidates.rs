@@ -67,8 +67,8 @@ fn isolation_cells(results: &Value, pick: impl Fn(&Value, &Value) -> bool) -> Ve
         .collect()
 }
 
-/// The session-state leaks a transaction-mode pooler (or a one-session server) shows to a
-/// second client: `a`'s SET, prepared statement and temp table reach `b`.
+/// The session-state leaks a transaction-mode pooler (or a server whose clients share one
+/// session) shows to a second client: `a`'s SET, prepared statement and temp table reach `b`.
 fn assert_state_leaks_between_clients(results: &Value) {
     let w = workload_result(results, "sessions/state_per_client");
     assert_eq!(w["status"], "blocked");
@@ -82,16 +82,32 @@ fn assert_state_leaks_between_clients(results: &Value) {
 
 /// pgbouncer in transaction pooling mode: with one client at a time every workload matches,
 /// fresh databases included (passed through by `* =`, dropped WITH (FORCE)); with two clients,
-/// session state leaks from one to the other.
+/// session state leaks from one to the other, and a notification reaches the client that did
+/// not listen.
 #[test]
 fn pgbouncer_transaction_mode_matches_with_one_client_and_leaks_between_two() {
     let (code, results) = run_candidate("exec:candidates/pgbouncer.sh {port} {datadir}", &[]);
     assert_eq!(code, 1);
     assert_eq!(
         with_status(&results, "blocked"),
-        vec!["sessions/state_per_client"],
+        vec!["sessions/listen_notify", "sessions/state_per_client"],
         "every single-client workload matches"
     );
+    // a's LISTEN stays on the server connection its statement ran on; b's NOTIFY runs there
+    // next, and b — which never listened — gets the notification meant for a, which never sees
+    // it.
+    let notify = workload_result(&results, "sessions/listen_notify");
+    let step = |i: usize| &notify["statements"][i];
+    assert_eq!(
+        (step(2)["session"].as_str(), step(2)["kinds"].clone()),
+        (Some("b"), serde_json::json!(["notifications"]))
+    );
+    assert_eq!(
+        step(2)["outcomes"]["candidate"]["notifications"],
+        serde_json::json!([{"channel": "jobs", "payload": "from b"}])
+    );
+    assert_eq!(step(3)["kinds"], serde_json::json!(["notifications"]));
+    assert!(step(3)["outcomes"]["candidate"].get("notifications").is_none(), "{notify}");
     assert_eq!(results["summary"]["not_tested"], 0);
     assert_state_leaks_between_clients(&results);
     // A transaction keeps its server connection: the isolation table is PostgreSQL's.
@@ -100,8 +116,10 @@ fn pgbouncer_transaction_mode_matches_with_one_client_and_leaks_between_two() {
     assert_eq!(results["candidate"]["connections"], "many");
 }
 
-/// PGlite takes one connection at a time and ignores the database named at connect: the suite
-/// still completes, on one session reset between workloads, and finds real differences.
+/// PGlite, as its socket server starts by default, takes one client at a time and ignores the
+/// database named at connect: the suite still completes, on one session reset between
+/// workloads, and finds real differences. A workload's second session is a second client, and
+/// is turned away, as a second client of a PGlite server is.
 #[test]
 fn pglite_suite_completes_on_one_session() {
     // Reduction works here too (one trial at a time on the one session), within a minute.
@@ -131,20 +149,58 @@ fn pglite_suite_completes_on_one_session() {
         serde_json::json!(["error_vs_success"])
     );
     assert_eq!(workload_result(&results, "constraints/check_violation")["status"], "works_with_rewrite");
-    // Its one session is shared by every client…
-    assert_state_leaks_between_clients(&results);
-    // Its sessions are one: what one transaction writes, the other reads before the commit or
-    // the rollback. The anomaly table says so, with no inconclusive cell and no hang.
-    let weaker = isolation_cells(&results, |r, c| r["cell"] == "prevented" && c["cell"] == "possible");
-    for id in ["isolation/g1a-read-committed", "isolation/g1b-read-committed", "isolation/g2-item-serializable"] {
-        assert!(weaker.contains(&id.to_string()), "{id} not among {weaker:?}");
+    // A second client is refused: every step of b is, and a's steps still run.
+    let state = workload_result(&results, "sessions/state_per_client");
+    for step in state["statements"].as_array().unwrap() {
+        let refused = step["session"] == "b";
+        assert_eq!(step["verdict"] == "mismatch", refused, "{step}");
+        if refused {
+            assert_eq!(step["kinds"], serde_json::json!(["connection_refused"]), "{step}");
+            let why = step["outcomes"]["candidate"]["fault"]["detail"].as_str().unwrap();
+            assert!(why.starts_with("a second client of this one-connection target"), "{why}");
+        }
     }
-    assert_eq!(isolation_cells(&results, |_, c| c["cell"] == "inconclusive"), Vec::<String>::new());
-    let blocking = workload_result(&results, "isolation/g0-read-committed")["statements"][5]["kinds"].clone();
-    assert_eq!(blocking, serde_json::json!(["blocking"]), "t2's write does not wait on one session");
+    // So no anomaly is decided there: every cell is inconclusive, for that reason, and no
+    // workload hangs.
+    let decided = isolation_cells(&results, |_, c| {
+        !(c["cell"] == "inconclusive" && c["why"].as_str().unwrap().contains("a second client"))
+    });
+    assert_eq!(decided, Vec::<String>::new());
+    // What b would have sent never reaches a: its notifications are a's own only.
+    let notify = workload_result(&results, "sessions/listen_notify");
+    assert_eq!(notify["statements"][3]["kinds"], serde_json::json!(["notifications"]), "{notify}");
     // …but state must not leak from one workload to the next through it.
     assert_eq!(workload_result(&results, "catalog/settings")["status"], "works");
     assert_eq!(workload_result(&results, "catalog/pg_catalog")["status"], "works");
+}
+
+/// PGlite's socket server started to take several clients (`--max-connections`): they share
+/// its one session, so state leaks from one to the other, and a client's statement waits while
+/// another's transaction is open — the reference's does not.
+#[test]
+fn pglite_clients_share_one_session_and_wait_for_each_others_transactions() {
+    let dir = scratch();
+    let out = pgparity(&[
+        "run",
+        "--candidate",
+        "exec:candidates/pglite.sh {port} 4",
+        "--timeout",
+        "10",
+        "--no-reduce",
+        "--out",
+        dir.path().to_str().unwrap(),
+        repo_root().join("workloads/sessions").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let results = results(dir.path());
+    assert_eq!(results["candidate"]["connections"], "many");
+    assert_state_leaks_between_clients(&results);
+    // b's NOTIFY, sent while a's transaction is open, waits on PGlite until a commits.
+    let notify = workload_result(&results, "sessions/listen_notify");
+    let step = &notify["statements"][5];
+    assert_eq!(step["session"], "b");
+    assert!(step["kinds"].as_array().unwrap().contains(&serde_json::json!("blocking")), "{step}");
+    assert_eq!(step["outcomes"]["candidate"]["wait"]["until"], "released", "{step}");
 }
 
 /// COPY FROM STDIN breaks PGlite's connection and wedges it: recorded as a fault, and after a

@@ -45,9 +45,10 @@ pub async fn record<E: Engine>(
     let beside = if shared { Beside::Alone } else { Beside::Next(next) };
     let mut session = engine.open(name, beside).await?;
     let mut rec = Recording::default();
-    // The steps run as a schedule when several sessions make one (a one-connection engine has
-    // one session for all of them, as it really does).
-    let schedule = script.sessions.len() > 1 && !engine.single();
+    // The steps run as a schedule when several sessions make one, each session a client of its
+    // own — on a one-connection target too: what a second client sees there (refused, or kept
+    // waiting) is what its users' second client sees.
+    let schedule = script.sessions.len() > 1;
     let mut vars = Vars::new();
     for step in script.setup {
         rec.setup.push(run_one(engine, &mut session, step, limits.timeout, &mut vars).await);

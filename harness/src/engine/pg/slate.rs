@@ -7,6 +7,9 @@ use super::wire::{quote_ident, ConnectParams, Session};
 use super::{PgEngine, ADMIN_TIMEOUT, CONNECT_PATIENCE, PINNED_SETTINGS};
 use crate::model::Strategy;
 
+/// How long a second client of a one-connection target waits to be let in.
+const SECOND_CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The clean slate a workload runs in.
 pub struct Slate {
     pub name: String,
@@ -161,13 +164,24 @@ impl PgEngine {
         Ok((session, Slate { name: name.to_string(), strategy, leftover, shared: None }))
     }
 
-    /// Another session of a multi-session workload, on the same slate.
+    /// Another session of a multi-session workload, on the same slate. On a target that takes
+    /// one connection at a time, it is a second client while the first is connected: tried
+    /// once, as a second client of that target would be (refused, most likely), never waited
+    /// for.
     pub(super) async fn open_session(&mut self, slate: &Slate) -> Result<Session, String> {
         let params = match slate.strategy {
             Strategy::FreshDatabase => self.target.params.with_dbname(&slate.name),
             _ => self.target.params.clone(),
         };
-        let mut session = self.connect_pinned(&params).await?;
+        let mut session = if self.is_single() {
+            let mut session = Session::connect(&params, SECOND_CLIENT_TIMEOUT)
+                .await
+                .map_err(|e| format!("a second client of this one-connection target: {e}"))?;
+            self.apply_pinned(&mut session).await?;
+            session
+        } else {
+            self.connect_pinned(&params).await?
+        };
         if slate.strategy == Strategy::FreshSchema {
             session.simple_query(&format!("SET search_path TO {}", quote_ident(&slate.name)), ADMIN_TIMEOUT).await;
         }

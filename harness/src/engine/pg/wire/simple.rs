@@ -185,10 +185,15 @@ impl Session {
                 frontend::flush(&mut self.wbuf);
             }
             Message::NoticeResponse(body) => out.notices.push(server_message(body.fields())?),
+            // A setting reported changed. One that repeats the value this session already
+            // knows changes nothing for a driver (PGlite repeats some after statements that
+            // do not change them): not recorded.
             Message::ParameterStatus(body) => {
                 let (name, value) = (body.name()?.to_string(), body.value()?.to_string());
-                out.parameters.push(Parameter { name: name.clone(), value: value.clone() });
-                self.server_params.insert(name, value);
+                if self.server_params.get(&name) != Some(&value) {
+                    out.parameters.push(Parameter { name: name.clone(), value: value.clone() });
+                    self.server_params.insert(name, value);
+                }
             }
             Message::NotificationResponse(body) => out
                 .notifications
