@@ -1,0 +1,38 @@
+-- feature: Repro of orm/django/conn-0001 step 151
+-- area: Repros
+-- mismatch: command tag, rows: reference SELECT, candidate SELECT
+-- reference: 15.18 (Debian 15.18-0+deb12u1) (local) → SELECT 410 (410 rows)
+-- candidate: 18.6 (exec:candidates/pglite.sh {port}) → SELECT 415 (415 rows)
+-- normalisers in force: multiset order (no top-level ORDER BY), float tolerance 1e-12, error message text, notices
+-- reduced from 151 to 1 statements in 23 trials (1-minimal)
+-- occurs at: workloads/orm/django/conn-0001.yaml:378:7 (orm/django/conn-0001 step 151)
+-- occurs at: workloads/orm/django/conn-0001.yaml:388:24 (orm/django/conn-0001 step 153)
+-- occurs at: workloads/orm/django/conn-0001.yaml:528:7 (orm/django/conn-0001 step 158)
+-- occurs at: workloads/orm/django/conn-0001.yaml:538:24 (orm/django/conn-0001 step 160)
+-- occurs at: workloads/orm/django/conn-0001.yaml:664:7 (orm/django/conn-0001 step 164)
+-- occurs at: workloads/orm/django/conn-0001.yaml:674:24 (orm/django/conn-0001 step 166)
+-- occurs at: workloads/orm/django/conn-0001.yaml:794:7 (orm/django/conn-0001 step 169)
+-- occurs at: workloads/orm/django/conn-0001.yaml:804:24 (orm/django/conn-0001 step 171)
+-- occurs at: workloads/orm/django/conn-0001.yaml:930:7 (orm/django/conn-0001 step 175)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1002:7 (orm/django/conn-0001 step 178)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1012:24 (orm/django/conn-0001 step 180)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1152:7 (orm/django/conn-0001 step 185)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1162:24 (orm/django/conn-0001 step 187)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1288:7 (orm/django/conn-0001 step 191)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1298:24 (orm/django/conn-0001 step 193)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1418:7 (orm/django/conn-0001 step 196)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1428:24 (orm/django/conn-0001 step 198)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1554:7 (orm/django/conn-0001 step 202)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1564:24 (orm/django/conn-0001 step 204)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1684:7 (orm/django/conn-0001 step 207)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1694:24 (orm/django/conn-0001 step 209)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1820:7 (orm/django/conn-0001 step 213)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1830:24 (orm/django/conn-0001 step 215)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1950:7 (orm/django/conn-0001 step 218)
+-- occurs at: workloads/orm/django/conn-0001.yaml:1960:24 (orm/django/conn-0001 step 220)
+-- occurs at: workloads/orm/django/conn-0001.yaml:2100:7 (orm/django/conn-0001 step 225)
+-- occurs at: workloads/orm/django/conn-0001.yaml:2110:24 (orm/django/conn-0001 step 227)
+-- occurs at: workloads/orm/django/conn-0001.yaml:2250:7 (orm/django/conn-0001 step 232)
+-- occurs at: workloads/orm/django/conn-0001.yaml:2260:24 (orm/django/conn-0001 step 234)
+-- replay: psql -X -f repros/orm-django-conn-0001-step151.sql   or   pgparity run --candidate TARGET repros/orm-django-conn-0001-step151.sql
+SELECT cl.reloptions FROM pg_class cl;

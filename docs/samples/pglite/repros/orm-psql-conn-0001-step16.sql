@@ -1,0 +1,11 @@
+-- feature: Repro of orm/psql/conn-0001 step 16
+-- area: Repros
+-- mismatch: column types: reference SELECT (stxstattarget integer), candidate SELECT (stxstattarget smallint)
+-- reference: 15.18 (Debian 15.18-0+deb12u1) (local) → SELECT 0 (0 rows)
+-- candidate: 18.6 (exec:candidates/pglite.sh {port}) → SELECT 0 (0 rows)
+-- normalisers in force: multiset order (no top-level ORDER BY), float tolerance 1e-12, error message text, notices
+-- reduced from 16 to 1 statements in 31 trials (1-minimal)
+-- occurs at: workloads/orm/psql/conn-0001.yaml:116:7 (orm/psql/conn-0001 step 16)
+-- occurs at: workloads/orm/psql/conn-0001.yaml:252:7 (orm/psql/conn-0001 step 29)
+-- replay: psql -X -f repros/orm-psql-conn-0001-step16.sql   or   pgparity run --candidate TARGET repros/orm-psql-conn-0001-step16.sql
+SELECT stxstattarget FROM pg_catalog.pg_statistic_ext;
