@@ -555,4 +555,41 @@ fn sqllogictest_files_run_on_both_sides() {
     assert_eq!(code, 0);
     let check = pgparity(&["check", "--out", out.path().to_str().unwrap(), path]);
     assert_eq!(common::code(&check), 0, "{}", String::from_utf8_lossy(&check.stdout));
+
+    // Nothing recorded: `check` judges by what the files themselves say. `SELECT 0x1F` is 31
+    // from PostgreSQL 16 on, as the file says; 15 refuses it.
+    let (code, results, _, _out) = with_results("check", &[path]);
+    assert_eq!(code, 1, "{results}");
+    assert_eq!(results["reference"]["version"], "the files' own expected results");
+    assert_eq!(with_status(&results, "works"), ["slt/main"]);
+    assert_eq!(with_status(&results, "not_tested"), ["slt/system"]);
+    let first = &workload_result(&results, "slt/newer")["statements"][0];
+    assert_eq!(first["kinds"], serde_json::json!(["error_vs_success"]), "{first}");
+    assert_eq!(first["outcomes"]["reference"]["rows"], serde_json::json!([["31"]]));
+    let (code, results, _, _out) = with_results("check", &["--candidate", &candidate, path]);
+    assert_eq!(code, 0, "{results}");
+    assert_eq!(with_status(&results, "works"), ["slt/main", "slt/newer"]);
+    // A file whose expected results are wrong is told so, step by step: a row, a count, an error.
+    let wrong = workload(
+        dir.path(),
+        "wrong/wrong.slt",
+        "statement ok\nCREATE TABLE t (a int)\n\nstatement count 3\nINSERT INTO t VALUES (1), (2)\n\n\
+         query I rowsort\nSELECT a FROM t\n----\n1\n3\n\nstatement error\nSELECT a FROM t\n\n\
+         query I valuesort\nSELECT a FROM t\n----\n1\n2\n",
+    );
+    let wrong = wrong.join("wrong/wrong.slt");
+    let (code, results, _, _out) = with_results("check", &[wrong.to_str().unwrap()]);
+    assert_eq!(code, 1, "{results}");
+    let w = workload_result(&results, "wrong/wrong");
+    let kinds: Vec<serde_json::Value> =
+        w["statements"].as_array().unwrap().iter().map(|s| s["kinds"].clone()).collect();
+    let none = serde_json::Value::Null;
+    let want = [
+        none.clone(),
+        serde_json::json!(["command_tag"]),
+        serde_json::json!(["rows"]),
+        serde_json::json!(["error_vs_success"]),
+        none,
+    ];
+    assert_eq!(kinds, want, "{w}");
 }

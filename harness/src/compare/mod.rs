@@ -1,6 +1,7 @@
 //! Outcomes → verdicts (pure, sync): per-statement comparison with named normalisers, and the
 //! per-workload judgement (Works / Works with rewrite / Blocked / Not tested).
 
+pub mod file;
 pub mod isolation;
 mod rows;
 pub mod sets;

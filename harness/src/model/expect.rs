@@ -151,3 +151,51 @@ fn texts(rows: Vec<Vec<Option<Scalar>>>) -> Vec<Row> {
 fn rows_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Row>>, D::Error> {
     Ok(Some(texts(Vec::<Vec<Option<Scalar>>>::deserialize(d)?)))
 }
+
+/// What a file in a format of its own says a step gives (a sqllogictest record's expected
+/// result): a saved reference that needs no reference server (`check`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileExpect {
+    /// `statement ok`: it succeeds.
+    Ok,
+    /// `statement count N`: it succeeds and affects N rows.
+    Count(u64),
+    /// `statement error`, `query error`: it fails.
+    Error(ExpectedFailure),
+    /// `query … ----`: it succeeds with these result lines.
+    Rows(ExpectedRows),
+}
+
+/// How an expected failure is described.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectedFailure {
+    /// Any error.
+    Any,
+    /// A regular expression the error message matches.
+    Pattern(String),
+    /// The error message, exactly.
+    Message(String),
+    /// The SQLSTATE.
+    Sqlstate(String),
+}
+
+/// A query's expected result lines: each a row's values joined by spaces (one value a line when
+/// `valuewise`, or when sorted by value), NULL written `NULL` and the empty string `(empty)`,
+/// whitespace collapsed; or one line `N values hashing to H` (an MD5 over the values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedRows {
+    pub lines: Vec<String>,
+    pub sort: ResultSort,
+    pub valuewise: bool,
+}
+
+/// How a query's result is sorted before it is compared with its expected lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultSort {
+    /// As received.
+    None,
+    /// Rows sorted.
+    Rows,
+    /// Every value on its own, sorted.
+    Values,
+}

@@ -369,6 +369,10 @@ pub struct ReferenceRun {
     pub original: Recording,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewrite: Option<Recording>,
+    /// Not recorded: the workload's file says what each step gives (`Workload::file_expected`),
+    /// and each step is judged by that (`compare::file`).
+    #[serde(skip)]
+    pub from_file: bool,
 }
 
 /// What a known-difference rule did in a run, for the reports.

@@ -33,6 +33,9 @@ pub struct Workload {
     /// Why this test of a suite cannot run yet (what its file uses that is not supported, at
     /// its position): reported as not tested, and the suite goes on.
     pub unsupported: Option<String>,
+    /// What the file itself says each step gives (sqllogictest), one per step: `check` judges
+    /// by it when no reference outcome was recorded.
+    pub file_expected: Vec<Option<expect::FileExpect>>,
 }
 
 impl Workload {
@@ -54,6 +57,7 @@ impl Workload {
             isolation: None,
             suite: None,
             unsupported: None,
+            file_expected: Vec::new(),
         }
     }
 }

@@ -311,7 +311,7 @@ async fn record_suite_group<E: Engine>(
         }
         let reference_run = match (plan.mode, r.as_mut().and_then(Iterator::next)) {
             (Mode::Check, _) => plan.expected[i + k].clone(),
-            (_, Some(Ok(original))) => ReferenceRun { not_tested: None, original, rewrite: None },
+            (_, Some(Ok(original))) => ReferenceRun { original, ..Default::default() },
             (_, Some(Err(e))) => {
                 ReferenceRun { not_tested: Some(format!("reference unreachable: {e}")), ..Default::default() }
             }
@@ -351,7 +351,7 @@ async fn reference_run<E: Engine>(
         Some(rw) => record(r, name, None, rewrite(w, rw), limits).await.ok(),
         None => None,
     };
-    ReferenceRun { not_tested: None, original, rewrite }
+    ReferenceRun { original, rewrite, ..Default::default() }
 }
 
 /// A workload's runs, judged when there is a candidate.
@@ -394,11 +394,19 @@ async fn evaluate<E: Engine>(
         Some(Err(e)) => return WorkloadResult::not_tested(w, format!("candidate unreachable: {e}")),
         None => return WorkloadResult::not_tested(w, "not run".into()),
     };
-    let mut result = judge(w, Pair::new(&reference.original, &candidate), None);
+    // A file that says what each step gives: each step judged by that.
+    let by_file;
+    let original = if reference.from_file {
+        by_file = crate::compare::file::reference_for(w, &candidate);
+        &by_file
+    } else {
+        &reference.original
+    };
+    let mut result = judge(w, Pair::new(original, &candidate), None);
     if result.status == Status::Blocked {
         if let (Some(spec), Some(ref_rw)) = (&w.rewrite, &reference.rewrite) {
             if let Ok(cand_rw) = record(c, name, None, rewrite(w, spec), limits).await {
-                result = judge(w, Pair::new(&reference.original, &candidate), Some(Pair::new(ref_rw, &cand_rw)));
+                result = judge(w, Pair::new(original, &candidate), Some(Pair::new(ref_rw, &cand_rw)));
             }
         }
     }

@@ -166,6 +166,7 @@ pub fn load(dir: &Path, w: &Workload) -> Result<(ReferenceRun, String)> {
         not_tested: file.not_tested,
         original: Recording { setup: take(file.setup), steps: take(file.steps) },
         rewrite: file.rewrite.map(|rw| Recording { setup: take(rw.setup), steps: take(rw.steps) }),
+        from_file: false,
     };
     Ok((run, file.reference))
 }
@@ -204,7 +205,7 @@ mod tests {
         let run = ReferenceRun {
             not_tested: None,
             original: Recording { setup: vec![], steps: vec![Outcome::default(); 4] },
-            rewrite: None,
+            ..Default::default()
         };
         let saved = dir.path().join("expected");
         write(&saved, &w, "15", &run).unwrap();

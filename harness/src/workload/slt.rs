@@ -1,22 +1,29 @@
 //! sqllogictest files (`.slt`), read by the `sqllogictest` crate's parser: each file is one
 //! workload whose steps are its `statement` and `query` records, in order, on the connections
 //! its `connection` records name. Both sides run every statement and the run compares what they
-//! answered; the file's own expected results are not read (yet): a query's sort mode says how
-//! its rows compare (`rowsort`, `valuesort`: in any order; `nosort`: as the statement says).
+//! answered; a query's sort mode says how its rows compare (`rowsort`, `valuesort`: in any order;
+//! `nosort`: as the statement says). The file's own expected results are kept with each step
+//! (`Workload::file_expected`): `check` judges by them when no reference outcome was recorded.
 //!
 //! - `skipif LABEL` / `onlyif LABEL` are decided for the labels `postgres` and `postgresql`;
 //! - `halt` ends the file's steps; `include` (a path or a glob, beside the including file) reads
 //!   the files it names in place, each with the loader's checks, and an include loop is an error;
-//! - `sleep`, `subtest`, `hash-threshold` and `control resultmode` change nothing compared;
+//! - `control resultmode valuewise` reads the expected results one value a line; a result
+//!   written `N values hashing to H` (`hash-threshold`) is compared by its MD5;
+//! - `sleep` and `subtest` change nothing compared;
 //! - `system`, `let` and `control substitution on` are not supported yet: the file is Not
 //!   tested, with where and why.
 
 use std::path::{Path, PathBuf};
 
-use sqllogictest::{Condition, Connection, Control, DefaultColumnType, QueryExpect, Record, SortMode};
+use sqllogictest::{
+    Condition, Connection, Control, DefaultColumnType, ExpectedError, QueryExpect, Record, ResultMode, SortMode,
+    StatementExpect,
+};
 
 use super::{read_text, step};
 use crate::model::error::{Error, Location};
+use crate::model::expect::{ExpectedFailure, ExpectedRows, FileExpect, ResultSort};
 use crate::model::{Order, Step, Workload};
 
 /// The labels `skipif` and `onlyif` are decided for.
@@ -28,7 +35,14 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 /// The workload of a `.slt` file read from `file` (`text`: its contents).
 pub fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
     let (feature, area) = super::sql_names(file, id);
-    let mut reader = Reader { steps: Vec::new(), sessions: Vec::new(), sort: SortMode::NoSort, halted: false };
+    let mut reader = Reader {
+        steps: Vec::new(),
+        expected: Vec::new(),
+        sessions: Vec::new(),
+        sort: SortMode::NoSort,
+        valuewise: false,
+        halted: false,
+    };
     let mut unsupported = None;
     match reader.read(file, text, &mut vec![file.to_path_buf()]) {
         Ok(()) => {}
@@ -47,7 +61,8 @@ pub fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error> {
     if sessions.is_empty() {
         steps.iter_mut().for_each(|s| s.session = None);
     }
-    Ok(Workload { sessions, steps, unsupported, ..Workload::new(file, id, feature, area) })
+    let file_expected = if unsupported.is_none() { reader.expected } else { Vec::new() };
+    Ok(Workload { sessions, steps, unsupported, file_expected, ..Workload::new(file, id, feature, area) })
 }
 
 /// Why reading stopped: the file cannot be used, or uses what is not supported yet.
@@ -58,10 +73,14 @@ enum Read {
 
 struct Reader {
     steps: Vec<Step>,
+    /// What the file says each step gives.
+    expected: Vec<Option<FileExpect>>,
     /// Connection names in order of first use (`default` for the unnamed one).
     sessions: Vec<String>,
     /// The sort mode of a query that names none (`control sortmode`).
     sort: SortMode,
+    /// `control resultmode valuewise`: expected results one value a line.
+    valuewise: bool,
     halted: bool,
 }
 
@@ -99,21 +118,39 @@ impl Reader {
                 break;
             }
             match record {
-                Record::Statement { loc, conditions, connection, sql, .. } if runs_here(&conditions) => {
-                    self.push(file, loc.line(), connection, sql, Order::Auto);
+                Record::Statement { loc, conditions, connection, sql, expected, .. } if runs_here(&conditions) => {
+                    let expect = match expected {
+                        StatementExpect::Ok => FileExpect::Ok,
+                        StatementExpect::Count(n) => FileExpect::Count(n),
+                        StatementExpect::Error(e) => FileExpect::Error(failure(e)),
+                    };
+                    self.push(file, loc.line(), connection, sql, Order::Auto, expect);
                 }
                 Record::Query { loc, conditions, connection, sql, expected, .. } if runs_here(&conditions) => {
-                    let sort = match expected {
-                        QueryExpect::Results { sort_mode, .. } => sort_mode.unwrap_or(self.sort),
-                        QueryExpect::Error(_) => SortMode::NoSort,
+                    let (sort, expect) = match expected {
+                        QueryExpect::Results { sort_mode, result_mode, results, .. } => {
+                            let sort = sort_mode.unwrap_or(self.sort);
+                            let valuewise = match result_mode {
+                                Some(mode) => mode == ResultMode::ValueWise,
+                                None => self.valuewise,
+                            };
+                            let sort_by = match sort {
+                                SortMode::NoSort => ResultSort::None,
+                                SortMode::RowSort => ResultSort::Rows,
+                                SortMode::ValueSort => ResultSort::Values,
+                            };
+                            (sort, FileExpect::Rows(ExpectedRows { lines: results, sort: sort_by, valuewise }))
+                        }
+                        QueryExpect::Error(e) => (SortMode::NoSort, FileExpect::Error(failure(e))),
                     };
                     let order = match sort {
                         SortMode::NoSort => Order::Auto,
                         SortMode::RowSort | SortMode::ValueSort => Order::Any,
                     };
-                    self.push(file, loc.line(), connection, sql, order);
+                    self.push(file, loc.line(), connection, sql, order, expect);
                 }
                 Record::Control(Control::SortMode(mode)) => self.sort = mode,
+                Record::Control(Control::ResultMode(mode)) => self.valuewise = mode == ResultMode::ValueWise,
                 Record::Control(Control::Substitution(true)) => {
                     return Err(unsupported(file, None, "`control substitution on`"));
                 }
@@ -134,7 +171,7 @@ impl Reader {
         Ok(())
     }
 
-    fn push(&mut self, file: &Path, line: u32, connection: Connection, sql: String, order: Order) {
+    fn push(&mut self, file: &Path, line: u32, connection: Connection, sql: String, order: Order, expect: FileExpect) {
         let session = match connection {
             Connection::Default => "default".to_string(),
             Connection::Named(name) => name,
@@ -145,6 +182,7 @@ impl Reader {
         let mut s = step(sql, order, at(file, line));
         s.session = Some(session);
         self.steps.push(s);
+        self.expected.push(Some(expect));
     }
 
     /// The files `pattern` names beside `file`, read in place, in sorted order.
@@ -178,6 +216,16 @@ impl Reader {
             }
         }
         Ok(())
+    }
+}
+
+/// An expected error as the file describes it.
+fn failure(e: ExpectedError) -> ExpectedFailure {
+    match e {
+        ExpectedError::Empty => ExpectedFailure::Any,
+        ExpectedError::Inline(regex) => ExpectedFailure::Pattern(regex.to_string()),
+        ExpectedError::Multiline(message) => ExpectedFailure::Message(message),
+        ExpectedError::SqlState(code) => ExpectedFailure::Sqlstate(code),
     }
 }
 

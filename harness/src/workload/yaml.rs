@@ -200,10 +200,6 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
         None => None,
     };
     Ok(Workload {
-        path: file.to_path_buf(),
-        id: id.to_string(),
-        feature: raw.feature,
-        area: raw.area,
         description: raw.description,
         requires,
         sessions: raw.sessions,
@@ -212,8 +208,7 @@ pub(super) fn load(file: &Path, id: &str, text: &str) -> Result<Workload, Error>
         rewrite,
         alternatives,
         isolation,
-        suite: None,
-        unsupported: None,
+        ..Workload::new(file, id, raw.feature, raw.area)
     })
 }
 
