@@ -39,9 +39,14 @@ fn shipped_rules_leave_only_what_is_new_against_postgresql_18() {
     let results = results(dir.path());
     assert_eq!(with_status(&results, "blocked"), vec!["new/input_is_valid"], "only what is new");
     let accepted = with_status(&results, "accepted");
-    for id in
-        ["syntax/version_syntax", "views/views", "orm/knex/conn-0001", "orm/psql/conn-0001", "orm/django/conn-0001"]
-    {
+    for id in [
+        "syntax/version_syntax",
+        "views/views",
+        "orm/knex/conn-0001",
+        "orm/psql/conn-0001",
+        "orm/django/conn-0001",
+        "catalog/settings",
+    ] {
         assert!(accepted.contains(&id.to_string()), "{id} accepted: {accepted:?}");
     }
     for id in [
@@ -50,6 +55,7 @@ fn shipped_rules_leave_only_what_is_new_against_postgresql_18() {
         "psql-15-describe-queries",
         "non-decimal-integer-literals",
         "view-definition-text",
+        "search-path-reported",
     ] {
         assert!(rule(&results, id)["accepted"].as_u64().unwrap() > 0, "{id}");
     }
