@@ -459,6 +459,49 @@ fn a_pg_regress_suite_runs_as_its_schedule_says() {
     assert_eq!(common::code(&check), 0);
 }
 
+/// A server that crashes during a suite's group is started again before the next group, as
+/// pg_regress goes on once the server is back: the suite's database is still there, and the
+/// next group's test reads what the first group wrote.
+#[test]
+fn a_suite_goes_on_after_a_crash_in_a_group() {
+    let dir = scratch();
+    let suite = dir.path().join("crashing");
+    std::fs::create_dir_all(suite.join("sql")).unwrap();
+    let files = [
+        ("parallel_schedule", "test: first\ntest: killer\ntest: after\n"),
+        ("sql/first.sql", "CREATE TABLE kept (a int);\nINSERT INTO kept VALUES (1);\n"),
+        // COPY TO PROGRAM runs in the data directory: stop the postmaster in immediate mode,
+        // once what the first group committed is on disk (the clusters commit asynchronously).
+        (
+            "sql/killer.sql",
+            "CHECKPOINT;\nCOPY (SELECT 1) TO PROGRAM 'kill -QUIT $(head -1 postmaster.pid); sleep 10';\nSELECT 'never';\n",
+        ),
+        ("sql/after.sql", "SELECT a FROM kept;\n"),
+    ];
+    for (path, text) in files {
+        std::fs::write(suite.join(path), text).unwrap();
+    }
+    let (code, results, _, out) = with_results("run", &[suite.to_str().unwrap()]);
+    assert_eq!(code, 3, "a crashed target exits with 3: {results}");
+    assert_eq!(with_status(&results, "works"), ["crashing/first", "crashing/killer", "crashing/after"], "{results}");
+    let saved = |id: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(out.path().join("expected").join(format!("{id}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_eq!(saved("crashing/killer")["steps"][1]["fault"]["kind"], "server_crashed");
+    assert_eq!(
+        saved("crashing/after")["steps"][0]["rows"],
+        serde_json::json!([["1"]]),
+        "the suite's database survived"
+    );
+    for side in ["reference", "candidate"] {
+        let events: Vec<&str> =
+            results[side]["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+        assert!(events.iter().any(|e| e.contains("restarted")), "{side}: {events:?}");
+        assert!(!events.iter().any(|e| e.contains("left behind")), "the suite's database was dropped: {events:?}");
+    }
+}
+
 /// `--jobs 3` gives the reports of `--jobs 1`: results, expected/, the scorecard and the exit
 /// code — with plain workloads beside each other, a timeout and a lost connection (run again
 /// alone), and a workload of two sessions and one that creates a role (never beside others).

@@ -197,6 +197,12 @@ impl Engine for AnyEngine {
             AnyEngine::Sqlite(e) => e.extra_lane().map(AnyEngine::Sqlite),
         }
     }
+    async fn revive(&mut self) -> bool {
+        match self {
+            AnyEngine::Pg(e) => e.revive().await,
+            AnyEngine::Sqlite(e) => e.revive().await,
+        }
+    }
     fn take_news(&mut self) -> News {
         match self {
             AnyEngine::Pg(e) => e.take_news(),

@@ -156,6 +156,9 @@ impl<E: Engine> Engine for Based<'_, E> {
     async fn flush(&mut self) {
         self.inner.flush().await
     }
+    async fn revive(&mut self) -> bool {
+        self.inner.revive().await
+    }
     async fn stop(self) {
         if let Inner::Owned(e) = self.inner {
             e.stop().await;

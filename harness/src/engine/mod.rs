@@ -120,6 +120,12 @@ pub trait Engine: Send + Sized {
     fn flush(&mut self) -> impl Future<Output = ()> + Send {
         async {}
     }
+    /// Between the groups of a suite, whose database lives on: if the server the harness owns
+    /// stopped (crashed, or was left wedged by a statement it would not cancel), start it again.
+    /// `true` when it did: the suite's connections are gone, its database is still there.
+    fn revive(&mut self) -> impl Future<Output = bool> + Send {
+        async { false }
+    }
     /// Finish queued work and stop what the harness started.
     fn stop(self) -> impl Future<Output = ()> + Send;
 }

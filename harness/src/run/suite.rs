@@ -149,6 +149,15 @@ pub(super) async fn group_on<E: Engine>(
         close(engine, open.take().expect("checked")).await;
     }
     let mut current = match open.take() {
+        // A server that stopped during an earlier group is started again first, as pg_regress
+        // goes on after a crash once the server is back; the suite's database is still there.
+        Some(o) if engine.revive().await => {
+            drop(o);
+            match engine.open_extra().await {
+                Ok(anchor) => OpenSuite { suite: suite.to_string(), anchor },
+                Err(e) => return Some(tests.iter().map(|_| Err(e.clone())).collect()),
+            }
+        }
         Some(o) => o,
         None => match self::open(engine, suite, alone).await {
             Ok(o) => o,

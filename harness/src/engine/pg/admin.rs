@@ -169,6 +169,11 @@ impl Worker {
     }
 
     async fn exec(&mut self, sql: &str) -> AdminResult {
+        let result = admin_result(self.session().await?.simple_query(sql, ADMIN_TIMEOUT).await.outcome);
+        if !lost(&result) {
+            return result;
+        }
+        // Idle, it was closed meanwhile (the server restarted): once more, on a new one.
         admin_result(self.session().await?.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
     }
 
@@ -207,12 +212,20 @@ impl Worker {
     }
 
     async fn drop(&mut self, name: &str) -> AdminResult {
-        let result = drop_database(self.session().await?, name).await;
+        let mut result = drop_database(self.session().await?, name).await;
+        if lost(&result) {
+            result = drop_database(self.session().await?, name).await;
+        }
         if self.track && result.is_ok() {
             cleanup::forget(&self.leftover(name));
         }
         result
     }
+}
+
+/// Did the admin connection turn out to be gone? (It is connected again at its next use.)
+fn lost(result: &AdminResult) -> bool {
+    matches!(result, Err((code, message)) if code.is_empty() && *message == crate::model::Fault::ConnectionLost.to_string())
 }
 
 /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, without FORCE before PostgreSQL 13.

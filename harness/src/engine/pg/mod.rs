@@ -477,6 +477,17 @@ impl Engine for PgEngine {
         }
         self.note_failures();
     }
+    async fn revive(&mut self) -> bool {
+        let before = self.report.events.len();
+        self.recover().await;
+        let restarted =
+            self.report.events[before..].iter().any(|e| matches!(e, TargetEvent::Restarted { result: Ok(()), .. }));
+        if restarted {
+            // Its connections went with the server.
+            self.meta = None;
+        }
+        restarted
+    }
     async fn stop(self) {
         self.shutdown().await
     }
