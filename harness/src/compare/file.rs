@@ -95,9 +95,9 @@ fn normal(s: &str) -> String {
     s.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The outcome's rows as the file's lines would be: sorted as it says, one value a line when it
-/// says so, whitespace collapsed.
-fn lines_of(rows: &ExpectedRows, o: &Outcome) -> Vec<String> {
+/// The outcome's rows written as the file writes values, sorted as it says (by row, or every
+/// value on its own).
+fn sorted(rows: &ExpectedRows, o: &Outcome) -> Vec<Vec<String>> {
     let mut values: Vec<Vec<String>> = o.rows.iter().map(|r| r.iter().map(written).collect()).collect();
     match rows.sort {
         ResultSort::None => {}
@@ -107,6 +107,13 @@ fn lines_of(rows: &ExpectedRows, o: &Outcome) -> Vec<String> {
             values.sort_unstable();
         }
     }
+    values
+}
+
+/// The outcome's rows as the file's lines would be: sorted as it says, one value a line when it
+/// says so, whitespace collapsed.
+fn lines_of(rows: &ExpectedRows, o: &Outcome) -> Vec<String> {
+    let mut values = sorted(rows, o);
     if rows.valuewise {
         values = values.into_iter().flatten().map(|v| vec![v]).collect();
     }
@@ -135,15 +142,7 @@ fn hashed(line: &str) -> Option<(usize, &str)> {
 
 /// How many values, and the MD5 of each followed by a newline, in the file's order.
 fn hash_of(rows: &ExpectedRows, o: &Outcome) -> (usize, String) {
-    let mut values: Vec<Vec<String>> = o.rows.iter().map(|r| r.iter().map(written).collect()).collect();
-    match rows.sort {
-        ResultSort::None => {}
-        ResultSort::Rows => values.sort_unstable(),
-        ResultSort::Values => {
-            values = values.into_iter().flatten().map(|v| vec![v]).collect();
-            values.sort_unstable();
-        }
-    }
+    let values = sorted(rows, o);
     let mut md5 = Md5::new();
     let mut n = 0;
     for v in values.iter().flatten() {
@@ -201,6 +200,7 @@ fn stand_in(e: &FileExpect, c: &Outcome) -> Outcome {
 mod tests {
     use super::*;
     use crate::compare::compare;
+    use crate::compare::tests::kinds;
     use crate::model::{Column, MismatchKind, TxStatus, Verdict};
 
     fn select(rows: &[&[Option<&str>]]) -> Outcome {
@@ -234,13 +234,6 @@ mod tests {
     fn judged(e: &FileExpect, o: &Outcome) -> Verdict {
         let reference = if satisfies(e, o) { o.clone() } else { stand_in(e, o) };
         compare(&reference, o, false)
-    }
-
-    fn kinds(v: Verdict) -> Vec<MismatchKind> {
-        match v {
-            Verdict::Mismatch { kinds, .. } => kinds,
-            other => panic!("expected a mismatch, got {other}"),
-        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ fn error(code: &str, message: &str) -> Outcome {
     }
 }
 
-fn kinds(v: Verdict) -> Vec<MismatchKind> {
+pub(super) fn kinds(v: Verdict) -> Vec<MismatchKind> {
     match v {
         Verdict::Mismatch { kinds, .. } => kinds,
         other => panic!("expected a mismatch, got {other}"),

@@ -356,3 +356,37 @@ async fn workloads_run_at_once_report_what_one_at_a_time_reports() {
     assert!(took_one >= Duration::from_secs(95), "{took_one:?}");
     assert!(took_four < took_one * 2 / 3, "{took_four:?} vs {took_one:?}");
 }
+
+/// On a loaded machine a statement nothing blocks can outlast the wait bound once: a blocking
+/// difference is confirmed by a second run, which stands when it shows none. One that shows
+/// every time is reported.
+#[tokio::test(start_paused = true)]
+async fn a_blocking_difference_is_confirmed_by_a_second_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = "feature: two\narea: b\nsessions: [s1, s2]\nsteps:\n  - {session: s1, sql: SELECT 1}\n  - {session: s2, sql: SLOWLY 2}\n  - {session: s1, sql: SELECT 3}\n";
+    let ws = workloads(dir.path(), &[("t/two.yaml", two)]);
+    assert_eq!(slow_on_candidate(&ws, 0).await, (Status::Works, 1), "nothing to confirm");
+    assert_eq!(slow_on_candidate(&ws, 1).await, (Status::Works, 2), "once: not confirmed");
+    assert_eq!(slow_on_candidate(&ws, 2).await, (Status::Blocked, 2), "every time: reported");
+}
+
+/// `ws` run where the candidate's first `slow_times` runs of `SLOWLY 2` outlast the wait bound:
+/// the verdict, and how many times it was sent there.
+async fn slow_on_candidate(ws: &[Workload], slow_times: usize) -> (Status, usize) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut reference = FakeEngine::new("15.0 (fake)", |sql, before| match sql {
+        "SLOWLY 2" => Act::Reply(rows(&["2"])),
+        s => respond(s, before),
+    });
+    let mut candidate = FakeEngine::new("15.0 (fake)", move |sql, before| match sql {
+        "SLOWLY 2" if seen.fetch_add(1, Ordering::SeqCst) < slow_times => {
+            Act::Slow { after: Duration::from_millis(900), then: rows(&["2"]) }
+        }
+        "SLOWLY 2" => Act::Reply(rows(&["2"])),
+        s => respond(s, before),
+    });
+    let events = run(&mut reference, &mut candidate, &plan(ws.to_vec(), None)).await;
+    let sent = candidate.sent().iter().filter(|s| s.ends_with(": SLOWLY 2")).count();
+    (events.results[0].status, sent)
+}
