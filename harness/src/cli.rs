@@ -847,7 +847,7 @@ pub fn prepare(command: Command) -> Result<Job, Vec<Error>> {
                 }
                 Err(_) if !recorded && !w.file_expected.is_empty() => {
                     by_file = true;
-                    saved.push(crate::compare::file::reference(w));
+                    saved.push(crate::compare::file::reference());
                 }
                 Err(e) => errors.push(e),
             }

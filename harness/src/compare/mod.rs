@@ -224,6 +224,7 @@ pub fn judge(w: &Workload, original: Pair<&Recording>, rewrite: Option<Pair<&Rec
         reason: alternative.as_ref().map(|why| format!("declared alternative: {why}")),
         alternative,
         isolation,
+        second_run: None,
     };
     if result.status == Status::Works {
         return result;

@@ -49,6 +49,8 @@ pub struct FakeEngine {
     pub refuse_extra: bool,
     /// Allow extra lanes for trials beside the run.
     pub lanes: bool,
+    /// Times the server is found stopped and started again (at `revive`).
+    pub restarts: usize,
 }
 
 impl FakeEngine {
@@ -69,7 +71,7 @@ impl FakeEngine {
             completed: watch::channel(0).0,
             sent: Mutex::new(Vec::new()),
         };
-        FakeEngine { shared: Arc::new(shared), report, slate: None, refuse_extra: false, lanes: true }
+        FakeEngine { shared: Arc::new(shared), report, slate: None, refuse_extra: false, lanes: true, restarts: 0 }
     }
 
     /// A fake that takes one connection at a time.
@@ -252,8 +254,14 @@ impl Engine for FakeEngine {
             slate: None,
             refuse_extra: self.refuse_extra,
             lanes: self.lanes,
+            restarts: 0,
         };
         self.lanes.then_some(lane)
+    }
+    async fn revive(&mut self) -> bool {
+        let restarted = self.restarts > 0;
+        self.restarts = self.restarts.saturating_sub(1);
+        restarted
     }
     async fn stop(self) {}
 }

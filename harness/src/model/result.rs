@@ -260,6 +260,10 @@ pub struct WorkloadResult {
     /// The anomaly this schedule tests for, and what each side showed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation: Option<IsolationResult>,
+    /// Why the workload ran twice on both sides, and which run stands (a `blocking` difference
+    /// is confirmed by a second run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_run: Option<String>,
 }
 
 impl WorkloadResult {
@@ -278,6 +282,7 @@ impl WorkloadResult {
             repros: Vec::new(),
             alternative: None,
             isolation: None,
+            second_run: None,
         }
     }
 
@@ -298,6 +303,7 @@ impl WorkloadResult {
             repros: Vec::new(),
             alternative: None,
             isolation: None,
+            second_run: None,
         }
     }
 

@@ -35,7 +35,7 @@ pub struct Workload {
     pub unsupported: Option<String>,
     /// What the file itself says each step gives (sqllogictest), one per step: `check` judges
     /// by it when no reference outcome was recorded.
-    pub file_expected: Vec<Option<expect::FileExpect>>,
+    pub file_expected: Vec<expect::FileExpect>,
 }
 
 impl Workload {

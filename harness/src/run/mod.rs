@@ -165,8 +165,16 @@ async fn schedule<E: Engine + 'static>(
                         let (r, c) = (reference.as_deref_mut(), candidate.as_deref_mut());
                         let (reference_run, candidate_run) = record_workload(plan, i, first, false, r, c, limits).await;
                         let again = judged(first, reference_run, candidate_run, candidate.as_deref_mut(), limits).await;
-                        if !timing_doubt(first, &again) {
+                        let stands = !timing_doubt(first, &again);
+                        if stands {
                             ran = again;
+                        }
+                        if let Some(result) = ran.result.as_mut() {
+                            result.second_run = Some(if stands {
+                                "the first run showed a blocking difference, the second none: the second stands".into()
+                            } else {
+                                "a blocking difference in both runs".into()
+                            });
                         }
                     }
                     vec![ran]

@@ -151,13 +151,19 @@ pub(super) async fn group_on<E: Engine>(
     let mut current = match open.take() {
         // A server that stopped during an earlier group is started again first, as pg_regress
         // goes on after a crash once the server is back; the suite's database is still there.
-        Some(o) if engine.revive().await => {
-            drop(o);
-            match engine.open_extra().await {
-                Ok(anchor) => OpenSuite { suite: suite.to_string(), anchor },
-                Err(e) => return Some(tests.iter().map(|_| Err(e.clone())).collect()),
+        // If it cannot be reached now, this group's tests say why, and the suite stays open for
+        // the next group to try again (and to be dropped after the last).
+        Some(o) if engine.revive().await => match engine.open_extra().await {
+            Ok(anchor) => OpenSuite { anchor, ..o },
+            Err(e) => {
+                if last {
+                    close(engine, o).await;
+                } else {
+                    *open = Some(o);
+                }
+                return Some(tests.iter().map(|_| Err(e.clone())).collect());
             }
-        }
+        },
         Some(o) => o,
         None => match self::open(engine, suite, alone).await {
             Ok(o) => o,
@@ -221,5 +227,30 @@ mod tests {
         assert_eq!(tags(&recs[0]), ["SELECT 1", "A2", "A3"]);
         assert_eq!(tags(&recs[1]), ["SELECT 1", "B2", "B3"]);
         close(&mut engine, open).await;
+    }
+
+    /// The server restarted between groups and the suite's database cannot be reached yet: that
+    /// group's tests say why, and the next group goes on in the same database (it sees what the
+    /// first made), not a new one.
+    #[tokio::test(start_paused = true)]
+    async fn a_suite_unreachable_after_a_restart_goes_on_in_its_own_database() {
+        // Each statement answers with how many the suite's database has run before it.
+        let mut engine =
+            FakeEngine::new("fake 1", |sql, before| Act::Reply(ok(&format!("{sql} after {}", before.len()))));
+        let limits = Limits { timeout: Duration::from_secs(30), wait_bound: Duration::from_millis(500) };
+        let (one, two, three) = (test("s/one", &["A"]), test("s/two", &["B"]), test("s/three", &["C"]));
+        let mut open = None;
+        let mut group = async |engine: &mut FakeEngine, w: &Workload, last: bool| {
+            group_on(Some(engine), &mut open, "s", false, last, &[w], limits).await.expect("this side runs")
+        };
+        let tag = |r: &Result<Recording, String>| r.clone().map(|r| r.steps[0].tag.clone().unwrap_or_default());
+        assert_eq!(tag(&group(&mut engine, &one, false).await[0]), Ok("A after 0".into()));
+        engine.restarts = 1;
+        engine.refuse_extra = true;
+        let refused = group(&mut engine, &two, false).await;
+        assert!(refused[0].as_ref().is_err_and(|e| e.contains("too many clients")), "{refused:?}");
+        engine.refuse_extra = false;
+        assert_eq!(tag(&group(&mut engine, &three, true).await[0]), Ok("C after 1".into()));
+        assert!(open.is_none(), "closed after the last group");
     }
 }

@@ -365,14 +365,17 @@ async fn a_blocking_difference_is_confirmed_by_a_second_run() {
     let dir = tempfile::tempdir().unwrap();
     let two = "feature: two\narea: b\nsessions: [s1, s2]\nsteps:\n  - {session: s1, sql: SELECT 1}\n  - {session: s2, sql: SLOWLY 2}\n  - {session: s1, sql: SELECT 3}\n";
     let ws = workloads(dir.path(), &[("t/two.yaml", two)]);
-    assert_eq!(slow_on_candidate(&ws, 0).await, (Status::Works, 1), "nothing to confirm");
-    assert_eq!(slow_on_candidate(&ws, 1).await, (Status::Works, 2), "once: not confirmed");
-    assert_eq!(slow_on_candidate(&ws, 2).await, (Status::Blocked, 2), "every time: reported");
+    // results.json says why it ran twice, and which run stands.
+    let once = Some("the first run showed a blocking difference, the second none: the second stands".to_string());
+    let every = Some("a blocking difference in both runs".to_string());
+    assert_eq!(slow_on_candidate(&ws, 0).await, (Status::Works, 1, None), "nothing to confirm");
+    assert_eq!(slow_on_candidate(&ws, 1).await, (Status::Works, 2, once), "once: not confirmed");
+    assert_eq!(slow_on_candidate(&ws, 2).await, (Status::Blocked, 2, every), "every time: reported");
 }
 
 /// `ws` run where the candidate's first `slow_times` runs of `SLOWLY 2` outlast the wait bound:
 /// the verdict, and how many times it was sent there.
-async fn slow_on_candidate(ws: &[Workload], slow_times: usize) -> (Status, usize) {
+async fn slow_on_candidate(ws: &[Workload], slow_times: usize) -> (Status, usize, Option<String>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let seen = std::sync::Arc::new(AtomicUsize::new(0));
     let mut reference = FakeEngine::new("15.0 (fake)", |sql, before| match sql {
@@ -388,5 +391,6 @@ async fn slow_on_candidate(ws: &[Workload], slow_times: usize) -> (Status, usize
     });
     let events = run(&mut reference, &mut candidate, &plan(ws.to_vec(), None)).await;
     let sent = candidate.sent().iter().filter(|s| s.ends_with(": SLOWLY 2")).count();
-    (events.results[0].status, sent)
+    let result = &events.results[0];
+    (result.status, sent, result.second_run.clone())
 }

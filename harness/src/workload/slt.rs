@@ -74,7 +74,7 @@ enum Read {
 struct Reader {
     steps: Vec<Step>,
     /// What the file says each step gives.
-    expected: Vec<Option<FileExpect>>,
+    expected: Vec<FileExpect>,
     /// Connection names in order of first use (`default` for the unnamed one).
     sessions: Vec<String>,
     /// The sort mode of a query that names none (`control sortmode`).
@@ -182,7 +182,7 @@ impl Reader {
         let mut s = step(sql, order, at(file, line));
         s.session = Some(session);
         self.steps.push(s);
-        self.expected.push(Some(expect));
+        self.expected.push(expect);
     }
 
     /// The files `pattern` names beside `file`, read in place, in sorted order.

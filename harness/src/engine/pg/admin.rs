@@ -8,21 +8,51 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::wire::{quote_ident, ConnectParams, Session};
-use crate::model::Outcome;
+use crate::model::{Fault, Outcome};
 
 use super::server::cleanup::{self, Leftover};
 use super::ADMIN_TIMEOUT;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// An admin statement's result; Err carries the SQLSTATE (empty when there is none) and a message.
-pub type AdminResult = Result<Outcome, (String, String)>;
+/// An admin statement's result.
+pub type AdminResult = Result<Outcome, AdminError>;
+
+/// Why an admin statement failed: the server's error (its SQLSTATE and message), or a fault of
+/// the connection (no SQLSTATE).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminError {
+    pub code: String,
+    pub message: String,
+    pub fault: Option<Fault>,
+}
+
+impl AdminError {
+    /// A failure outside any statement (connecting, the worker gone): no SQLSTATE, no fault.
+    pub fn other(message: impl Into<String>) -> AdminError {
+        AdminError { code: String::new(), message: message.into(), fault: None }
+    }
+
+    /// Did the connection turn out to be gone? (It is connected again at its next use.)
+    fn lost(&self) -> bool {
+        self.fault == Some(Fault::ConnectionLost)
+    }
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.code.as_str() {
+            "" => f.write_str(&self.message),
+            code => write!(f, "{code} {}", self.message),
+        }
+    }
+}
 
 /// An admin statement's outcome as a result: its error or fault is the Err.
 pub fn admin_result(out: Outcome) -> AdminResult {
     match (&out.error, &out.fault) {
-        (Some(e), _) => Err((e.code.clone(), e.message.clone())),
-        (None, Some(f)) => Err((String::new(), f.to_string())),
+        (Some(e), fault) => Err(AdminError { code: e.code.clone(), message: e.message.clone(), fault: fault.clone() }),
+        (None, Some(f)) => Err(AdminError { code: String::new(), message: f.to_string(), fault: Some(f.clone()) }),
         (None, None) => Ok(out),
     }
 }
@@ -66,8 +96,8 @@ impl Admin {
                     (Some(reply), _, result) => {
                         let _ = reply.send(result);
                     }
-                    (None, Some(name), Err((code, msg))) if !cleanup::stopping() => {
-                        failed.lock().expect("not poisoned").push(format!("database {name}: {code} {msg}"));
+                    (None, Some(name), Err(e)) if !cleanup::stopping() => {
+                        failed.lock().expect("not poisoned").push(format!("database {name}: {e}"));
                     }
                     _ => {}
                 }
@@ -97,7 +127,7 @@ impl Admin {
     }
 
     async fn wait(rx: oneshot::Receiver<AdminResult>) -> AdminResult {
-        rx.await.unwrap_or_else(|_| Err((String::new(), "the admin connection task ended".into())))
+        rx.await.unwrap_or_else(|_| Err(AdminError::other("the admin connection task ended")))
     }
 
     pub async fn exec(&self, sql: &str) -> AdminResult {
@@ -159,10 +189,10 @@ struct Worker {
 
 impl Worker {
     /// The admin session, connected again if it broke.
-    async fn session(&mut self) -> Result<&mut Session, (String, String)> {
+    async fn session(&mut self) -> Result<&mut Session, AdminError> {
         if self.session.as_ref().is_none_or(|s| s.broken) {
             let s =
-                Session::connect(&self.params, CONNECT_TIMEOUT).await.map_err(|e| (String::new(), e.to_string()))?;
+                Session::connect(&self.params, CONNECT_TIMEOUT).await.map_err(|e| AdminError::other(e.to_string()))?;
             self.session = Some(s);
         }
         Ok(self.session.as_mut().expect("connected"))
@@ -183,7 +213,7 @@ impl Worker {
 
     async fn run(&mut self, job: Job) -> AdminResult {
         if cleanup::stopping() {
-            return Err((String::new(), "the harness is stopping".into()));
+            return Err(AdminError::other("the harness is stopping"));
         }
         let _busy = cleanup::Busy::start();
         // Remembered before it is made: an interrupt may come while CREATE DATABASE runs.
@@ -195,7 +225,7 @@ impl Worker {
             Job::CreateDatabase(name) => {
                 let create = format!("CREATE DATABASE {}", quote_ident(&name));
                 match self.exec(&create).await {
-                    Err((code, _)) if code == "42P04" => {
+                    Err(e) if e.code == "42P04" => {
                         self.drop(&name).await?;
                         self.exec(&create).await
                     }
@@ -223,16 +253,15 @@ impl Worker {
     }
 }
 
-/// Did the admin connection turn out to be gone? (It is connected again at its next use.)
 fn lost(result: &AdminResult) -> bool {
-    matches!(result, Err((code, message)) if code.is_empty() && *message == crate::model::Fault::ConnectionLost.to_string())
+    result.as_ref().is_err_and(AdminError::lost)
 }
 
 /// `DROP DATABASE IF EXISTS … WITH (FORCE)`, without FORCE before PostgreSQL 13.
 pub async fn drop_database(session: &mut Session, name: &str) -> AdminResult {
     let sql = format!("DROP DATABASE IF EXISTS {}", quote_ident(name));
     match admin_result(session.simple_query(&format!("{sql} WITH (FORCE)"), ADMIN_TIMEOUT).await.outcome) {
-        Err((code, _)) if code == "42601" => admin_result(session.simple_query(&sql, ADMIN_TIMEOUT).await.outcome),
+        Err(e) if e.code == "42601" => admin_result(session.simple_query(&sql, ADMIN_TIMEOUT).await.outcome),
         other => other,
     }
 }

@@ -19,7 +19,7 @@ pub use types::type_names;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use admin::{admin_result, Admin, AdminResult, Pending};
+use admin::{admin_result, Admin, AdminError, AdminResult, Pending};
 use request::Request;
 use server::Target;
 use slate::Slate;
@@ -168,7 +168,7 @@ impl PgEngine {
         if !self.single() {
             return self.admin.exec(sql).await;
         }
-        let session = self.one_session().await.map_err(|e| (String::new(), e))?;
+        let session = self.one_session().await.map_err(AdminError::other)?;
         admin_result(session.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
     }
 
@@ -229,7 +229,7 @@ impl PgEngine {
                     match self.admin_exec(&sql).await {
                         Ok(out) if !out.rows.is_empty() => {}
                         Ok(_) => return Some(format!("requires {req}: not available on the reference")),
-                        Err((_, e)) => return Some(format!("requires {req}: cannot check ({e})")),
+                        Err(e) => return Some(format!("requires {req}: cannot check ({})", e.message)),
                     }
                 }
                 Requirement::MinVersion(min) => {
@@ -330,9 +330,9 @@ impl PgEngine {
     /// A database that starts as a copy of a kept one, and its first session.
     async fn open_workload_copy(&mut self, name: &str, template: &str) -> Result<Session, String> {
         self.recover().await;
-        self.admin.copy_database(name, template).await.map_err(|(code, msg)| {
-            self.failed |= code.is_empty();
-            format!("CREATE DATABASE … TEMPLATE failed: {code} {msg}")
+        self.admin.copy_database(name, template).await.map_err(|e| {
+            self.failed |= e.code.is_empty();
+            format!("CREATE DATABASE … TEMPLATE failed: {e}")
         })?;
         let params = self.target.params.with_dbname(name);
         let session = match self.connect_pinned(&params).await {

@@ -146,7 +146,7 @@ impl PgEngine {
                 } else {
                     self.admin.drop_database(&item.name).await
                 };
-                result.map(|_| ()).map_err(|(code, msg)| format!("{code} {msg}"))
+                result.map(|_| ()).map_err(|e| e.to_string())
             }
             Kind::Slot => self.exec(&format!("SELECT pg_drop_replication_slot({lit})")).await,
             Kind::Tablespace => self.exec(&format!("DROP TABLESPACE IF EXISTS {name}")).await,
@@ -173,7 +173,7 @@ impl PgEngine {
     }
 
     async fn exec(&mut self, sql: &str) -> Result<(), String> {
-        self.admin_exec(sql).await.map(|_| ()).map_err(|(code, msg)| format!("{code} {msg}"))
+        self.admin_exec(sql).await.map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// Statements on a connection to `database` (each one's error ignored but the last's).
@@ -187,7 +187,7 @@ impl PgEngine {
         for sql in statements {
             last = admin_result(session.simple_query(sql, ADMIN_TIMEOUT).await.outcome)
                 .map(|_| ())
-                .map_err(|(code, msg)| format!("{code} {msg}"));
+                .map_err(|e| e.to_string());
         }
         session.close().await;
         last

@@ -97,7 +97,7 @@ impl PgEngine {
                 self.admin.create_database(name).await
             }
         };
-        created.map_err(|(code, msg)| format!("CREATE DATABASE failed: {code} {msg}"))?;
+        created.map_err(|e| format!("CREATE DATABASE failed: {e}"))?;
         let params = self.target.params.with_dbname(name);
         let mut session = match self.connect_pinned(&params).await {
             Ok(s) => s,
