@@ -130,8 +130,8 @@ impl Repro {
 
     /// Does it need the YAML form (several sessions, the extended protocol, or COPY data that a
     /// psql script cannot carry: a line `\.` ends the data there)?
-    pub fn needs_yaml(statements: &[Step]) -> bool {
-        statements.iter().any(|s| {
+    pub fn needs_yaml<'s>(statements: impl IntoIterator<Item = &'s Step>) -> bool {
+        statements.into_iter().any(|s| {
             s.session.is_some()
                 || s.protocol.is_some()
                 || s.bind.is_some()
@@ -196,7 +196,8 @@ impl Repro {
             let mut out = format!("-- feature: {feature}\n-- area: Repros\n{}", self.header("--"));
             for s in &self.statements {
                 out.push_str(&s.sql);
-                out.push_str(";\n");
+                // A psql command (`\c`) ends at its line.
+                out.push_str(if s.psql_only { "\n" } else { ";\n" });
                 // psql's form: the data lines, then `\.`.
                 if let Some(data) = &s.copy_data {
                     out.push_str(data);

@@ -219,7 +219,7 @@ async fn schedule<E: Engine + 'static>(
                     background = reduce::Background::start(r, c, &plan.workloads, options, limits);
                 }
                 if let Some(b) = background.as_mut() {
-                    b.offer(w, &result);
+                    b.offer(&plan.workloads, w, &result);
                 }
             }
             results.push(result);

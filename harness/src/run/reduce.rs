@@ -480,6 +480,7 @@ async fn reduce_cluster<E: Engine>(
     trials: &mut Trials<'_, E>,
     w: &Workload,
     cluster: &Cluster,
+    earlier: usize,
     options: &ReduceOptions,
     budget: Budget,
 ) -> Result<Repro> {
@@ -488,9 +489,26 @@ async fn reduce_cluster<E: Engine>(
     // are candidates too (ddmin drops the ones that do not matter).
     let waited = cluster.outcomes.reference.wait.is_some() || cluster.outcomes.candidate.wait.is_some();
     let upto = if waited && w.sessions.len() > 1 { w.setup.len() + w.steps.len() } else { first.statement + 1 };
-    // psql commands that send nothing have no part in a mismatch (and no place in a repro).
-    let all: Vec<Step> = w.setup.iter().chain(&w.steps).take(upto).filter(|s| !s.psql_only).cloned().collect();
+    // psql commands that send nothing have no part in a mismatch (and no place in a repro),
+    // but for `\c` in a repro psql runs (a new session may be what shows it).
+    let sent = w.setup.iter().chain(&w.steps).take(upto).filter(|s| !s.psql_only);
+    let psql_file = options.protocol == crate::model::Protocol::Simple && !Repro::needs_yaml(sent);
+    let kept = |s: &&Step| !s.psql_only || (psql_file && s.runtime.as_ref().is_some_and(|r| r.reconnect));
+    let mut all: Vec<Step> = w.setup.iter().chain(&w.steps).take(upto).filter(kept).cloned().collect();
     let mut progress = Progress { trials: 0, minimal: true, budget, started: Instant::now() };
+    // A test of a suite: on its own when that shows the mismatch (what earlier tests made plays
+    // no part), else with them when that does, else on its own (it is then not reducible).
+    let from_earlier = w.setup.iter().chain(&w.steps).take(earlier).filter(kept).count();
+    if from_earlier > 0 {
+        let own = all[from_earlier..].to_vec();
+        progress.trials += 1;
+        if trials.keeps(own.clone()).await.0 || {
+            progress.trials += 1;
+            !trials.keeps(all.clone()).await.0
+        } {
+            all = own;
+        }
+    }
     let mut statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
     // The run's protocol, written into the repro so it replays the same way.
     let protocol = options.protocol;
@@ -549,6 +567,41 @@ async fn reduce_cluster<E: Engine>(
 /// A cluster's identity: its signature and statement fingerprint.
 type Key = (Signature, String);
 
+/// What reduction starts from: a workload's statements, or for a test of a suite, the
+/// statements of the tests of the groups before it first (it ran on what they made), each test
+/// on a new connection as it ran (`\c`), then its own. The cluster's first occurrence is moved
+/// to its place there; and how many steps came before the test's own. Tests of its own group
+/// ran beside it and are left out.
+fn starting_point(workloads: &[Workload], w: &Workload, cluster: &Cluster) -> Start {
+    let earlier: Vec<&Workload> = match &w.suite {
+        Some(place) => workloads
+            .iter()
+            .filter(|t| t.unsupported.is_none())
+            .filter(|t| t.suite.as_ref().is_some_and(|p| p.suite == place.suite && p.group < place.group))
+            .collect(),
+        None => Vec::new(),
+    };
+    if earlier.is_empty() {
+        return (w.clone(), cluster.clone(), 0);
+    }
+    let mut steps = Vec::new();
+    for t in earlier {
+        steps.extend(t.setup.iter().chain(&t.steps).cloned());
+        let end = Location { file: t.path.clone(), line: 0, column: 0 };
+        let runtime = crate::model::Runtime { reconnect: true, ..Default::default() };
+        let reconnect = crate::workload::step("\\c".into(), crate::model::Order::Auto, end);
+        steps.push(Step { psql_only: true, runtime: Some(Box::new(runtime)), ..reconnect });
+    }
+    let (mut cluster, before) = (cluster.clone(), steps.len());
+    cluster.occurrences[0].statement += before;
+    steps.extend(w.setup.iter().chain(&w.steps).cloned());
+    (Workload { setup: Vec::new(), steps, ..w.clone() }, cluster, before)
+}
+
+/// A cluster to reduce: from what workload (`starting_point`), where, and how many of its
+/// steps came from earlier tests of its suite.
+type Start = (Workload, Cluster, usize);
+
 fn key(cluster: &Cluster) -> Key {
     (cluster.signature.clone(), cluster.fingerprint.clone())
 }
@@ -556,7 +609,7 @@ fn key(cluster: &Cluster) -> Key {
 /// Reduction beside the rest of the run: a task with its own lanes to both targets takes each
 /// new root cause as soon as a workload shows it, while the next workloads run.
 pub struct Background {
-    tx: mpsc::UnboundedSender<(Workload, Cluster)>,
+    tx: mpsc::UnboundedSender<Start>,
     task: tokio::task::JoinHandle<Vec<(Key, Result<Repro>, Duration)>>,
     seen: HashSet<Key>,
 }
@@ -584,18 +637,18 @@ impl Background {
             let (r, c) = (reference.extra_lane()?, candidate.extra_lane()?);
             lanes.push((k, r, c));
         }
-        let (tx, mut rx) = mpsc::unbounded_channel::<(Workload, Cluster)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Start>();
         let options = options.clone();
         let task = tokio::spawn(async move {
             let started = Instant::now();
             let mut done = Vec::new();
             let mut lanes: Vec<Lane<'static, E>> =
                 lanes.into_iter().map(|(k, r, c)| Lane::extra(r, c, lane_names("background", k))).collect();
-            while let Some((w, cluster)) = rx.recv().await {
+            while let Some((w, cluster, earlier)) = rx.recv().await {
                 let Some(budget) = budget_left(&options, started) else { continue };
                 let mut trials = Trials::new(std::mem::take(&mut lanes), &w, &cluster, limits);
                 let clock = Instant::now();
-                let repro = reduce_cluster(&mut trials, &w, &cluster, &options, budget).await;
+                let repro = reduce_cluster(&mut trials, &w, &cluster, earlier, &options, budget).await;
                 let repro = repro.map(|r| Repro { beside_run: true, ..r });
                 done.push((key(&cluster), repro, clock.elapsed()));
                 lanes = trials.lanes;
@@ -610,12 +663,12 @@ impl Background {
 
     /// Hand over the root causes a finished workload shows that no earlier one did (crashes and
     /// hangs stay for the run's own targets, after the run).
-    pub fn offer(&mut self, w: &Workload, result: &WorkloadResult) {
+    pub fn offer(&mut self, workloads: &[Workload], w: &Workload, result: &WorkloadResult) {
         for cluster in clusters(std::slice::from_ref(w), std::slice::from_ref(result)) {
             if is_fault(&cluster.signature) || !self.seen.insert(key(&cluster)) {
                 continue;
             }
-            let _ = self.tx.send((w.clone(), cluster));
+            let _ = self.tx.send(starting_point(workloads, w, &cluster));
         }
     }
 
@@ -665,11 +718,12 @@ pub async fn reduce_all<E: Engine>(
                     continue;
                 };
                 let clock = Instant::now();
+                let (w, start, earlier) = starting_point(workloads, w, &cluster);
                 // Trials of a workload that touches shared state would collide with each other.
-                let jobs = if crate::workload::shared::workload_shared(w) { 1 } else { options.jobs };
-                let lanes = lanes(&mut *reference, &mut *candidate, &w.id, jobs, &cluster.signature);
-                let mut trials = Trials::new(lanes, w, &cluster, limits);
-                let repro = reduce_cluster(&mut trials, w, &cluster, options, budget).await;
+                let jobs = if crate::workload::shared::workload_shared(&w) { 1 } else { options.jobs };
+                let lanes = lanes(&mut *reference, &mut *candidate, &w.id, jobs, &start.signature);
+                let mut trials = Trials::new(lanes, &w, &start, limits);
+                let repro = reduce_cluster(&mut trials, &w, &start, earlier, options, budget).await;
                 trials.stop().await;
                 (repro, clock.elapsed())
             }
