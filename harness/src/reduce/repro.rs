@@ -156,7 +156,14 @@ impl Repro {
                 self.statements.len()
             ));
         }
-        h.push(if self.not_reducible {
+        h.push(if self.not_reducible && self.statements.len() < self.original_statements {
+            format!(
+                "not reducible: the reduced statements did not reproduce; these are the test's own {} (it ran after \
+                 {} statements of earlier tests of its suite)",
+                self.statements.len(),
+                self.original_statements - self.statements.len()
+            )
+        } else if self.not_reducible {
             format!(
                 "not reducible: the reduced statements did not reproduce; these are the original {}",
                 self.original_statements
@@ -339,6 +346,28 @@ mod tests {
         unconfirmed.unconfirmed = true;
         assert!(unconfirmed.render().contains("replay: none offered") && !unconfirmed.render().contains("psql -X -f"));
         assert!(!unconfirmed.render_markdown().contains("Run it with"));
+    }
+
+    /// A suite test's repro: `\c` between tests is a psql line of its own and loads back as a
+    /// new connection; not reducible, it holds the test's own statements and says what came
+    /// before them.
+    #[test]
+    fn a_suite_tests_repro_reconnects_and_says_what_came_before() {
+        let mut reconnect = step("\\c", None);
+        reconnect.psql_only = true;
+        reconnect.runtime = Some(Box::new(crate::model::Runtime { reconnect: true, ..Default::default() }));
+        let r = repro(vec![step("CREATE TABLE t (a int)", None), reconnect, step("SELECT 0x1F", None)]);
+        let text = r.render();
+        assert!(text.contains("CREATE TABLE t (a int);\n\\c\nSELECT 0x1F;\n"), "{text}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(r.file_name());
+        std::fs::write(&path, &text).unwrap();
+        let w = crate::workload::load_all(&[path]).unwrap().remove(0);
+        assert_eq!(w.steps.len(), 3);
+        assert!(w.steps[1].runtime.as_ref().is_some_and(|r| r.reconnect), "{:?}", w.steps[1]);
+        let own = Repro { not_reducible: true, original_statements: 9, ..repro(vec![step("SELECT 0x1F", None)]) };
+        let text = own.render();
+        assert!(text.contains("these are the test's own 1 (it ran after 8 statements of earlier tests"), "{text}");
     }
 
     #[test]

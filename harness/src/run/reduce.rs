@@ -498,7 +498,9 @@ async fn reduce_cluster<E: Engine>(
     let mut progress = Progress { trials: 0, minimal: true, budget, started: Instant::now() };
     // A test of a suite: on its own when that shows the mismatch (what earlier tests made plays
     // no part), else with them when that does, else on its own (it is then not reducible).
+    // Not reducible, the repro holds the test's own statements, not thousands of others.
     let from_earlier = w.setup.iter().chain(&w.steps).take(earlier).filter(kept).count();
+    let mut fallback = None;
     if from_earlier > 0 {
         let own = all[from_earlier..].to_vec();
         progress.trials += 1;
@@ -507,6 +509,8 @@ async fn reduce_cluster<E: Engine>(
             !trials.keeps(all.clone()).await.0
         } {
             all = own;
+        } else {
+            fallback = Some(own);
         }
     }
     let mut statements = reduce_statements(trials, all.clone(), &cluster.outcomes, &mut progress).await;
@@ -547,8 +551,9 @@ async fn reduce_cluster<E: Engine>(
     match validate(trials, &repro, options).await? {
         Some(outcomes) => repro.outcomes = outcomes,
         None => {
-            repro.target = target_index(&all, &trials.target);
-            repro.statements = all;
+            let kept = fallback.unwrap_or(all);
+            repro.target = target_index(&kept, &trials.target);
+            repro.statements = kept;
             repro.not_reducible = true;
             match validate(trials, &repro, options).await? {
                 Some(outcomes) => repro.outcomes = outcomes,

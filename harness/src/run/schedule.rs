@@ -52,6 +52,21 @@ pub(super) async fn record_schedule<E: Engine>(
     let mut s =
         Schedule { engine, steps, bound: limits.wait_bound, slots: BTreeMap::new(), outcomes: vec![None; steps.len()] };
     s.slots.insert(sessions[0].clone(), Slot::Idle(first));
+    // Every client connects before the first step, as PostgreSQL's isolationtester connects
+    // them: on a target where a connection waits while another client's transaction is open
+    // (PGlite sharing one session), what waits is then a step. A client turned away says so
+    // at its first step.
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    for who in sessions.iter().skip(1).filter(|who| steps.iter().any(|st| st.session.as_ref() == Some(*who))) {
+        match s.engine.open_extra().await {
+            Ok(c) => {
+                s.slots.insert(who.clone(), Slot::Idle(c));
+            }
+            Err(e) => {
+                refused.insert(who.clone(), e);
+            }
+        }
+    }
     for (index, step) in steps.iter().enumerate() {
         let who = step.session.clone().unwrap_or_else(|| sessions[0].clone());
         let session = match s.slots.remove(&who) {
@@ -63,13 +78,19 @@ pub(super) async fn record_schedule<E: Engine>(
                 s.release(earlier).await;
                 c
             }
-            None => match s.engine.open_extra().await {
-                Ok(c) => c,
-                Err(e) => {
-                    s.outcomes[index] = Some(Outcome::faulted(Fault::Refused(e)));
-                    continue;
+            None => {
+                let opened = match refused.remove(&who) {
+                    Some(e) => Err(e),
+                    None => s.engine.open_extra().await,
+                };
+                match opened {
+                    Ok(c) => c,
+                    Err(e) => {
+                        s.outcomes[index] = Some(Outcome::faulted(Fault::Refused(e)));
+                        continue;
+                    }
                 }
-            },
+            }
         };
         let cancel = session.canceller();
         let request = s.engine.request(step).await;
