@@ -2,7 +2,8 @@
 # A folder of independent .sql files (prints figures; asserts nothing): `pgparity run` between
 # two running PostgreSQL 15 servers with `--jobs $JOBS` (default 2) and with `--jobs 1` (whether
 # the two give identical results), next to `psql -f` of each file in a fresh database on one
-# server, one after the other. Goal: pgparity ≤ 0.5× psql.
+# server, one after the other, and on two servers at once (the same server work as pgparity's
+# two sides). Goal: pgparity ≤ 0.5× psql.
 #
 #   bench/files.sh [DIR]
 #
@@ -25,15 +26,22 @@ count=$(find "$files" -name '*.sql' | wc -l)
 p1=$(port); start_server c1 "$p1" -c max_prepared_transactions=5
 p2=$(port); start_server c2 "$p2" -c max_prepared_transactions=5
 p3=$(port); start_server c3 "$p3" -c max_prepared_transactions=5
+p4=$(port); start_server c4 "$p4" -c max_prepared_transactions=5
 
 now() { date +%s.%N; }
+psql_each() { # PORT
+  find "$files" -name '*.sql' | sort | while read -r f; do
+    "$pgbin/createdb" -h 127.0.0.1 -p "$1" -U postgres bench
+    "$pgbin/psql" -X -q -h 127.0.0.1 -p "$1" -U postgres -d bench -f "$f" >/dev/null 2>&1 || true
+    "$pgbin/dropdb" -h 127.0.0.1 -p "$1" -U postgres --force bench
+  done
+}
 s=$(now)
-find "$files" -name '*.sql' | sort | while read -r f; do
-  "$pgbin/createdb" -h 127.0.0.1 -p "$p3" -U postgres bench
-  "$pgbin/psql" -X -q -h 127.0.0.1 -p "$p3" -U postgres -d bench -f "$f" >/dev/null 2>&1 || true
-  "$pgbin/dropdb" -h 127.0.0.1 -p "$p3" -U postgres --force bench
-done
+psql_each "$p3"
 t_psql=$(echo "$(now) - $s" | bc)
+s=$(now)
+psql_each "$p3" & psql_each "$p4" & wait
+t_psql2=$(echo "$(now) - $s" | bc)
 
 run() { # OUT [ARGS…]
   local out=$1; shift
@@ -69,5 +77,8 @@ for x, y in zip(a["workloads"], b["workloads"]):
 PY
 printf 'files: %s; cores: %s (--jobs defaults to half of them, at least 1)\n' "$count" "$(nproc)"
 printf 'psql -f each in a fresh database (1 server): %.2f s\n' "$t_psql"
-printf 'pgparity run --jobs %s (2 servers):            %.2f s  (%.2f×)\n' "$jobs" "$t_jobs" "$(echo "$t_jobs / $t_psql" | bc -l)"
-printf 'pgparity run --jobs 1 (2 servers):            %.2f s  (%.2f×)\n' "$t_one" "$(echo "$t_one / $t_psql" | bc -l)"
+printf 'psql -f each, on 2 servers at once:          %.2f s\n' "$t_psql2"
+printf 'pgparity run --jobs %s (2 servers):            %.2f s  (%.2f× psql on one server, %.2f× on two at once)\n' \
+  "$jobs" "$t_jobs" "$(echo "$t_jobs / $t_psql" | bc -l)" "$(echo "$t_jobs / $t_psql2" | bc -l)"
+printf 'pgparity run --jobs 1 (2 servers):            %.2f s  (%.2f× psql on one server, %.2f× on two at once)\n' \
+  "$t_one" "$(echo "$t_one / $t_psql" | bc -l)" "$(echo "$t_one / $t_psql2" | bc -l)"

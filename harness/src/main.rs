@@ -152,7 +152,12 @@ async fn compare(plan: Plan, mut files: Files, strict_rules: bool) -> i32 {
             }
         }
     };
-    until_signal(work, "; finished workloads are written").await
+    let code = until_signal(work, "; finished workloads are written").await;
+    drop(observers);
+    if let Err(e) = files.flush() {
+        say_error(&e);
+    }
+    code
 }
 
 /// A job that ends in one report: on success `finish` prints and writes it and gives the exit

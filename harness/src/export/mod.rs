@@ -1,7 +1,8 @@
 //! Exporters: the results rendered for people and programs — `scorecard.md` (markdown),
 //! `results.json` (versioned JSON) and JUnit XML — each a small `Exporter`. `Files` observes a
-//! run's events and rewrites every export after each workload (so an interrupted run keeps
-//! what it finished), and expected/ through the store.
+//! run's events and rewrites every export as workloads finish, at most once a second (so an
+//! interrupted run keeps what it finished; `flush` after an interrupt), and expected/ through
+//! the store.
 
 pub mod json;
 pub mod junit;
@@ -75,7 +76,15 @@ pub struct Files {
     exports: Vec<(PathBuf, Box<dyn Exporter>)>,
     results: Vec<WorkloadResult>,
     rules: Vec<RuleUse>,
+    /// When the reports were last written, and how long that took.
+    written: Option<(std::time::Instant, std::time::Duration)>,
+    /// Finished workloads not written yet: the targets' reports to write them with.
+    unwritten: Option<Box<(TargetReport, TargetReport)>>,
 }
+
+/// The reports are rewritten after a workload at most once a second, and at most a tenth of
+/// the time (each write renders every result so far): `flush` writes what is left.
+const WRITE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Files {
     /// scorecard.md and results.json under `out`, and JUnit XML at `junit` when asked for.
@@ -85,7 +94,16 @@ impl Files {
         if let Some(path) = junit {
             exports.push((path, Box::new(Junit)));
         }
-        Files { out, write_expected, date: markdown::today(), exports, results: Vec::new(), rules: Vec::new() }
+        Files {
+            out,
+            write_expected,
+            date: markdown::today(),
+            exports,
+            results: Vec::new(),
+            rules: Vec::new(),
+            written: None,
+            unwritten: None,
+        }
     }
 
     /// Every export of saved results (`pgparity scorecard`), dated as they were.
@@ -112,7 +130,27 @@ impl Files {
     }
 
     /// Every export of the results so far.
-    fn write_reports(&self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
+    /// Write the finished workloads not written yet (after an interrupt, say).
+    pub fn flush(&mut self) -> Result<()> {
+        match self.unwritten.take() {
+            Some(reports) => self.write_reports(&reports.0, &reports.1),
+            None => Ok(()),
+        }
+    }
+
+    /// After a workload: the reports now, or later when they were written a moment ago.
+    fn write_soon(&mut self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
+        let due = self.written.is_none_or(|(at, took)| at.elapsed() >= WRITE_EVERY.max(took * 10));
+        if due {
+            return self.write_reports(reference, candidate);
+        }
+        self.unwritten = Some(Box::new((reference.clone(), candidate.clone())));
+        Ok(())
+    }
+
+    fn write_reports(&mut self, reference: &TargetReport, candidate: &TargetReport) -> Result<()> {
+        let start = std::time::Instant::now();
+        self.unwritten = None;
         std::fs::create_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
         let report = Report {
             results: &self.results,
@@ -127,6 +165,7 @@ impl Files {
         for (path, exporter) in &self.exports {
             write_atomically(path, &exporter.render(&report))?;
         }
+        self.written = Some((start, start.elapsed()));
         Ok(())
     }
 }
@@ -209,7 +248,7 @@ impl Observer for Files {
             Event::Finished { result, reference, candidate, rules, .. } => {
                 self.results.push(result.clone());
                 self.rules = rules.to_vec();
-                self.write_reports(reference, candidate)
+                self.write_soon(reference, candidate)
             }
             // The final results carry the repro links.
             Event::Done { results, reference, candidate, rules } => {
@@ -231,5 +270,36 @@ impl Observer for Tee<'_> {
             o.on(event)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Status;
+
+    /// Workloads finishing a moment apart are written together (each write renders every result
+    /// so far); `flush` and the run's end write what is left.
+    #[test]
+    fn reports_are_written_at_most_once_a_second_and_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Files::new(dir.path().to_path_buf(), false, None);
+        let side = markdown::tests::target("local", "15");
+        let written = || -> usize {
+            let text = std::fs::read_to_string(dir.path().join("results.json")).unwrap();
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()["workloads"].as_array().unwrap().len()
+        };
+        let results: Vec<WorkloadResult> =
+            ["a", "b", "c"].iter().map(|id| WorkloadResult::of(id, Status::Works, Vec::new())).collect();
+        for (i, result) in results.iter().enumerate() {
+            let finished =
+                Event::Finished { index: i + 1, total: 3, result, reference: &side, candidate: &side, rules: &[] };
+            files.on(finished).unwrap();
+        }
+        assert_eq!(written(), 1, "the first at once, the next two a moment later");
+        files.flush().unwrap();
+        assert_eq!(written(), 3);
+        files.on(Event::Done { results: &results[..2], reference: &side, candidate: &side, rules: &[] }).unwrap();
+        assert_eq!(written(), 2, "the run's end writes its final results");
     }
 }
