@@ -85,7 +85,7 @@ impl Admin {
         let failures = Arc::new(Mutex::new(Vec::new()));
         let failed = failures.clone();
         let worker = tokio::spawn(async move {
-            let mut worker = Worker { params, session: None, track };
+            let mut worker = Worker { params, session: None, track, file_copy: !track };
             while let Some((job, reply)) = rx.recv().await {
                 let dropping = match &job {
                     Job::DropDatabase(name) => Some(name.clone()),
@@ -185,6 +185,10 @@ struct Worker {
     params: ConnectParams,
     session: Option<Session>,
     track: bool,
+    /// On a server the harness owns (fsync off), `CREATE DATABASE … STRATEGY = FILE_COPY`:
+    /// cheaper there than writing the template to WAL, and databases are made for every
+    /// workload. Off once refused (before PostgreSQL 15, or not PostgreSQL).
+    file_copy: bool,
 }
 
 impl Worker {
@@ -223,8 +227,15 @@ impl Worker {
         match job {
             Job::Exec(sql) => self.exec(&sql).await,
             Job::CreateDatabase(name) => {
-                let create = format!("CREATE DATABASE {}", quote_ident(&name));
-                match self.exec(&create).await {
+                let plain = format!("CREATE DATABASE {}", quote_ident(&name));
+                let mut create = if self.file_copy { format!("{plain} STRATEGY = FILE_COPY") } else { plain.clone() };
+                let mut result = self.exec(&create).await;
+                if self.file_copy && result.as_ref().is_err_and(|e| e.code == "42601") {
+                    self.file_copy = false;
+                    create = plain;
+                    result = self.exec(&create).await;
+                }
+                match result {
                     Err(e) if e.code == "42P04" => {
                         self.drop(&name).await?;
                         self.exec(&create).await
